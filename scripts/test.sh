@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# test.sh - run every test suite and end with each runner's summary line.
+#   C:      every Criterion executable built from tests/c/test_*.c (ASan+UBSan build)
+#   WASM:   node --test tests/wasm/
+#   Python: pytest tests/python/ (in .venv)
+# Exits non-zero if any suite fails.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export SCL_SOURCE_DIR=$ROOT
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export PATH=$ROOT/build/asan:$PATH
+status=0
+summaries=()
+
+# --- C (Criterion)
+c_total=0; c_failed=0
+for t in build/asan/test_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  echo "=== $name"
+  out=$("$t" --jobs 2 2>&1); rc=$?
+  printf '%s\n' "$out" | grep -Ev '^\[----\] |^\[PASS\]' | tail -n 40
+  syn=$(printf '%s\n' "$out" | grep 'Synthesis:' | tail -1)
+  summaries+=("$name: ${syn:-no Criterion summary (exit $rc)}")
+  c_total=$((c_total + 1))
+  if [ $rc -ne 0 ]; then c_failed=$((c_failed + 1)); status=1; fi
+done
+
+# --- WASM build of the core, from Node
+if ls tests/wasm/*.test.mjs >/dev/null 2>&1; then
+  echo "=== node --test tests/wasm"
+  node --test --test-reporter=spec tests/wasm/ 2>&1 | tail -n 60
+  rc=${PIPESTATUS[0]}
+  [ $rc -eq 0 ] || status=1
+  summaries+=("node --test tests/wasm: exit $rc")
+fi
+
+# --- Python
+if ls tests/python/test_*.py >/dev/null 2>&1; then
+  echo "=== pytest tests/python"
+  .venv/bin/python -m pytest -q tests/python 2>&1 | tail -n 40
+  rc=${PIPESTATUS[0]}
+  [ $rc -eq 0 ] || status=1
+  summaries+=("pytest tests/python: exit $rc")
+fi
+
+echo
+echo "=== summary"
+for s in "${summaries[@]}"; do echo "$s"; done
+echo "C suites: $c_total run, $c_failed failed"
+exit $status
