@@ -1,0 +1,51 @@
+/* main.c - `scadlive` CLI entry point: dispatches to the subcommands in commands.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+typedef struct {
+    const char *name;
+    scl_cmd_fn fn;
+    const char *summary;
+} scl_command;
+
+static const scl_command COMMANDS[] = {
+    {"version", scl_cmd_version, "print the scadlive version"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: scadlive <command> [args...]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        fprintf(out, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(out, "\n`scadlive <command> --help` describes a command.\n");
+}
+
+int scl_cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("scadlive %s\n", SCL_VERSION);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version"))
+        return scl_cmd_version(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        if (!strcmp(argv[1], COMMANDS[i].name))
+            return COMMANDS[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "scadlive: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
