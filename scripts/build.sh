@@ -17,11 +17,11 @@ configure() { # dir, extra cmake args...
   fi
 }
 configure build/native -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build build/native -j "$JOBS" | grep -Ev '^\[[0-9/]+\] (Building|Linking)' || true
+cmake --build build/native -j "$JOBS" | grep -Ev '^\[[0-9/]+\] (Building|Linking|Re-checking)|^ninja: no work' || true
 test "${PIPESTATUS[0]}" -eq 0 || { echo "build: native build failed" >&2; exit 1; }
 
 configure build/asan -DCMAKE_BUILD_TYPE=Debug -DSCL_SANITIZE=ON
-cmake --build build/asan -j "$JOBS" | grep -Ev '^\[[0-9/]+\] (Building|Linking)' || true
+cmake --build build/asan -j "$JOBS" | grep -Ev '^\[[0-9/]+\] (Building|Linking|Re-checking)|^ninja: no work' || true
 test "${PIPESTATUS[0]}" -eq 0 || { echo "build: sanitizer build failed" >&2; exit 1; }
 
 if [ -x wasm/build.sh ]; then
