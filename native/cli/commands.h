@@ -14,5 +14,6 @@ typedef int (*scl_cmd_fn)(int argc, char **argv);
 
 int scl_cmd_version(int argc, char **argv);
 int scl_cmd_info(int argc, char **argv);
+int scl_cmd_params(int argc, char **argv);
 
 #endif

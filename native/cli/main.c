@@ -12,6 +12,7 @@ typedef struct {
 
 static const scl_command COMMANDS[] = {
     {"version", scl_cmd_version, "print the scadlive version"},
+    {"params", scl_cmd_params, "customizer parameters of a .scad file (JSON)"},
     {"info", scl_cmd_info, "mesh statistics of an STL/OFF file (JSON)"},
 };
 

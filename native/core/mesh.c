@@ -323,6 +323,9 @@ static int skip_blank(text_scanner *s, int cross_lines)
 /* Next whitespace-separated token; 0 at end of input (or of line). */
 static int next_token(text_scanner *s, token *t, int cross_lines)
 {
+    t->start = NULL;
+    t->len = 0;
+    t->line = s->line;
     if (!skip_blank(s, cross_lines))
         return 0;
     t->start = s->data + s->pos;

@@ -228,6 +228,8 @@ typedef struct bad_case {
 
 static const bad_case BAD_TEXT[] = {
     {"garbage", "hello world", SCL_MESH_AUTO, SCL_EPARSE, 0, "not a mesh"},
+    {"ascii forced on blank input", "  \n ", SCL_MESH_ASCIISTL, SCL_EPARSE, 0, "solid"},
+    {"off forced on blank input", " ", SCL_MESH_OFF, SCL_EPARSE, 0, "empty"},
     {"ascii no endsolid", "solid x\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 0\nendloop\nendfacet\n",
      SCL_MESH_ASCIISTL, SCL_EPARSE, 0, "endsolid"},
     {"ascii nan", "solid x\nfacet normal 0 0 1\nouter loop\nvertex nan 0 0\nvertex 1 0 0\nvertex 0 1 0\nendloop\nendfacet\nendsolid\n",
