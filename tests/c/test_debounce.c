@@ -1,0 +1,99 @@
+/* Tests for debounce.h: event sequences replayed with exact times. */
+#include <criterion/criterion.h>
+
+#include "debounce.h"
+
+#define NONE SCL_DEBOUNCE_NONE
+#define START SCL_DEBOUNCE_START
+#define CANCEL SCL_DEBOUNCE_CANCEL
+#define FULL SCL_QUALITY_FULL
+#define PREVIEW SCL_QUALITY_PREVIEW
+
+static void expect(scl_debounce *d, uint64_t now, scl_debounce_action_kind kind, uint64_t gen, scl_quality q)
+{
+    scl_debounce_action a = scl_debounce_poll(d, now);
+    cr_assert_eq(a.kind, kind, "t=%llu: action %d, want %d", (unsigned long long)now, a.kind, kind);
+    if (kind != NONE) {
+        cr_assert_eq(a.generation, gen, "t=%llu: generation %llu, want %llu", (unsigned long long)now,
+                     (unsigned long long)a.generation, (unsigned long long)gen);
+        cr_assert_eq(a.quality, q, "t=%llu: quality", (unsigned long long)now);
+    }
+}
+
+Test(debounce, changes_coalesce_over_the_window)
+{
+    scl_debounce *d = scl_debounce_new(NULL);
+    scl_debounce_update(d, 0, SCL_UPDATE_CHANGE, 1);
+    scl_debounce_update(d, 40, SCL_UPDATE_CHANGE, 2);
+    scl_debounce_update(d, 80, SCL_UPDATE_CHANGE, 3);
+    expect(d, 100, NONE, 0, FULL);
+    cr_assert_eq(scl_debounce_next_deadline(d), 180);
+    expect(d, 179, NONE, 0, FULL);
+    expect(d, 180, START, 3, FULL); /* only the latest */
+    expect(d, 181, NONE, 0, FULL);
+    cr_assert_eq(scl_debounce_render_done(d, 3, 300), 1);
+    expect(d, 1000, NONE, 0, FULL);
+    cr_assert_eq(scl_debounce_next_deadline(d), UINT64_MAX);
+    scl_debounce_destroy(d);
+}
+
+Test(debounce, drag_previews_at_once_and_latest_wins)
+{
+    scl_debounce *d = scl_debounce_new(NULL);
+    scl_debounce_update(d, 0, SCL_UPDATE_DRAG, 1);
+    expect(d, 0, START, 1, PREVIEW);
+    scl_debounce_update(d, 10, SCL_UPDATE_DRAG, 2);
+    scl_debounce_update(d, 20, SCL_UPDATE_DRAG, 3);
+    expect(d, 20, NONE, 0, FULL); /* one render at a time */
+    cr_assert_eq(scl_debounce_render_done(d, 1, 50), 0); /* shown, but no longer the latest */
+    expect(d, 50, START, 3, PREVIEW); /* 2 skipped */
+    cr_assert_eq(scl_debounce_render_done(d, 3, 80), 1);
+    /* release of the same position: full quality at once */
+    scl_debounce_update(d, 90, SCL_UPDATE_RELEASE, 3);
+    expect(d, 90, START, 3, FULL);
+    cr_assert_eq(scl_debounce_render_done(d, 3, 200), 1);
+    scl_debounce_destroy(d);
+}
+
+Test(debounce, release_cancels_a_stale_preview)
+{
+    scl_debounce *d = scl_debounce_new(NULL);
+    scl_debounce_update(d, 0, SCL_UPDATE_DRAG, 1);
+    expect(d, 0, START, 1, PREVIEW);
+    scl_debounce_update(d, 30, SCL_UPDATE_RELEASE, 2);
+    expect(d, 30, CANCEL, 1, PREVIEW);
+    expect(d, 30, START, 2, FULL);
+    cr_assert_eq(scl_debounce_render_done(d, 1, 40), 0); /* the cancelled one, if it still reports */
+    cr_assert_eq(scl_debounce_render_done(d, 2, 400), 1);
+    scl_debounce_destroy(d);
+}
+
+Test(debounce, stale_render_running_too_long_is_cancelled)
+{
+    scl_debounce_config cfg = {100, 500};
+    scl_debounce *d = scl_debounce_new(&cfg);
+    scl_debounce_update(d, 0, SCL_UPDATE_CHANGE, 1);
+    expect(d, 100, START, 1, FULL);
+    scl_debounce_update(d, 150, SCL_UPDATE_CHANGE, 2);
+    expect(d, 300, NONE, 0, FULL); /* full render of 1 still allowed to finish */
+    cr_assert_eq(scl_debounce_next_deadline(d), 600);
+    expect(d, 599, NONE, 0, FULL);
+    expect(d, 600, CANCEL, 1, FULL);
+    expect(d, 600, START, 2, FULL);
+    scl_debounce_destroy(d);
+}
+
+Test(debounce, identical_parameters_are_not_rendered_twice)
+{
+    scl_debounce *d = scl_debounce_new(NULL);
+    scl_debounce_update(d, 0, SCL_UPDATE_RELEASE, 7);
+    expect(d, 0, START, 7, FULL);
+    scl_debounce_update(d, 10, SCL_UPDATE_CHANGE, 7); /* same params while running */
+    expect(d, 500, NONE, 0, FULL);
+    cr_assert_eq(scl_debounce_render_done(d, 7, 600), 1);
+    scl_debounce_update(d, 700, SCL_UPDATE_DRAG, 7); /* a preview of what is shown at full */
+    expect(d, 700, NONE, 0, FULL);
+    scl_debounce_update(d, 800, SCL_UPDATE_CHANGE, 8);
+    expect(d, 900, START, 8, FULL);
+    scl_debounce_destroy(d);
+}
