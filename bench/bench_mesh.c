@@ -62,7 +62,7 @@ static scl_mesh *make_sphere(int rings, int segments)
     return m;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     enum { RUNS = 21 };
     scl_mesh *sphere = make_sphere(250, 200); /* 100,000 triangles */
@@ -74,6 +74,15 @@ int main(void)
         return 1;
     }
     size_t tris = scl_mesh_triangle_count(sphere);
+    /* --write PATH: also save the input, so the WASM benchmark parses the same bytes */
+    if (argc == 3 && !strcmp(argv[1], "--write")) {
+        FILE *f = fopen(argv[2], "wb");
+        if (!f || fwrite(stl, 1, len, f) != len) {
+            fprintf(stderr, "bench_mesh: cannot write %s\n", argv[2]);
+            return 1;
+        }
+        fclose(f);
+    }
     uint8_t *copy = malloc(len);
     double parse_ms[RUNS], copy_ms[RUNS];
     size_t verts = 0;
@@ -99,6 +108,7 @@ int main(void)
     printf("  %-34s %10.3f ms\n", "baseline: memcpy of the same bytes", c);
     printf("  %-34s %10.1f x\n", "ratio parse / memcpy", p / (c > 0 ? c : 1e-6));
     printf("  target: parse+index 100k triangles < 10 ms: %s\n", p < 10.0 ? "met" : "NOT met");
+    printf("RESULT native_parse_ms=%.4f memcpy_ms=%.4f triangles=%zu\n", p, c, tris);
     free(copy);
     free(stl);
     scl_mesh_destroy(sphere);

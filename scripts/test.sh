@@ -13,6 +13,16 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export PATH=$ROOT/build/asan:$PATH
 status=0
 summaries=()
+passed=0
+failed=0
+# node --test and pytest counts are added from their reports below
+node_counts() { # output file -> adds its pass/fail counts
+  local p f
+  p=$(grep -E '^(ℹ|#) pass [0-9]+' "$1" | tail -1 | grep -oE '[0-9]+$')
+  f=$(grep -E '^(ℹ|#) fail [0-9]+' "$1" | tail -1 | grep -oE '[0-9]+$')
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-1}))
+}
 
 # --- C (Criterion)
 c_total=0; c_failed=0
@@ -23,6 +33,9 @@ for t in build/asan/test_*; do
   out=$("$t" --jobs 2 2>&1); rc=$?
   printf '%s\n' "$out" | grep -Ev '^\[----\] |^\[PASS\]' | tail -n 40
   syn=$(printf '%s\n' "$out" | grep 'Synthesis:' | tail -1)
+  passed=$((passed + $(printf '%s' "$syn" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p' | head -1) + 0))
+  failed=$((failed + $(printf '%s' "$syn" | sed -n 's/.*Failing: \([0-9]*\).*Crashing: \([0-9]*\).*/\1 + \2/p' | head -1) + 0))
+  [ -n "$syn" ] || failed=$((failed + 1))
   summaries+=("$name: ${syn:-no Criterion summary (exit $rc)}")
   c_total=$((c_total + 1))
   if [ $rc -ne 0 ]; then c_failed=$((c_failed + 1)); status=1; fi
@@ -31,8 +44,10 @@ done
 # --- WASM build of the core, from Node
 if ls tests/wasm/*.test.mjs >/dev/null 2>&1; then
   echo "=== node --test tests/wasm"
-  node --test --test-reporter=spec tests/wasm/ 2>&1 | tail -n 60
-  rc=${PIPESTATUS[0]}
+  node --test --test-reporter=spec tests/wasm/ > build/node-wasm.log 2>&1
+  rc=$?
+  tail -n 40 build/node-wasm.log
+  node_counts build/node-wasm.log
   [ $rc -eq 0 ] || status=1
   summaries+=("node --test tests/wasm: exit $rc")
 fi
@@ -50,4 +65,5 @@ echo
 echo "=== summary"
 for s in "${summaries[@]}"; do echo "$s"; done
 echo "C suites: $c_total run, $c_failed failed"
+echo "tests: $passed passed, $failed failed"
 exit $status
