@@ -16,3 +16,11 @@ scl_status scl_cli_read_file(const char *path, size_t max_bytes, uint8_t **out, 
 scl_status scl_cli_write_file(const char *path, const uint8_t *data, size_t len, scl_error *err);
 
 #endif
+
+#ifndef SCL_CLI_UTIL_PATHS
+#define SCL_CLI_UTIL_PATHS
+/* Repository (or install) root holding renderer/ and build/openscad/. */
+const char *scl_cli_source_dir(void);
+/* Absolute path of this executable. */
+const char *scl_cli_self_exe(void);
+#endif

@@ -15,5 +15,10 @@ typedef int (*scl_cmd_fn)(int argc, char **argv);
 int scl_cmd_version(int argc, char **argv);
 int scl_cmd_info(int argc, char **argv);
 int scl_cmd_params(int argc, char **argv);
+int scl_cmd_bridge(int argc, char **argv);
+int scl_cmd_render(int argc, char **argv);
+int scl_cmd_stats(int argc, char **argv);
+int scl_cmd_deps(int argc, char **argv);
+int scl_cmd_renderer_openscad(int argc, char **argv);
 
 #endif

@@ -12,6 +12,11 @@ typedef struct {
 
 static const scl_command COMMANDS[] = {
     {"version", scl_cmd_version, "print the scadlive version"},
+    {"render", scl_cmd_render, "render a .scad file to STL/OFF (through the bridge)"},
+    {"bridge", scl_cmd_bridge, "run the render bridge daemon"},
+    {"stats", scl_cmd_stats, "statistics of the running bridge (JSON)"},
+    {"deps", scl_cmd_deps, "files a model includes, uses or imports (JSON)"},
+    {"renderer-openscad", scl_cmd_renderer_openscad, "(internal) renderer process for the bridge"},
     {"params", scl_cmd_params, "customizer parameters of a .scad file (JSON)"},
     {"info", scl_cmd_info, "mesh statistics of an STL/OFF file (JSON)"},
 };

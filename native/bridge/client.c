@@ -1,0 +1,101 @@
+/* client.c - see client.h. */
+#include "client.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "protocol.h"
+
+struct scl_client {
+    zsock_t *sock;
+    int pid;
+    unsigned counter;
+};
+
+scl_status scl_client_connect(const char *path, scl_client **out, scl_error *err)
+{
+    *out = NULL;
+    json_error_t jerr;
+    json_t *cf = json_load_file(path, 0, &jerr);
+    if (!cf)
+        return scl_error_set(err, SCL_ENOTFOUND, "no bridge connection file at %s", path);
+    const char *ep = json_string_value(json_object_get(cf, "endpoint"));
+    int pid = (int)json_integer_value(json_object_get(cf, "pid"));
+    if (!ep || pid <= 0 || kill(pid, 0) != 0) {
+        json_decref(cf);
+        return scl_error_set(err, SCL_ENOTFOUND, "the bridge in %s is not running", path);
+    }
+    scl_client *c = calloc(1, sizeof *c);
+    c->sock = zsock_new(ZMQ_DEALER);
+    zsock_set_linger(c->sock, 0);
+    if (zsock_connect(c->sock, "%s", ep) != 0) {
+        json_decref(cf);
+        scl_client_destroy(c);
+        return scl_error_set(err, SCL_EIO, "cannot connect to %s", ep);
+    }
+    c->pid = pid;
+    json_decref(cf);
+    *out = c;
+    return SCL_OK;
+}
+
+void scl_client_destroy(scl_client *c)
+{
+    if (!c)
+        return;
+    zsock_destroy(&c->sock);
+    free(c);
+}
+
+int scl_client_bridge_pid(const scl_client *c) { return c->pid; }
+
+scl_status scl_client_request(scl_client *c, json_t *header, int timeout_ms, zmsg_t **reply,
+                              json_t **reply_header, scl_error *err)
+{
+    char id[64];
+    snprintf(id, sizeof id, "cli-%d-%u", (int)getpid(), ++c->counter);
+    json_object_set_new(header, "id", json_string(id));
+    zmsg_t *m = scl_protocol_reply(NULL, header);
+    if (zmsg_send(&m, c->sock) != 0) {
+        zmsg_destroy(&m);
+        return scl_error_set(err, SCL_EIO, "cannot send to the bridge");
+    }
+    int64_t deadline = timeout_ms > 0 ? zclock_mono() + timeout_ms : 0;
+    zpoller_t *poller = zpoller_new(c->sock, NULL);
+    scl_status st = SCL_OK;
+    for (;;) {
+        if (deadline && zclock_mono() >= deadline) {
+            st = scl_error_set(err, SCL_EBUSY, "no reply from the bridge within %d ms", timeout_ms);
+            break;
+        }
+        if (!zpoller_wait(poller, 200)) {
+            if (zpoller_terminated(poller)) {
+                st = scl_error_set(err, SCL_EIO, "interrupted");
+                break;
+            }
+            if (kill(c->pid, 0) != 0) {
+                st = scl_error_set(err, SCL_EIO, "the bridge (pid %d) exited before answering", c->pid);
+                break;
+            }
+            continue;
+        }
+        zmsg_t *r = zmsg_recv(c->sock);
+        if (!r)
+            continue;
+        zframe_t *hf = zmsg_size(r) >= 2 ? zmsg_next(r) : NULL;
+        hf = zmsg_first(r) ? zmsg_next(r) : NULL;
+        json_t *h = hf ? json_loadb((const char *)zframe_data(hf), zframe_size(hf), 0, NULL) : NULL;
+        const char *rid = json_string_value(json_object_get(h, "id"));
+        const char *type = json_string_value(json_object_get(h, "type"));
+        if (h && rid && !strcmp(rid, id) && type && strcmp(type, "progress") != 0) {
+            *reply = r;
+            *reply_header = h;
+            break;
+        }
+        json_decref(h);
+        zmsg_destroy(&r);
+    }
+    zpoller_destroy(&poller);
+    return st;
+}

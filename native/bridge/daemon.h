@@ -1,0 +1,45 @@
+/*
+ * daemon.h - the render bridge: a ZeroMQ ROUTER that serves render,
+ * params, cancel, stats and ping requests (docs/protocol.md) from a pool of
+ * OpenSCAD renderers, through the core's result cache (identical requests
+ * render once; finished ones come from memory).
+ *
+ * It binds ipc:// in a private runtime directory (mode 0700) by default,
+ * or tcp://127.0.0.1:* when ipc is unavailable; any other TCP endpoint
+ * needs a CURVE secret key. It writes a connection file (endpoint, pid,
+ * version, protocol) and removes it and its socket when it stops: on
+ * SIGTERM/SIGINT, or when its parent (--parent-pid) dies.
+ */
+#ifndef SCL_DAEMON_H
+#define SCL_DAEMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef struct scl_daemon_config {
+    const char *endpoint;        /* NULL = ipc in the runtime dir */
+    const char *connection_file; /* NULL = default (scl_daemon_default_connection_file) */
+    int workers;                 /* 0 = cores */
+    const char *backend;         /* "wasm" (default) or "openscad" */
+    size_t queue_limit;          /* 0 = 64 jobs waiting or running */
+    size_t cache_bytes;          /* 0 = 256 MiB */
+    uint64_t cache_ttl_ms;       /* 0 = no expiry */
+    int parent_pid;              /* 0 = none */
+    const char *self_exe;        /* this binary (renderer-openscad workers) */
+    const char *source_dir;      /* where renderer/ and build/openscad/ are */
+    const char *curve_secret;    /* z85 secret key for non-loopback TCP, or NULL */
+} scl_daemon_config;
+
+/* Run until stopped. Returns SCL_OK on a clean stop. */
+scl_status scl_daemon_run(const scl_daemon_config *config, scl_error *err);
+
+/* $XDG_RUNTIME_DIR/scadlive or /tmp/scadlive-UID, created 0700 and checked
+ * to belong to us; writes the directory path into out. */
+scl_status scl_daemon_runtime_dir(char *out, size_t cap, scl_error *err);
+
+/* <runtime dir>/bridge.json, or $SCADLIVE_CONNECTION_FILE. */
+scl_status scl_daemon_default_connection_file(char *out, size_t cap, scl_error *err);
+
+#endif

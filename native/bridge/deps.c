@@ -1,0 +1,198 @@
+/* deps.c - see deps.h. */
+#define _GNU_SOURCE
+#include "deps.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_FILES 2000
+#define MAX_TOTAL ((long long)64 << 20)
+
+typedef struct ctx {
+    json_t *list;  /* result */
+    json_t *seen;  /* abs path -> true */
+    char base[PATH_MAX];
+    long long total;
+    scl_error *err;
+    scl_status st;
+} ctx;
+
+static char *read_text(const char *path, long long *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = buf ? fread(buf, 1, (size_t)n, f) : 0;
+    fclose(f);
+    if (buf)
+        buf[got] = 0;
+    *size = (long long)got;
+    return buf;
+}
+
+static int is_file(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void visit(ctx *c, const char *text, const char *dir, const char *key_dir, int depth);
+
+/* Resolve `ref` seen in a file in `dir` (whose key directory is key_dir). */
+static void add(ctx *c, const char *ref, const char *dir, const char *key_dir, int depth)
+{
+    if (c->st != SCL_OK || !*ref)
+        return;
+    char cand[PATH_MAX * 2], key[PATH_MAX * 2], abs[PATH_MAX];
+    int found = 0;
+    if (ref[0] == '/') {
+        snprintf(cand, sizeof cand, "%s", ref);
+        found = is_file(cand);
+        key[0] = 0;
+    } else {
+        snprintf(cand, sizeof cand, "%s/%s", dir, ref);
+        if ((found = is_file(cand)))
+            snprintf(key, sizeof key, "%s%s%s", key_dir, *key_dir ? "/" : "", ref);
+    }
+    if (!found && ref[0] != '/') {
+        char roots[4096] = "";
+        const char *osp = getenv("OPENSCADPATH");
+        snprintf(roots, sizeof roots, "%s%s/usr/share/openscad/libraries", osp ? osp : "", osp ? ":" : "");
+        char *save = NULL;
+        for (char *r = strtok_r(roots, ":", &save); r && !found; r = strtok_r(NULL, ":", &save)) {
+            snprintf(cand, sizeof cand, "%s/%s", r, ref);
+            if ((found = is_file(cand)))
+                snprintf(key, sizeof key, "%s", ref);
+        }
+    }
+    if (!found || !realpath(cand, abs))
+        return; /* OpenSCAD reports the missing file itself, with its line */
+    if (json_object_get(c->seen, abs))
+        return;
+    json_object_set_new(c->seen, abs, json_true());
+    /* a key must stay inside the model's directory tree */
+    size_t bl = strlen(c->base);
+    if (!strncmp(abs, c->base, bl) && abs[bl] == '/')
+        snprintf(key, sizeof key, "%s", abs + bl + 1);
+    if (!key[0] || strstr(key, "..") || key[0] == '/') {
+        c->st = scl_error_set(c->err, SCL_EINVAL,
+                              "%s is outside the model's directory and not in a library path; "
+                              "copy it next to the model or add its directory to OPENSCADPATH", abs);
+        return;
+    }
+    if (json_array_size(c->list) >= MAX_FILES) {
+        c->st = scl_error_set(c->err, SCL_ETOOBIG, "the model needs more than %d files", MAX_FILES);
+        return;
+    }
+    long long size = 0;
+    char *text = read_text(abs, &size);
+    c->total += size;
+    if (c->total > MAX_TOTAL) {
+        free(text);
+        c->st = scl_error_set(c->err, SCL_ETOOBIG, "the files the model needs exceed 64 MiB");
+        return;
+    }
+    json_array_append_new(c->list, json_pack("{s:s,s:s}", "path", key, "abs", abs));
+    size_t kl = strlen(key);
+    if (text && kl > 5 && !strcmp(key + kl - 5, ".scad") && depth < 64) {
+        char sub_dir[PATH_MAX], sub_key[PATH_MAX * 2];
+        snprintf(sub_dir, sizeof sub_dir, "%s", abs);
+        char *slash = strrchr(sub_dir, '/');
+        if (slash)
+            *slash = 0;
+        snprintf(sub_key, sizeof sub_key, "%s", key);
+        slash = strrchr(sub_key, '/');
+        if (slash)
+            *slash = 0;
+        else
+            sub_key[0] = 0;
+        visit(c, text, sub_dir, sub_key, depth + 1);
+    }
+    free(text);
+}
+
+/* Scan text, skipping comments and strings, for include/use <...> and
+ * import/surface("..."). */
+static void visit(ctx *c, const char *t, const char *dir, const char *key_dir, int depth)
+{
+    for (size_t i = 0; t[i] && c->st == SCL_OK; i++) {
+        if (t[i] == '/' && t[i + 1] == '/') {
+            while (t[i] && t[i] != '\n')
+                i++;
+            if (!t[i])
+                break;
+        } else if (t[i] == '/' && t[i + 1] == '*') {
+            const char *end = strstr(t + i + 2, "*/");
+            if (!end)
+                break;
+            i = (size_t)(end - t) + 1;
+        } else if ((!strncmp(t + i, "include", 7) || !strncmp(t + i, "use", 3)) &&
+                   (i == 0 || !(t[i - 1] == '_' || (t[i - 1] >= 'a' && t[i - 1] <= 'z')))) {
+            size_t j = i + (t[i] == 'i' ? 7 : 3);
+            while (t[j] == ' ' || t[j] == '\t' || t[j] == '\r' || t[j] == '\n')
+                j++;
+            if (t[j] != '<')
+                continue;
+            size_t k = j + 1;
+            while (t[k] && t[k] != '>' && t[k] != '\n')
+                k++;
+            if (t[k] != '>')
+                continue;
+            char ref[PATH_MAX];
+            snprintf(ref, sizeof ref, "%.*s", (int)(k - j - 1), t + j + 1);
+            add(c, ref, dir, key_dir, depth);
+            i = k;
+        } else if (!strncmp(t + i, "import", 6) || !strncmp(t + i, "surface", 7)) {
+            size_t j = i + (t[i] == 'i' ? 6 : 7);
+            while (t[j] == ' ')
+                j++;
+            if (t[j] != '(')
+                continue;
+            const char *q = strchr(t + j, '"');
+            const char *close = strchr(t + j, ')');
+            if (!q || (close && close < q))
+                continue;
+            const char *qe = strchr(q + 1, '"');
+            if (!qe)
+                continue;
+            char ref[PATH_MAX];
+            snprintf(ref, sizeof ref, "%.*s", (int)(qe - q - 1), q + 1);
+            add(c, ref, dir, key_dir, depth);
+            i = (size_t)(qe - t);
+        } else if (t[i] == '"') {
+            i++;
+            while (t[i] && t[i] != '"') {
+                if (t[i] == '\\' && t[i + 1])
+                    i++;
+                i++;
+            }
+            if (!t[i])
+                break;
+        }
+    }
+}
+
+scl_status scl_deps_collect(const char *source, const char *base_dir, json_t **out, scl_error *err)
+{
+    ctx c = {json_array(), json_object(), "", 0, err, SCL_OK};
+    if (!realpath(base_dir ? base_dir : ".", c.base)) {
+        json_decref(c.list);
+        json_decref(c.seen);
+        return scl_error_set(err, SCL_EIO, "cannot resolve %s", base_dir);
+    }
+    visit(&c, source, c.base, "", 0);
+    json_decref(c.seen);
+    if (c.st != SCL_OK) {
+        json_decref(c.list);
+        return c.st;
+    }
+    *out = c.list;
+    return SCL_OK;
+}

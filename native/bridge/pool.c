@@ -1,0 +1,598 @@
+/* pool.c - see pool.h. */
+#define _GNU_SOURCE
+#include "pool.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "frame.h"
+
+#define MAX_WORKERS 64
+#define TICK_MS 20
+
+typedef struct job {
+    uint64_t id;
+    char *request;        /* JSON sent to the worker */
+    uint64_t submitted;   /* zclock_mono ms */
+    uint64_t deadline;    /* absolute ms, 0 = none */
+    char *main_name;
+    struct job *next;
+} job;
+
+typedef struct worker {
+    pid_t pid;
+    int in_fd, out_fd;
+    zmq_pollitem_t item;
+    int polled;
+    scl_frame_reader *reader;
+    int ready;
+    job *job;
+    uint64_t started;
+} worker;
+
+struct scl_pool {
+    zloop_t *loop;
+    int timer_id;
+    scl_pool_done_fn done;
+    void *user;
+    char backend[16];
+    char self_exe[1024];
+    char script[1024];
+    char renderer[256];
+    worker workers[MAX_WORKERS];
+    int nworkers;
+    job *queue_head, *queue_tail;
+    size_t queued;
+    uint64_t restarted, completed, failed;
+    json_t *libraries; /* {name: dir} */
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static void job_free(job *j)
+{
+    if (!j)
+        return;
+    free(j->request);
+    free(j->main_name);
+    free(j);
+}
+
+static void deliver(scl_pool *p, job *j, int ok, const char *code, const char *message,
+                    const char *file, long line, const char *log, double render_ms,
+                    const uint8_t *payload, size_t len)
+{
+    scl_pool_result r = {j->id, ok, code, message ? message : "", file ? file : "", line,
+                         log ? log : "", render_ms, (double)(zclock_mono() - (int64_t)j->submitted) - render_ms,
+                         payload, len};
+    if (r.queue_ms < 0)
+        r.queue_ms = 0;
+    if (ok)
+        p->completed++;
+    else
+        p->failed++;
+    p->done(&r, p->user);
+}
+
+/* ------------------------------------------------------ OpenSCAD logs */
+
+/* Find "line N" after `from`; returns N or 0. */
+static long find_line(const char *from)
+{
+    const char *l = strstr(from, "line ");
+    return l ? strtol(l + 5, NULL, 10) : 0;
+}
+
+void scl_pool_classify(const char *log, const char *fallback_file, const char **code, char *file,
+                       size_t file_cap, long *line, char *message, size_t message_cap)
+{
+    *code = "RENDER";
+    *line = 0;
+    snprintf(file, file_cap, "%s", fallback_file ? fallback_file : "");
+    const char *err = log ? strstr(log, "ERROR: ") : NULL;
+    if (!err) {
+        snprintf(message, message_cap, "OpenSCAD produced no geometry%s",
+                 log && strstr(log, "Current top level object is empty") ? " (the top level object is empty)" : "");
+        return;
+    }
+    size_t n = strcspn(err, "\n");
+    char first[512];
+    snprintf(first, sizeof first, "%.*s", (int)(n < 511 ? n : 511), err + 7);
+    if (strstr(first, "Parser error"))
+        *code = "SYNTAX";
+    /* "... in file NAME, line N" (2021 and 2025) or "in file \"NAME\", line N" */
+    const char *in = strstr(first, "in file ");
+    if (in) {
+        in += 8;
+        const char *end = strstr(in, ", line");
+        if (end) {
+            size_t fl = (size_t)(end - in);
+            if (*in == '"' && fl >= 2 && in[fl - 1] == '"') {
+                in++;
+                fl -= 2;
+            }
+            snprintf(file, file_cap, "%.*s", (int)fl, in);
+            *line = find_line(end);
+        }
+    } else {
+        *line = find_line(first);
+    }
+    /* strip the work directory the renderers use, keep the model's own path */
+    const char *base = strrchr(file, '/');
+    if (base && (!strncmp(file, "/work/", 6) || strstr(file, "/scl-render-")))
+        memmove(file, base + 1, strlen(base + 1) + 1);
+    if (*line && *file)
+        snprintf(message, message_cap, "%s:%ld: %s", file, *line, first);
+    else
+        snprintf(message, message_cap, "%s", first);
+}
+
+/* ------------------------------------------------------------ workers */
+
+static int handle_output(zloop_t *loop, zmq_pollitem_t *item, void *arg);
+
+static void unregister(scl_pool *p, worker *w)
+{
+    if (w->polled) {
+        zloop_poller_end(p->loop, &w->item);
+        w->polled = 0;
+    }
+}
+
+static void stop_worker(scl_pool *p, worker *w, int sig)
+{
+    unregister(p, w);
+    if (w->pid > 0) {
+        kill(-w->pid, sig); /* the whole group: node, or openscad under renderer-openscad */
+        kill(w->pid, sig);
+        waitpid(w->pid, NULL, 0);
+    }
+    if (w->in_fd >= 0)
+        close(w->in_fd);
+    if (w->out_fd >= 0)
+        close(w->out_fd);
+    scl_frame_reader_destroy(w->reader);
+    w->pid = -1;
+    w->in_fd = w->out_fd = -1;
+    w->reader = NULL;
+    w->ready = 0;
+    w->job = NULL;
+}
+
+static scl_status start_worker(scl_pool *p, worker *w, scl_error *err)
+{
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0)
+        return scl_error_set(err, SCL_EIO, "pipe: %s", strerror(errno));
+    if (pipe2(out, O_CLOEXEC) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return scl_error_set(err, SCL_EIO, "pipe: %s", strerror(errno));
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(in[0]); close(in[1]); close(out[0]); close(out[1]);
+        return scl_error_set(err, SCL_EIO, "fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1);
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        signal(SIGPIPE, SIG_DFL);
+        if (!strcmp(p->backend, "openscad"))
+            execl(p->self_exe, p->self_exe, "renderer-openscad", (char *)NULL);
+        else
+            execlp("node", "node", p->script, (char *)NULL);
+        fprintf(stderr, "scadlive bridge: cannot start renderer: %s\n", strerror(errno));
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
+    memset(w, 0, sizeof *w);
+    w->pid = pid;
+    w->in_fd = in[1];
+    w->out_fd = out[0];
+    w->reader = scl_frame_reader_new();
+    w->item.fd = out[0];
+    w->item.events = ZMQ_POLLIN;
+    if (!w->reader || zloop_poller(p->loop, &w->item, handle_output, p) != 0) {
+        stop_worker(p, w, SIGKILL);
+        return scl_error_set(err, SCL_ENOMEM, "cannot watch the renderer's output");
+    }
+    zloop_poller_set_tolerant(p->loop, &w->item);
+    w->polled = 1;
+    return SCL_OK;
+}
+
+/* Kill a worker (its job, if any, is the caller's to report) and start a new one. */
+static void replace_worker(scl_pool *p, worker *w)
+{
+    stop_worker(p, w, SIGKILL);
+    p->restarted++;
+    scl_error err;
+    if (start_worker(p, w, &err) != SCL_OK)
+        fprintf(stderr, "scadlive bridge: %s\n", err.message);
+}
+
+static void dispatch(scl_pool *p);
+
+static void fail_running(scl_pool *p, worker *w, const char *code, const char *message)
+{
+    job *j = w->job;
+    w->job = NULL;
+    replace_worker(p, w);
+    if (j) {
+        deliver(p, j, 0, code, message, j->main_name, 0, "", 0, NULL, 0);
+        job_free(j);
+    }
+}
+
+static void handle_frame(scl_pool *p, worker *w, const char *header, const uint8_t *payload, size_t len)
+{
+    json_error_t jerr;
+    json_t *h = json_loads(header, 0, &jerr);
+    if (!h) {
+        fail_running(p, w, "RENDERER_LOST", "the renderer sent a malformed reply");
+        return;
+    }
+    if (json_is_true(json_object_get(h, "ready"))) {
+        w->ready = 1;
+        if (!p->renderer[0])
+            snprintf(p->renderer, sizeof p->renderer, "%s %s",
+                     json_string_value(json_object_get(h, "renderer")) ?: "renderer",
+                     json_string_value(json_object_get(h, "version")) ?: "");
+        json_decref(h);
+        return;
+    }
+    job *j = w->job;
+    if (!j || (uint64_t)json_integer_value(json_object_get(h, "id")) != j->id) {
+        json_decref(h);
+        fail_running(p, w, "RENDERER_LOST", "the renderer answered a request it was not given");
+        return;
+    }
+    w->job = NULL;
+    int ok = json_is_true(json_object_get(h, "ok"));
+    const char *log = json_string_value(json_object_get(h, "log"));
+    double render_ms = json_number_value(json_object_get(h, "render_ms"));
+    if (ok) {
+        deliver(p, j, 1, NULL, NULL, NULL, 0, log, render_ms, payload, len);
+    } else {
+        const char *code;
+        char file[512], message[768];
+        long line;
+        scl_pool_classify(log, j->main_name, &code, file, sizeof file, &line, message, sizeof message);
+        deliver(p, j, 0, code, message, file, line, log, render_ms, NULL, 0);
+    }
+    json_decref(h);
+    job_free(j);
+}
+
+static int handle_output(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    scl_pool *p = arg;
+    worker *w = NULL;
+    for (int i = 0; i < p->nworkers; i++)
+        if (p->workers[i].polled && p->workers[i].out_fd == item->fd)
+            w = &p->workers[i];
+    if (!w)
+        return 0;
+    uint8_t buf[65536];
+    for (;;) {
+        ssize_t n = read(w->out_fd, buf, sizeof buf);
+        if (n > 0) {
+            scl_error err;
+            if (scl_frame_reader_feed(w->reader, buf, (size_t)n, &err) != SCL_OK) {
+                fail_running(p, w, "RENDERER_LOST", err.message);
+                return 0;
+            }
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        /* EOF or error: the renderer died */
+        fail_running(p, w, "RENDERER_LOST", "the renderer process exited during the render; it was restarted");
+        dispatch(p);
+        return 0;
+    }
+    for (;;) {
+        const char *header;
+        const uint8_t *payload;
+        size_t hl, pl;
+        scl_error err;
+        int rc = scl_frame_reader_next(w->reader, &header, &hl, &payload, &pl, &err);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            fail_running(p, w, "RENDERER_LOST", err.message);
+            break;
+        }
+        handle_frame(p, w, header, payload, pl);
+        if (!w->reader)
+            break; /* replaced while handling */
+    }
+    dispatch(p);
+    return 0;
+}
+
+static void dispatch(scl_pool *p)
+{
+    for (int i = 0; i < p->nworkers && p->queue_head; i++) {
+        worker *w = &p->workers[i];
+        if (!w->ready || w->job || w->pid <= 0)
+            continue;
+        job *j = p->queue_head;
+        p->queue_head = j->next;
+        if (!p->queue_head)
+            p->queue_tail = NULL;
+        p->queued--;
+        j->next = NULL;
+        w->job = j;
+        w->started = (uint64_t)zclock_mono();
+        scl_error err;
+        if (scl_frame_write(w->in_fd, j->request, strlen(j->request), NULL, 0, &err) != SCL_OK)
+            fail_running(p, w, "RENDERER_LOST", "could not send the model to the renderer; it was restarted");
+    }
+}
+
+static int tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    scl_pool *p = arg;
+    uint64_t now = (uint64_t)zclock_mono();
+    for (int i = 0; i < p->nworkers; i++) {
+        worker *w = &p->workers[i];
+        if (w->job && w->job->deadline && now >= w->job->deadline) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s: the render exceeded its deadline of %llu ms and was stopped",
+                     w->job->main_name, (unsigned long long)(w->job->deadline - w->job->submitted));
+            fail_running(p, w, "TIMEOUT", msg);
+        }
+    }
+    /* queued jobs past their deadline time out without running */
+    job **pp = &p->queue_head;
+    while (*pp) {
+        job *j = *pp;
+        if (j->deadline && now >= j->deadline) {
+            *pp = j->next;
+            p->queued--;
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s: the deadline passed while waiting for a free renderer", j->main_name);
+            deliver(p, j, 0, "TIMEOUT", msg, j->main_name, 0, "", 0, NULL, 0);
+            job_free(j);
+            continue;
+        }
+        pp = &j->next;
+    }
+    p->queue_tail = NULL;
+    for (job *j = p->queue_head; j; j = j->next)
+        p->queue_tail = j;
+    dispatch(p);
+    return 0;
+}
+
+/* ------------------------------------------------------------ libraries */
+
+static void add_library_root(json_t *libs, const char *root)
+{
+    DIR *d = opendir(root);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", root, e->d_name);
+        if (!json_object_get(libs, e->d_name))
+            json_object_set_new(libs, e->d_name, json_string(path));
+    }
+    closedir(d);
+}
+
+/* ------------------------------------------------------------ public API */
+
+scl_pool *scl_pool_new(const scl_pool_config *config, zloop_t *loop, scl_pool_done_fn done,
+                       void *user, scl_error *err)
+{
+    if (!config || !loop || !done) {
+        scl_error_set(err, SCL_EINVAL, "scl_pool_new: NULL argument");
+        return NULL;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    scl_pool *p = calloc(1, sizeof *p);
+    if (!p) {
+        scl_error_set(err, SCL_ENOMEM, "out of memory");
+        return NULL;
+    }
+    p->loop = loop;
+    p->done = done;
+    p->user = user;
+    snprintf(p->backend, sizeof p->backend, "%s", config->backend ? config->backend : "wasm");
+    if (strcmp(p->backend, "wasm") && strcmp(p->backend, "openscad")) {
+        scl_error_set(err, SCL_EINVAL, "unknown renderer backend \"%s\" (use wasm or openscad)", p->backend);
+        free(p);
+        return NULL;
+    }
+    snprintf(p->self_exe, sizeof p->self_exe, "%s", config->self_exe ? config->self_exe : "scadlive");
+    snprintf(p->script, sizeof p->script, "%s/renderer/wasm-worker.mjs",
+             config->source_dir ? config->source_dir : ".");
+    if (!strcmp(p->backend, "wasm") && access(p->script, R_OK) != 0) {
+        scl_error_set(err, SCL_ENOTFOUND, "the WASM renderer %s is missing", p->script);
+        free(p);
+        return NULL;
+    }
+    p->libraries = json_object();
+    const char *osp = getenv("OPENSCADPATH");
+    if (osp) {
+        char *copy = strdup(osp), *save = NULL;
+        for (char *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save))
+            add_library_root(p->libraries, tok);
+        free(copy);
+    }
+    add_library_root(p->libraries, "/usr/share/openscad/libraries");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    p->nworkers = config->workers > 0 ? config->workers : (int)(cores > 0 ? cores : 2);
+    if (p->nworkers > MAX_WORKERS)
+        p->nworkers = MAX_WORKERS;
+    for (int i = 0; i < p->nworkers; i++) {
+        p->workers[i].pid = -1;
+        p->workers[i].in_fd = p->workers[i].out_fd = -1;
+    }
+    for (int i = 0; i < p->nworkers; i++) {
+        if (start_worker(p, &p->workers[i], err) != SCL_OK) {
+            scl_pool_destroy(p);
+            return NULL;
+        }
+    }
+    p->timer_id = zloop_timer(loop, TICK_MS, 0, tick, p);
+    return p;
+}
+
+void scl_pool_destroy(scl_pool *p)
+{
+    if (!p)
+        return;
+    if (p->timer_id > 0)
+        zloop_timer_end(p->loop, p->timer_id);
+    for (int i = 0; i < p->nworkers; i++) {
+        job_free(p->workers[i].job);
+        p->workers[i].job = NULL;
+        if (p->workers[i].pid > 0 || p->workers[i].polled)
+            stop_worker(p, &p->workers[i], SIGKILL);
+    }
+    while (p->queue_head) {
+        job *j = p->queue_head;
+        p->queue_head = j->next;
+        job_free(j);
+    }
+    json_decref(p->libraries);
+    free(p);
+}
+
+scl_status scl_pool_submit(scl_pool *p, const scl_pool_job *jb, scl_error *err)
+{
+    if (!p || !jb || !jb->source)
+        return scl_error_set(err, SCL_EINVAL, "scl_pool_submit: bad argument");
+    json_t *defines = json_array();
+    for (size_t i = 0; i < jb->ndefines; i++)
+        json_array_append_new(defines, json_string(jb->defines[i]));
+    /* mount only the libraries the model mentions ("<MCAD/...") */
+    json_t *libs = json_object();
+    const char *name;
+    json_t *dir;
+    json_object_foreach(p->libraries, name, dir) {
+        char needle[300];
+        snprintf(needle, sizeof needle, "<%s/", name);
+        /* files the model includes are shipped in jb->files; libraries it
+         * names directly are mounted from OPENSCADPATH */
+        if (strstr(jb->source, needle))
+            json_object_set(libs, name, dir);
+    }
+    const char *main_name = jb->main_name && *jb->main_name ? jb->main_name : "model.scad";
+    json_t *req = json_pack("{s:I,s:s,s:s,s:O,s:o,s:s,s:o}", "id", (json_int_t)jb->id, "main", main_name,
+                            "source", jb->source, "files", jb->files ? jb->files : json_object(),
+                            "defines", defines, "format", jb->format ? jb->format : "binstl",
+                            "libraries", libs);
+    if (!req)
+        return scl_error_set(err, SCL_EINVAL, "the model source is not valid UTF-8");
+    job *j = calloc(1, sizeof *j);
+    if (!j) {
+        json_decref(req);
+        return scl_error_set(err, SCL_ENOMEM, "out of memory");
+    }
+    j->id = jb->id;
+    j->request = json_dumps(req, JSON_COMPACT);
+    j->main_name = strdup(main_name);
+    json_decref(req);
+    j->submitted = (uint64_t)zclock_mono();
+    j->deadline = jb->deadline_ms ? j->submitted + jb->deadline_ms : 0;
+    if (!j->request || !j->main_name) {
+        job_free(j);
+        return scl_error_set(err, SCL_ENOMEM, "out of memory");
+    }
+    if (p->queue_tail)
+        p->queue_tail->next = j;
+    else
+        p->queue_head = j;
+    p->queue_tail = j;
+    p->queued++;
+    dispatch(p);
+    return SCL_OK;
+}
+
+int scl_pool_cancel(scl_pool *p, uint64_t id)
+{
+    job **pp = &p->queue_head;
+    job *prev = NULL;
+    while (*pp) {
+        job *j = *pp;
+        if (j->id == id) {
+            *pp = j->next;
+            if (p->queue_tail == j)
+                p->queue_tail = prev;
+            p->queued--;
+            deliver(p, j, 0, "CANCELLED", "the render was cancelled before it started", j->main_name, 0,
+                    "", 0, NULL, 0);
+            job_free(j);
+            return 1;
+        }
+        prev = j;
+        pp = &j->next;
+    }
+    for (int i = 0; i < p->nworkers; i++)
+        if (p->workers[i].job && p->workers[i].job->id == id) {
+            fail_running(p, &p->workers[i], "CANCELLED", "the render was cancelled; its renderer was restarted");
+            dispatch(p);
+            return 1;
+        }
+    return 0;
+}
+
+int scl_pool_kill_worker_of(scl_pool *p, uint64_t id)
+{
+    for (int i = 0; i < p->nworkers; i++)
+        if (p->workers[i].job && p->workers[i].job->id == id) {
+            kill(-p->workers[i].pid, SIGKILL);
+            kill(p->workers[i].pid, SIGKILL);
+            return 1;
+        }
+    return 0;
+}
+
+const char *scl_pool_renderer(const scl_pool *p) { return p->renderer; }
+
+void scl_pool_get_stats(const scl_pool *p, scl_pool_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->workers = p->nworkers;
+    for (int i = 0; i < p->nworkers; i++) {
+        if (p->workers[i].job)
+            out->busy++;
+        else if (p->workers[i].ready)
+            out->idle++;
+        else
+            out->starting++;
+    }
+    out->restarted = p->restarted;
+    out->completed = p->completed;
+    out->failed = p->failed;
+    out->queued = p->queued;
+}

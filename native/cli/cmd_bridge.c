@@ -1,0 +1,99 @@
+/* cmd_bridge.c - `scadlive bridge`: run the render bridge daemon. */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cliutil.h"
+#include "commands.h"
+#include "daemon.h"
+#include "duration.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: scadlive bridge [options]\n"
+            "Runs the render bridge (see docs/bridge.md) until SIGTERM/SIGINT or until --parent-pid exits.\n"
+            "  --endpoint EP          ZeroMQ endpoint (default: ipc:// in a private runtime dir;\n"
+            "                         non-loopback tcp needs SCADLIVE_CURVE_SECRET)\n"
+            "  --connection-file F    where to write the connection file (default: runtime dir/bridge.json)\n"
+            "  --workers N            renderer processes (default: cores)\n"
+            "  --backend B            wasm (default) or openscad\n"
+            "  --queue N              requests in progress before BUSY (default 64)\n"
+            "  --cache-bytes N        result cache budget (default 256 MiB)\n"
+            "  --parent-pid PID       exit when this process exits\n"
+            "Environment: SCADLIVE_CACHE_TTL (e.g. 1h), SCADLIVE_OPENSCAD, OPENSCADPATH.\n");
+}
+
+const char *scl_cli_source_dir(void)
+{
+    const char *home = getenv("SCADLIVE_HOME");
+    return home && *home ? home : SCL_SOURCE_DIR;
+}
+
+const char *scl_cli_self_exe(void)
+{
+    static char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return "scadlive";
+    exe[n] = 0;
+    return exe;
+}
+
+int scl_cmd_bridge(int argc, char **argv)
+{
+    scl_daemon_config cfg = {0};
+    cfg.self_exe = scl_cli_self_exe();
+    cfg.source_dir = scl_cli_source_dir();
+    cfg.curve_secret = getenv("SCADLIVE_CURVE_SECRET");
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!v) {
+            fprintf(stderr, "scadlive bridge: %s needs a value\n", a);
+            return 2;
+        }
+        i++;
+        if (!strcmp(a, "--endpoint"))
+            cfg.endpoint = v;
+        else if (!strcmp(a, "--connection-file"))
+            cfg.connection_file = v;
+        else if (!strcmp(a, "--workers"))
+            cfg.workers = atoi(v);
+        else if (!strcmp(a, "--backend"))
+            cfg.backend = v;
+        else if (!strcmp(a, "--queue"))
+            cfg.queue_limit = (size_t)atol(v);
+        else if (!strcmp(a, "--cache-bytes"))
+            cfg.cache_bytes = (size_t)atoll(v);
+        else if (!strcmp(a, "--parent-pid"))
+            cfg.parent_pid = atoi(v);
+        else {
+            fprintf(stderr, "scadlive bridge: unknown option %s\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    const char *ttl = getenv("SCADLIVE_CACHE_TTL");
+    if (ttl && *ttl) {
+        scl_error err;
+        if (scl_duration_parse(ttl, &cfg.cache_ttl_ms, &err) != SCL_OK) {
+            fprintf(stderr, "scadlive bridge: SCADLIVE_CACHE_TTL: %s\n", err.message);
+            return 2;
+        }
+    }
+    scl_error err;
+    scl_error_clear(&err);
+    if (scl_daemon_run(&cfg, &err) != SCL_OK) {
+        fprintf(stderr, "scadlive bridge: %s\n", err.message);
+        return 1;
+    }
+    return 0;
+}

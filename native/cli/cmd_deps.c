@@ -1,0 +1,57 @@
+/* cmd_deps.c - `scadlive deps [--base-dir DIR] FILE|-`: the files a model
+ * includes, uses or imports, as JSON {"files":[{"path","abs"}]}. The Python
+ * package uses it to ship included files with a request. */
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cliutil.h"
+#include "commands.h"
+#include "deps.h"
+
+int scl_cmd_deps(int argc, char **argv)
+{
+    const char *base = NULL, *file = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--base-dir") && i + 1 < argc)
+            base = argv[++i];
+        else if (!strcmp(argv[i], "--json"))
+            continue; /* JSON is the only output */
+        else if (!file)
+            file = argv[i];
+        else {
+            fprintf(stderr, "usage: scadlive deps [--base-dir DIR] FILE|-\n");
+            return 2;
+        }
+    }
+    if (!file) {
+        fprintf(stderr, "usage: scadlive deps [--base-dir DIR] FILE|-\n");
+        return 2;
+    }
+    uint8_t *src;
+    size_t len;
+    scl_error err;
+    if (scl_cli_read_file(file, 64 << 20, &src, &len, &err) != SCL_OK) {
+        fprintf(stderr, "scadlive deps: %s\n", err.message);
+        return 1;
+    }
+    char dirbuf[PATH_MAX];
+    snprintf(dirbuf, sizeof dirbuf, "%s", file);
+    if (!base)
+        base = strcmp(file, "-") ? dirname(dirbuf) : ".";
+    json_t *list = NULL;
+    scl_status st = scl_deps_collect((const char *)src, base, &list, &err);
+    free(src);
+    if (st != SCL_OK) {
+        fprintf(stderr, "scadlive deps: %s\n", err.message);
+        return 1;
+    }
+    json_t *out = json_pack("{s:o}", "files", list);
+    char *text = json_dumps(out, JSON_COMPACT);
+    puts(text);
+    free(text);
+    json_decref(out);
+    return 0;
+}

