@@ -547,6 +547,14 @@ static int handle_router(zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
 static int watch_parent(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
@@ -556,7 +564,7 @@ static int watch_parent(zloop_t *loop, int timer_id, void *arg)
         zsys_info("scadlive bridge: parent %d is gone; stopping", d->parent_pid);
         return -1; /* ends zloop_start */
     }
-    if (zsys_interrupted)
+    if (stop_requested)
         return -1;
     return 0;
 }
@@ -607,7 +615,9 @@ static scl_status bind_router(bridge *d, scl_error *err)
     zsock_set_router_mandatory(d->router, 1);
     zsock_set_sndhwm(d->router, 10000);
     zsock_set_rcvhwm(d->router, 10000);
-    zsock_set_maxmsgsize(d->router, (int64_t)SCL_PROTOCOL_MAX_REQUEST + (1 << 20));
+    /* larger than the request limit, so oversized requests get a TOO_LARGE reply
+     * instead of a silent disconnect */
+    zsock_set_maxmsgsize(d->router, (int64_t)SCL_PROTOCOL_MAX_REQUEST * 4);
     zsock_set_linger(d->router, 0);
     const char *ep = d->cfg->endpoint;
     if (ep && !strncmp(ep, "tcp://", 6) && !is_loopback_tcp(ep)) {
@@ -664,8 +674,14 @@ scl_status scl_daemon_run(const scl_daemon_config *cfg, scl_error *err)
     d.cfg = cfg;
     d.queue_limit = cfg->queue_limit ? cfg->queue_limit : 64;
     d.parent_pid = cfg->parent_pid;
-    zsys_handler_set(NULL); /* SIGINT/SIGTERM set zsys_interrupted, checked below */
-    zsys_catch_interrupts();
+    /* SIGINT/SIGTERM: stop the loop (zmq_poll returns EINTR, zloop_start
+     * returns) and clean up below */
+    zsys_handler_set(NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
     if (cfg->parent_pid > 0)
         prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (cfg->connection_file)
@@ -692,7 +708,7 @@ scl_status scl_daemon_run(const scl_daemon_config *cfg, scl_error *err)
         zloop_reader(d.loop, d.router, handle_router, &d);
         zloop_timer(d.loop, 200, 0, watch_parent, &d);
         zsys_info("scadlive bridge %s listening on %s (connection file %s)", SCL_VERSION, d.endpoint, d.conn_file);
-        zloop_start(d.loop);
+        zloop_start(d.loop); /* returns on a stop signal or when watch_parent says so */
     }
     /* stop: answer nobody further, remove what we created */
     for (int i = 0; i < d.npools; i++)

