@@ -55,8 +55,14 @@ fi
 # --- Python
 if ls tests/python/test_*.py >/dev/null 2>&1; then
   echo "=== pytest tests/python"
-  .venv/bin/python -m pytest -q tests/python 2>&1 | tail -n 40
-  rc=${PIPESTATUS[0]}
+  .venv/bin/python -m pytest -q -p no:cacheprovider tests/python > build/pytest.log 2>&1
+  rc=$?
+  tail -n 40 build/pytest.log
+  p=$(grep -oE '[0-9]+ passed' build/pytest.log | tail -1 | grep -oE '[0-9]+')
+  f=$(grep -oE '[0-9]+ (failed|error)' build/pytest.log | awk '{s+=$1} END {print s+0}')
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  [ $rc -eq 0 ] || [ "${f:-0}" -gt 0 ] || failed=$((failed + 1))
   [ $rc -eq 0 ] || status=1
   summaries+=("pytest tests/python: exit $rc")
 fi

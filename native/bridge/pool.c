@@ -37,6 +37,8 @@ typedef struct worker {
     int ready;
     job *job;
     uint64_t started;
+    uint64_t idle_since; /* the worker idle longest gets the next job: its next
+                            OpenSCAD instance is most likely made already */
 } worker;
 
 struct scl_pool {
@@ -261,6 +263,7 @@ static void handle_frame(scl_pool *p, worker *w, const char *header, const uint8
         return;
     }
     w->job = NULL;
+    w->idle_since = (uint64_t)zclock_mono();
     int ok = json_is_true(json_object_get(h, "ok"));
     const char *log = json_string_value(json_object_get(h, "log"));
     double render_ms = json_number_value(json_object_get(h, "render_ms"));
@@ -327,12 +330,21 @@ static int handle_output(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
+static worker *longest_idle(scl_pool *p)
+{
+    worker *best = NULL;
+    for (int i = 0; i < p->nworkers; i++) {
+        worker *w = &p->workers[i];
+        if (w->ready && !w->job && w->pid > 0 && (!best || w->idle_since < best->idle_since))
+            best = w;
+    }
+    return best;
+}
+
 static void dispatch(scl_pool *p)
 {
-    for (int i = 0; i < p->nworkers && p->queue_head; i++) {
-        worker *w = &p->workers[i];
-        if (!w->ready || w->job || w->pid <= 0)
-            continue;
+    worker *w;
+    while (p->queue_head && (w = longest_idle(p))) {
         job *j = p->queue_head;
         p->queue_head = j->next;
         if (!p->queue_head)

@@ -1,0 +1,20 @@
+"""scadlive: live, parametric OpenSCAD models in marimo and Jupyter notebooks.
+
+    import scadlive
+    v = scadlive.Viewer(path="part.scad")          # 3D view + customizer
+    stl = await v.render_async(params={"width": 20})  # through the bridge, in a running cell
+    scadlive.render("cube(10);")                    # headless, binary STL bytes
+"""
+from __future__ import annotations
+
+from .api import parameters, render, render_async
+from .compat import render_stl, view
+from .errors import BridgeLost, BridgeStartError, RenderError, ScadliveError
+from .viewer import Viewer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Viewer", "render", "render_async", "parameters", "view", "render_stl",
+    "ScadliveError", "RenderError", "BridgeLost", "BridgeStartError", "__version__",
+]

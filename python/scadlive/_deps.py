@@ -1,0 +1,36 @@
+"""Gathering the files a model needs (include/use/import), to ship with a request.
+
+The scanner itself is the C one (``scadlive deps``), so the CLI, the bridge
+and Python agree on what a model includes.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from . import _assets
+from ._source import Model
+from .errors import ScadliveError
+
+MAX_TOTAL_BYTES = 64 * 1024 * 1024
+
+
+def gather(model: Model) -> dict[str, bytes]:
+    """Map of path (relative to the model's directory, or a library path) to content."""
+    args = [str(_assets.binary()), "deps", "--json", "--base-dir", str(model.base_dir), "-"]
+    proc = subprocess.run(args, input=model.text.encode(), capture_output=True, timeout=60)
+    if proc.returncode != 0:
+        msg = proc.stderr.decode(errors="replace").strip() or f"exit status {proc.returncode}"
+        raise ScadliveError(f"could not gather the files {model.name} includes: {msg}")
+    listing = json.loads(proc.stdout)
+    files: dict[str, bytes] = {}
+    total = 0
+    for entry in listing.get("files", []):
+        data = Path(entry["abs"]).read_bytes()
+        total += len(data)
+        if total > MAX_TOTAL_BYTES:
+            raise ScadliveError(
+                f"the files {model.name} includes exceed {MAX_TOTAL_BYTES >> 20} MiB")
+        files[entry["path"]] = data
+    return files

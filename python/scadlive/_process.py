@@ -1,0 +1,145 @@
+"""The bridge daemon as a child of this Python process (usually a kernel).
+
+The first render starts ``scadlive bridge`` with ``--parent-pid`` set to this
+process, so the daemon exits with the kernel; every viewer and call in the
+process reuses it. If it dies, the next call starts a new one, and calls that
+were waiting on the dead one fail with :class:`BridgeLost` rather than hang.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import _assets
+from .errors import BridgeLost, BridgeStartError
+
+
+@dataclass(frozen=True)
+class Connection:
+    endpoint: str
+    pid: int
+    version: str
+    protocol: int
+    path: Path
+
+
+def read_connection_file(path: Path) -> Connection:
+    """Parse a connection file written by ``scadlive bridge``."""
+    data = json.loads(path.read_text())
+    try:
+        return Connection(
+            endpoint=str(data["endpoint"]),
+            pid=int(data["pid"]),
+            version=str(data.get("version", "")),
+            protocol=int(data.get("protocol", 1)),
+            path=path,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BridgeStartError(f"connection file {path} is malformed: {exc}") from exc
+
+
+class BridgeProcess:
+    """Owns one ``scadlive bridge`` child process; thread-safe."""
+
+    START_TIMEOUT_S = 30.0
+
+    def __init__(self, *, workers: int | None = None, backend: str | None = None,
+                 extra_args: list[str] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._conn: Connection | None = None
+        self._dir = Path(tempfile.mkdtemp(prefix="scadlive-kernel-"))
+        os.chmod(self._dir, 0o700)
+        self._workers = workers
+        self._backend = backend
+        self._extra = list(extra_args or [])
+        self.generation = 0  # bumped every time a new daemon is started
+        self._log_path = self._dir / "bridge.log"
+
+    @property
+    def log_path(self) -> Path:
+        return self._log_path
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def exit_description(self) -> str:
+        if self._proc is None:
+            return "the scadlive bridge was never started"
+        rc = self._proc.poll()
+        if rc is None:
+            return f"the scadlive bridge (pid {self._proc.pid}) is running"
+        how = f"was killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
+        tail = ""
+        try:
+            lines = self._log_path.read_text(errors="replace").strip().splitlines()
+            if lines:
+                tail = f"; last log line: {lines[-1]}"
+        except OSError:
+            pass
+        return f"the scadlive bridge (pid {self._proc.pid}) {how}{tail}"
+
+    def ensure(self) -> Connection:
+        """Return the live daemon's connection, starting one if needed."""
+        with self._lock:
+            if self.alive() and self._conn is not None:
+                return self._conn
+            return self._start_locked()
+
+    def _start_locked(self) -> Connection:
+        conn_file = self._dir / f"bridge-{self.generation + 1}.json"
+        args = [str(_assets.binary()), "bridge", "--connection-file", str(conn_file),
+                "--parent-pid", str(os.getpid())]
+        if self._workers:
+            args += ["--workers", str(self._workers)]
+        if self._backend:
+            args += ["--backend", self._backend]
+        args += self._extra
+        log = open(self._log_path, "ab")
+        try:
+            self._proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
+                                          stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            log.close()
+        self.generation += 1
+        deadline = time.monotonic() + self.START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise BridgeStartError(self.exit_description())
+            if conn_file.exists():
+                try:
+                    self._conn = read_connection_file(conn_file)
+                    return self._conn
+                except (json.JSONDecodeError, BridgeStartError):
+                    pass  # written but not complete yet
+            time.sleep(0.02)
+        self._proc.kill()
+        raise BridgeStartError(
+            f"the scadlive bridge did not write {conn_file} within "
+            f"{self.START_TIMEOUT_S:.0f} s (log: {self._log_path})")
+
+    def lost_error(self) -> BridgeLost:
+        return BridgeLost(self.exit_description() + "; it will be restarted on the next call")
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._proc is not None and self._proc.poll() is None:
+                self._proc.terminate()
+                try:
+                    self._proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self._proc.kill()
+                    self._proc.wait()
+            self._conn = None
+
+    def kill_for_test(self) -> None:
+        """SIGKILL the daemon (tests use this to check restart behaviour)."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()

@@ -1,0 +1,43 @@
+"""The process-wide bridge and clients every viewer and call shares."""
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+
+from ._process import BridgeProcess
+from .client import AsyncBridgeClient, SyncBridgeClient
+
+_lock = threading.Lock()
+_process: BridgeProcess | None = None
+_async_client: AsyncBridgeClient | None = None
+_sync_client: SyncBridgeClient | None = None
+
+
+def process() -> BridgeProcess:
+    global _process
+    with _lock:
+        if _process is None:
+            workers = os.environ.get("SCADLIVE_WORKERS")
+            _process = BridgeProcess(workers=int(workers) if workers else None,
+                                     backend=os.environ.get("SCADLIVE_BACKEND"))
+            atexit.register(_process.stop)
+        return _process
+
+
+def async_client() -> AsyncBridgeClient:
+    global _async_client
+    proc = process()
+    with _lock:
+        if _async_client is None:
+            _async_client = AsyncBridgeClient(proc)
+        return _async_client
+
+
+def sync_client() -> SyncBridgeClient:
+    global _sync_client
+    proc = process()
+    with _lock:
+        if _sync_client is None:
+            _sync_client = SyncBridgeClient(proc)
+        return _sync_client

@@ -1,0 +1,184 @@
+"""``Viewer``: the anywidget that shows a model with its customizer.
+
+Rendering happens in the page (``renderer="browser"``: OpenSCAD WASM and the
+C core in a Web Worker) or in the kernel (``"kernel"``: through the bridge,
+the mesh is sent to the page). ``"auto"`` renders in the browser and falls
+back to the kernel when the page reports it cannot (for instance a model
+needing files only the kernel can read).
+
+Traits synced with the page: ``source``, ``name``, ``params`` (two-way),
+``schema``, ``status``, ``error``, ``renderer``, ``height``, ``theme``.
+Custom messages (see docs/widget.md): the page asks ``need-wasm`` / the
+kernel answers ``wasm`` + bytes; the kernel sends ``files`` (included files)
+and ``mesh`` (a kernel-rendered model); the page sends ``cannot-render``.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from . import _assets, _deps, _runtime, api
+from ._source import Model, SourceLike, load
+
+_RENDERERS = ("auto", "browser", "kernel")
+
+
+def _esm() -> Path | str:
+    try:
+        return _assets.widget_dir() / "widget.js"
+    except _assets.AssetNotFound as exc:
+        return f"export default {{ render({{ el }}) {{ el.textContent = {str(exc)!r}; }} }}"
+
+
+class Viewer(anywidget.AnyWidget):
+    """A live 3D view of an OpenSCAD model with its customizer panel.
+
+    ``Viewer(source)`` accepts SCAD text, a path, or a SolidPython2 object
+    (anything with ``as_scad()``); ``Viewer(path="part.scad")`` also works.
+    """
+
+    _esm = _esm()
+
+    source = traitlets.Unicode("").tag(sync=True)
+    name = traitlets.Unicode("model.scad").tag(sync=True)
+    params = traitlets.Dict().tag(sync=True)
+    schema = traitlets.Dict().tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+    error = traitlets.Dict().tag(sync=True)
+    renderer = traitlets.Unicode("auto").tag(sync=True)
+    height = traitlets.Int(480).tag(sync=True)
+    theme = traitlets.Unicode("auto").tag(sync=True)
+
+    def __init__(self, source: SourceLike | None = None, *, path: "str | os.PathLike[str] | None" = None,
+                 params: dict[str, Any] | None = None, renderer: str = "auto", height: int = 480,
+                 **kwargs: Any) -> None:
+        if renderer not in _RENDERERS:
+            raise ValueError(f"renderer must be one of {_RENDERERS}, not {renderer!r}")
+        super().__init__(renderer=renderer, height=height, **kwargs)
+        self._model: Model | None = None
+        self._files: dict[str, bytes] = {}
+        self._last_stl: bytes | None = None
+        self._kernel_task: asyncio.Task[Any] | None = None
+        self.on_msg(self._on_custom_msg)
+        if source is not None or path is not None:
+            self.load(source, path=path, params=params)
+
+    # --- model -----------------------------------------------------------
+    def load(self, source: SourceLike | None = None, *, path: "str | os.PathLike[str] | None" = None,
+             params: dict[str, Any] | None = None) -> None:
+        """Show another model (text, path or SolidPython2 object)."""
+        model = load(source, path=path)
+        self._model = model
+        self._files = _deps.gather(model)
+        schema = api.parameters(model) if model.text.strip() else {}
+        defaults = {p["name"]: p.get("initial") for p in schema.get("parameters", [])}
+        with self.hold_sync():
+            self.schema = schema
+            self.name = model.name
+            self.params = {**defaults, **(params or {})}
+            self.source = model.text
+        if self._files:
+            self._send_files()
+
+    def _send_files(self) -> None:
+        names = sorted(self._files)
+        self.send({"type": "files", "paths": names}, [self._files[n] for n in names])
+
+    # --- page messages ---------------------------------------------------
+    def _on_custom_msg(self, _widget: Any, content: dict[str, Any], buffers: list[bytes]) -> None:
+        kind = content.get("type")
+        if kind == "need-wasm":
+            wasm = _assets.widget_dir() / "openscad.wasm"
+            self.send({"type": "wasm", "version": content.get("version", "")}, [wasm.read_bytes()])
+        elif kind == "need-files":
+            self._send_files()
+        elif kind == "cannot-render" and self.renderer == "auto":
+            self._schedule_kernel_render()
+
+    @traitlets.observe("params", "source")
+    def _on_change(self, _change: dict[str, Any]) -> None:
+        if self.renderer == "kernel":
+            self._schedule_kernel_render()
+
+    def _schedule_kernel_render(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not None:
+            if self._kernel_task is not None and not self._kernel_task.done():
+                self._kernel_task.cancel()  # latest parameters win
+            self._kernel_task = loop.create_task(self._kernel_render_quiet())
+        else:
+            self._show(api.render(self._model_for_current_source(), self.params))
+
+    async def _kernel_render_quiet(self) -> None:
+        try:
+            await self.render_async()
+        except Exception:  # shown in the page via `error`; nothing to raise to
+            pass
+
+    def _show(self, stl: bytes) -> None:
+        self._last_stl = stl
+        self.send({"type": "mesh", "format": "binstl"}, [stl])
+
+    # --- Python API ------------------------------------------------------
+    async def render_async(self, source: SourceLike | None = None, params: dict[str, Any] | None = None,
+                           timeout: float | None = 120.0) -> bytes:
+        """Render through the bridge, show the result, and return binary STL bytes.
+
+        Works inside a running Jupyter or marimo cell; many may run at once.
+        """
+        self.status = "rendering in the kernel"
+        try:
+            if source is not None:
+                self.load(source, params=params)
+            elif params is not None:
+                self.params = {**self.params, **params}
+            if self._model is None:
+                raise ValueError("this viewer has no model yet: pass source=...")
+            header = api.build_render_request(self._model_for_current_source(), self.params,
+                                              timeout=timeout)
+            reply = await _runtime.async_client().request(
+                header, timeout=None if timeout is None else timeout + 5)
+        except Exception as exc:
+            self.error = {"message": str(exc), "line": getattr(exc, "line", None),
+                          "code": getattr(exc, "code", "ERROR")}
+            self.status = "error"
+            raise
+        stl = reply.payload[0] if reply.payload else b""
+        self.error = {}
+        self.status = (f"{reply.header.get('triangles', '?')} triangles, "
+                       f"{reply.header.get('render_ms', '?')} ms ({reply.header.get('cache', 'miss')})")
+        self._show(stl)
+        return stl
+
+    def _model_for_current_source(self) -> Model:
+        assert self._model is not None
+        if self.source == self._model.text:
+            return self._model
+        return Model(text=self.source, name=self._model.name, path=self._model.path,
+                     base_dir=self._model.base_dir)
+
+    def render(self, timeout: float | None = 120.0) -> bytes:
+        """Blocking render of the current model and parameters (binary STL)."""
+        if self._model is None:
+            raise ValueError("this viewer has no model yet")
+        stl = api.render(self._model_for_current_source(), self.params, timeout=timeout)
+        self._show(stl)
+        return stl
+
+    def export(self, path: "str | os.PathLike[str]", *, format: api.Format | None = None) -> Path:
+        """Write the current model to ``path`` (format from the extension: .stl or .off)."""
+        out = Path(path)
+        fmt = format or ("off" if out.suffix.lower() == ".off" else "stl")
+        if self._model is None:
+            raise ValueError("this viewer has no model yet")
+        data = api.render(self._model_for_current_source(), self.params, format=fmt)
+        out.write_bytes(data)
+        return out
