@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 export SCL_SOURCE_DIR=$ROOT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export PATH=$ROOT/build/asan:$PATH
 status=0
