@@ -3,7 +3,8 @@
 // The bridge's pool starts N of these and speaks to each over stdin/stdout
 // with frames: u32le(header length) header-JSON u32le(payload length) payload.
 //   request  {"id", "main", "source", "files": {path: base64}, "defines": ["n=lit"...],
-//             "format": "binstl"|"off"|"asciistl", "libraries": {name: dir}}
+//             "format": "binstl"|"off"|"asciistl", "libraries": {name: dir},
+//             "fonts": false when the model cannot need fonts}
 //   reply    {"id", "ok", "exit", "log", "render_ms"} + the output file as payload
 // The OpenSCAD module is compiled once; each render gets a fresh instance
 // (callMain runs once per instance), and the next instance is created while
@@ -44,10 +45,15 @@ async function newInstance() {
       return {};
     },
   });
+  return os;
+}
+
+// Fonts (6 MB) go only into instances whose model may call text(): copying
+// them into every fresh instance would delay the next render.
+function mountFonts(os) {
   os.FS.mkdir("/fonts");
   for (const [name, bytes] of FONTS) os.FS.writeFile("/fonts/" + name, bytes);
   os.FS.writeFile("/fonts/fonts.conf", FONTS_CONF);
-  return os;
 }
 
 function mkdirs(fs, path) {
@@ -80,6 +86,7 @@ async function render(req) {
   if (os.error) os = await newInstance();
   nextInstance = null;
   const t0 = performance.now();
+  if (req.fonts !== false) mountFonts(os);
   const work = "/work";
   mkdirs(os.FS, work);
   for (const [path, b64] of Object.entries(req.files || {})) {

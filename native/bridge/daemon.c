@@ -33,6 +33,7 @@ typedef struct waiter {
     scl_key key;
     uint64_t flight;  /* the flight it belongs to */
     int64_t received; /* zclock_mono ms */
+    int64_t probed;   /* last progress message */
     struct waiter *next;
 } waiter;
 
@@ -72,7 +73,7 @@ typedef struct bridge {
     latency render_ms, queue_ms;
     char endpoint[512];
     char conn_file[512];
-    char ipc_path[512];
+    char ipc_path[480];
     int parent_pid;
 } bridge;
 
@@ -115,15 +116,14 @@ static void reply_error(bridge *d, zframe_t *identity, const char *id, const cha
 
 static void cancel_client(bridge *d, const zframe_t *identity);
 
-/* ROUTER_MANDATORY makes sends to a vanished client fail at once: then the
- * client's other pending requests are cancelled. */
+/* A reply to a client that went away is dropped (ROUTER_MANDATORY makes the
+ * send fail at once instead of queueing); its other requests are found and
+ * cancelled by probe_waiters. */
 static void send_msg(bridge *d, zmsg_t *m, const zframe_t *identity)
 {
-    if (zmsg_send(&m, d->router) != 0) {
+    (void)identity;
+    if (zmsg_send(&m, d->router) != 0)
         zmsg_destroy(&m);
-        if (identity && (errno == EHOSTUNREACH || errno == EAGAIN))
-            cancel_client(d, identity);
-    }
 }
 
 static pool_slot *pool_for(bridge *d, const char *backend, scl_error *err);
@@ -555,11 +555,41 @@ static void on_stop_signal(int sig)
     stop_requested = 1;
 }
 
+/* Every second, each waiting request gets a `progress` message. Besides
+ * telling the client the render goes on, this finds clients that went away:
+ * with ROUTER_MANDATORY the send fails, and their requests are cancelled
+ * (which frees a renderer nobody waits for). */
+static void probe_waiters(bridge *d)
+{
+    int64_t now = zclock_mono();
+    int again = 1;
+    while (again) {
+        again = 0;
+        for (waiter *w = d->waiters; w; w = w->next) {
+            if (now - w->received < 1000 || now - w->probed < 1000)
+                continue;
+            w->probed = now;
+            json_t *h = json_pack("{s:s,s:s,s:f}", "type", "progress", "id", w->id, "elapsed_ms",
+                                  (double)(now - w->received));
+            zmsg_t *m = scl_protocol_reply(w->identity, h);
+            if (zmsg_send(&m, d->router) != 0) {
+                zmsg_destroy(&m);
+                zframe_t *gone = zframe_dup(w->identity);
+                cancel_client(d, gone); /* changes the list: start over */
+                zframe_destroy(&gone);
+                again = 1;
+                break;
+            }
+        }
+    }
+}
+
 static int watch_parent(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
     bridge *d = arg;
+    probe_waiters(d);
     if (d->parent_pid > 0 && (kill(d->parent_pid, 0) != 0 || getppid() != d->parent_pid)) {
         zsys_info("scadlive bridge: parent %d is gone; stopping", d->parent_pid);
         return -1; /* ends zloop_start */

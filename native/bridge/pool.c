@@ -544,10 +544,12 @@ scl_status scl_pool_submit(scl_pool *p, const scl_pool_job *jb, scl_error *err)
             json_object_set(libs, name, dir);
     }
     const char *main_name = jb->main_name && *jb->main_name ? jb->main_name : "model.scad";
-    json_t *req = json_pack("{s:I,s:s,s:s,s:O,s:o,s:s,s:o}", "id", (json_int_t)jb->id, "main", main_name,
-                            "source", jb->source, "files", jb->files ? jb->files : json_object(),
+    /* fonts only when text() may be called: in the model, or in files it includes */
+    int fonts = strstr(jb->source, "text") != NULL || json_object_size(jb->files) > 0;
+    json_t *req = json_pack("{s:I,s:s,s:s,s:o,s:o,s:s,s:o,s:b}", "id", (json_int_t)jb->id, "main", main_name,
+                            "source", jb->source, "files", jb->files ? json_incref((json_t *)jb->files) : json_object(),
                             "defines", defines, "format", jb->format ? jb->format : "binstl",
-                            "libraries", libs);
+                            "libraries", libs, "fonts", fonts);
     if (!req)
         return scl_error_set(err, SCL_EINVAL, "the model source is not valid UTF-8");
     job *j = calloc(1, sizeof *j);
