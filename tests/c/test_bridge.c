@@ -569,3 +569,82 @@ Test(bridge, sigterm_removes_socket_and_connection_file, .timeout = 60)
     cr_assert_neq(stat(b.conn, &st), 0, "connection file left behind");
     remove_dir(&b);
 }
+
+Test(bridge, libraries_fonts_and_included_files, .timeout = 120)
+{
+    bridge_proc b = start_bridge("wasm", 1, 64);
+    zsock_t *s = client(&b);
+    /* MCAD from /usr/share/openscad/libraries, mounted because the model names it */
+    send_header(s, render_req("mcad", "use <MCAD/involute_gears.scad>\n"
+                                      "gear(number_of_teeth = 12, circular_pitch = 200, gear_thickness = 3,"
+                                      " rim_thickness = 3, hub_thickness = 3);\n", NULL));
+    json_t *h = recv_reply(s, 60000, NULL);
+    cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
+    cr_assert_gt(json_integer_value(json_object_get(h, "triangles")), 100);
+    json_decref(h);
+    /* text() with the Liberation fonts */
+    send_header(s, render_req("text", "linear_extrude(2) text(\"Hi\", font = \"Liberation Sans\");", NULL));
+    h = recv_reply(s, 60000, NULL);
+    cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
+    cr_assert_gt(json_integer_value(json_object_get(h, "triangles")), 20);
+    json_decref(h);
+    /* an included file shipped with the request, relative to the model */
+    json_t *req = render_req("inc", "include <parts/box.scad>\nbox(7);\n", NULL);
+    json_object_set_new(req, "files", json_pack("{s:s}", "parts/box.scad", "module box(s) { cube(s); }\n"));
+    send_header(s, req);
+    zmsg_t *m;
+    h = recv_reply(s, 60000, &m);
+    cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
+    scl_mesh *mesh = payload_mesh(m);
+    scl_mesh_stats st;
+    scl_mesh_get_stats(mesh, &st);
+    cr_assert_float_eq(st.volume, 343.0, 1e-6);
+    scl_mesh_destroy(mesh);
+    zmsg_destroy(&m);
+    json_decref(h);
+    zsock_destroy(&s);
+    stop_bridge(&b);
+    remove_dir(&b);
+}
+
+Test(bridge, exits_and_cleans_up_when_its_parent_dies, .timeout = 60)
+{
+    char dir[] = "/tmp/scl-test-bridge-XXXXXX", conn[128];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(conn, sizeof conn, "%s/bridge.json", dir);
+    /* the "kernel": a child that starts the bridge with --parent-pid itself */
+    pid_t kernel = fork();
+    if (kernel == 0) {
+        char exe[512], me[16];
+        snprintf(exe, sizeof exe, "%s/scadlive", SCL_BUILD_DIR);
+        snprintf(me, sizeof me, "%d", (int)getpid());
+        setenv("XDG_RUNTIME_DIR", dir, 1);
+        setenv("SCADLIVE_HOME", SCL_SOURCE_DIR, 1);
+        pid_t bridge = fork();
+        if (bridge == 0) {
+            freopen("/dev/null", "w", stderr);
+            execl(exe, exe, "bridge", "--connection-file", conn, "--workers", "1", "--parent-pid", me, (char *)NULL);
+            _exit(127);
+        }
+        pause(); /* until killed */
+        _exit(0);
+    }
+    json_t *cf = NULL;
+    for (int i = 0; i < 200 && !(cf = json_load_file(conn, 0, NULL)); i++)
+        usleep(50000);
+    cr_assert_not_null(cf, "the bridge did not start");
+    int bridge_pid = (int)json_integer_value(json_object_get(cf, "pid"));
+    json_decref(cf);
+    kill(kernel, SIGKILL);
+    waitpid(kernel, NULL, 0);
+    int gone = 0;
+    for (int i = 0; i < 100 && !gone; i++) {
+        usleep(50000);
+        struct stat st;
+        gone = kill(bridge_pid, 0) != 0 && stat(conn, &st) != 0;
+    }
+    cr_assert(gone, "the bridge outlived its parent or left its connection file");
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
