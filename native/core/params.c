@@ -1070,56 +1070,6 @@ static void parser_free(parser *p)
 
 /* ===================================================== 2. annotation scans */
 
-/* Line of the first '{' outside strings and comments (OpenSCAD's scan,
- * including its handling of escaped quotes). Assignments on or after it are
- * not parameters. */
-static long line_to_stop(const char *t, size_t n)
-{
-    long line = 1;
-    int in_string = 0;
-    for (size_t i = 0; i < n; ++i) {
-        if (t[i] == '\n') {
-            line++;
-            continue;
-        }
-        if (in_string && i + 1 < n && t[i] == '\\' && t[i + 1] == '"') {
-            i++;
-            continue;
-        }
-        if (t[i] == '"') {
-            in_string = !in_string;
-            continue;
-        }
-        if (!in_string && i + 1 < n && t[i] == '/' && t[i + 1] == '/') {
-            i++;
-            while (i < n && t[i] != '\n')
-                i++;
-            line++;
-            continue;
-        }
-        if (!in_string && i + 1 < n && t[i] == '/' && t[i + 1] == '*') {
-            i++;
-            if (i < n)
-                i++;
-            else
-                continue;
-            while (i < n && !(i + 1 < n && t[i] == '*' && t[i + 1] == '/')) {
-                if (t[i] == '\n')
-                    line++;
-                i++;
-            }
-        }
-        if (i < n && t[i] == '{') {
-            if (i > 0 && t[i - 1] == '@')
-                continue;
-            return line;
-        }
-    }
-    /* OpenSCAD parses the file with "\n\x03\n" appended, so without a '{'
-     * its stop line lies two lines past the end. */
-    return line + 2;
-}
-
 typedef struct group_info {
     char *name;
     long line;
@@ -1163,9 +1113,18 @@ static char *group_name(const char *c, size_t n)
     return b.data;
 }
 
-static int collect_groups(const char *t, size_t n, group_list *out)
+/* OpenSCAD's own text scan (CommentParser), done once: it skips // comments
+ * and toggles a string state at each '"' (treating \" as escaped), and
+ *  - the stop line is the line of the first '{' it meets outside comments
+ *    (a '{' inside a string counts: OpenSCAD checks it there too), so
+ *    assignments on or after it are not parameters;
+ *  - each block comment that stays on one line is a group (see group_name),
+ *    effective for assignments on later lines.
+ * Without a '{', the stop line lies two lines past the end, because OpenSCAD
+ * scans the file with "\n\x03\n" appended. Returns -1 on out of memory. */
+static long scan_like_openscad(const char *t, size_t n, group_list *groups)
 {
-    long line = 1;
+    long line = 1, stop = 0;
     int in_string = 0;
     for (size_t i = 0; i < n; ++i) {
         if (t[i] == '\n') {
@@ -1188,11 +1147,7 @@ static int collect_groups(const char *t, size_t n, group_list *out)
             continue;
         }
         if (!in_string && i + 1 < n && t[i] == '/' && t[i + 1] == '*') {
-            i++;
-            if (i < n)
-                i++;
-            else
-                continue;
+            i += 2;
             size_t start = i;
             int one_line = 1;
             while (i < n && !(i + 1 < n && t[i] == '*' && t[i + 1] == '/')) {
@@ -1203,24 +1158,26 @@ static int collect_groups(const char *t, size_t n, group_list *out)
                 i++;
             }
             if (one_line) {
-                if (out->n == out->cap) {
-                    size_t cap = out->cap ? out->cap * 2 : 8;
-                    group_info *ng = realloc(out->items, cap * sizeof *ng);
+                if (groups->n == groups->cap) {
+                    size_t cap = groups->cap ? groups->cap * 2 : 8;
+                    group_info *ng = realloc(groups->items, cap * sizeof *ng);
                     if (!ng)
                         return -1;
-                    out->items = ng;
-                    out->cap = cap;
+                    groups->items = ng;
+                    groups->cap = cap;
                 }
                 char *name = group_name(t + start, i - start);
                 if (!name)
                     return -1;
-                out->items[out->n].name = name;
-                out->items[out->n].line = line;
-                out->n++;
+                groups->items[groups->n].name = name;
+                groups->items[groups->n].line = line;
+                groups->n++;
             }
         }
+        if (!stop && i < n && t[i] == '{' && !(i > 0 && t[i - 1] == '@'))
+            stop = line;
     }
-    return 0;
+    return stop ? stop : line + 2;
 }
 
 /* Byte offset of the start of 1-based line `line` (n if past the end). */
@@ -1825,10 +1782,10 @@ scl_status scl_params_parse(const char *src, size_t len, const char *title, json
     }
 
     /* 2-4. annotations and parameters */
-    long stop = line_to_stop(src, len);
     group_list groups = {0};
+    long stop = scan_like_openscad(src, len, &groups);
     json_t *params = json_array();
-    if (!params || collect_groups(src, len, &groups) != 0) {
+    if (!params || stop < 0) {
         json_decref(params);
         groups_free(&groups);
         parser_free(&p);
