@@ -192,9 +192,9 @@ int main(void)
                     long dn = ftell(df);
                     fseek(df, 0, SEEK_SET);
                     char *bytes = malloc((size_t)dn + 1);
-                    size_t got = fread(bytes, 1, (size_t)dn, df);
+                    size_t nread = fread(bytes, 1, (size_t)dn, df);
                     fclose(df);
-                    char *b64 = scl_base64_encode(bytes, got);
+                    char *b64 = scl_base64_encode(bytes, nread);
                     json_object_set_new(files, json_string_value(json_object_get(dep, "path")), json_pack("{s:s}", "base64", b64));
                     free(b64);
                     free(bytes);
