@@ -248,7 +248,7 @@ Test(bridge, native_backend_matches_direct_openscad, .timeout = 240)
 
 /* 16 clients, 3 interleaved requests each, each a differently sized cube */
 typedef struct client_job {
-    const bridge_proc *b;
+    zsock_t *sock; /* made in the main thread: czmq's global init is not thread-safe */
     int n;
     int ok;
 } client_job;
@@ -256,8 +256,7 @@ typedef struct client_job {
 static void *client_thread(void *arg)
 {
     client_job *j = arg;
-    zsock_t *s = zsock_new(ZMQ_DEALER);
-    zsock_connect(s, "%s", j->b->endpoint);
+    zsock_t *s = j->sock;
     for (int k = 0; k < 3; k++) {
         char id[32];
         snprintf(id, sizeof id, "c%d-%d", j->n, k);
@@ -304,10 +303,10 @@ Test(bridge, sixteen_concurrent_clients_get_their_own_replies, .timeout = 240)
     bridge_proc b = start_bridge("wasm", 2, 64);
     pthread_t t[16];
     client_job jobs[16];
-    for (int i = 0; i < 16; i++) {
-        jobs[i] = (client_job){&b, i, 0};
+    for (int i = 0; i < 16; i++)
+        jobs[i] = (client_job){client(&b), i, 0};
+    for (int i = 0; i < 16; i++)
         pthread_create(&t[i], NULL, client_thread, &jobs[i]);
-    }
     for (int i = 0; i < 16; i++) {
         pthread_join(t[i], NULL);
         cr_expect(jobs[i].ok, "client %d did not get its own 3 replies", i);
