@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,7 +26,8 @@ before(async () => {
   url = `http://127.0.0.1:${port}/`;
   marimo = spawn(join(ROOT, ".venv/bin/marimo"), ["run", join(ROOT, "notebooks/demo.py"), "--host", "127.0.0.1",
     "--port", String(port), "--headless", "--no-token"], {
-    cwd: workdir, env: { ...process.env, PYTHONPATH: join(ROOT, "python") }, stdio: ["ignore", "pipe", "pipe"],
+    cwd: workdir, env: { ...process.env, PYTHONPATH: join(ROOT, "python") },
+    stdio: ["ignore", openSync(join(workdir, "marimo.log"), "w"), openSync(join(workdir, "marimo.log"), "a")],
     detached: true,
   });
   for (let i = 0; i < 120; i++) {
@@ -58,18 +59,23 @@ const deepText = (page, selector) => page.evaluate((sel) => {
   return walk(document);
 }, selector);
 
+let pageText = async () => "";
 async function until(fn, what, timeout = 120000) {
   const t0 = Date.now();
   for (;;) {
     const v = await fn();
     if (v) return v;
-    if (Date.now() - t0 > timeout) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - t0 > timeout) {
+      const log = existsSync(join(workdir, "marimo.log")) ? readFileSync(join(workdir, "marimo.log"), "utf8").slice(-3000) : "";
+      throw new Error(`timed out waiting for ${what}; the page says:\n${await pageText()}\nmarimo's log:\n${log}`);
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
 }
 
 test("the demo notebook renders, awaits render_async, follows a slider and exports", { timeout: 300000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1300, height: 1100 } });
+  pageText = () => page.evaluate(() => document.body.innerText).catch(() => "");
   await page.goto(url);
   await until(async () => /triangles/.test((await deepText(page, ".scl-status")) || ""), "the model");
   // the cell awaiting render_async six times completes inside the running kernel

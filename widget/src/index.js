@@ -104,6 +104,7 @@ function render({ model, el }) {
 
   let lastStl = null;
   let generation = 0;
+  let files = {}; // included files the kernel sent: {path: ArrayBuffer}
   const pendingWasm = [];
   const getWasm = () => new Promise((resolve) => {
     if (globalThis.scadliveWasmUrl) {
@@ -118,6 +119,9 @@ function render({ model, el }) {
     if (msg.type === "wasm" && buffers && buffers[0]) {
       const b = bytes(buffers[0]);
       while (pendingWasm.length) pendingWasm.shift()(b);
+    } else if (msg.type === "files" && buffers) {
+      files = Object.fromEntries((msg.paths || []).map((p, i) => [p, bytes(buffers[i])]));
+      requestRender("release");
     } else if (msg.type === "mesh" && buffers && buffers[0]) {
       const id = `${vid}:kernel:${++generation}`;
       w.handlers.set(id, (m) => { w.handlers.delete(id); showResult(m); });
@@ -156,7 +160,7 @@ function render({ model, el }) {
     w.ready.then(() => w.worker.postMessage({
       type: "update", viewer: vid, generation: gen, kind, id,
       source: model.get("source"), name: model.get("name") || "model.scad",
-      params: model.get("params") || {}, schema: model.get("schema") || null,
+      params: model.get("params") || {}, schema: model.get("schema") || null, files,
     })).catch((err) => { status.textContent = `renderer failed to start: ${err.message}`; });
   };
 
@@ -203,6 +207,9 @@ function render({ model, el }) {
   model.on("change:theme", () => { v3d.setTheme(theme()); root.classList.toggle("scl-dark", theme()); });
   refreshSchema();
   requestRender("release");
+  // files the model includes: the kernel sends them on request (messages sent
+  // before this view existed would have been lost)
+  if (!globalThis.scadliveWasmUrl) model.send({ type: "need-files" });
   return () => v3d.renderer.dispose();
 }
 
