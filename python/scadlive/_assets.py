@@ -61,3 +61,9 @@ def widget_dir() -> Path:
             "the widget bundle was not found: run `make build` (it runs esbuild) "
             "or install the package with pip")
     return found
+
+
+def bridge_home() -> Path | None:
+    """SCADLIVE_HOME for a bundled bridge (renderer/ and build/openscad/), or None in a checkout."""
+    home = _BUNDLED / "home"
+    return home if (home / "renderer" / "wasm-worker.mjs").exists() else None
