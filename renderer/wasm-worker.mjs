@@ -17,6 +17,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { createInstance, mkdirs } from "./openscad-instance.mjs";
 
 const FONT_DIR = "/usr/share/fonts/truetype/liberation";
 const FONTS = (() => {
@@ -35,18 +36,7 @@ const OPENSCAD_DIR = process.env.SCADLIVE_OPENSCAD_WASM_DIR || join(HERE, "..", 
 const { default: OpenSCAD } = await import(pathToFileURL(join(OPENSCAD_DIR, "openscad-factory.mjs")).href);
 const compiledModule = await WebAssembly.compile(readFileSync(join(OPENSCAD_DIR, "openscad.wasm")));
 let logSink = null;
-async function newInstance() {
-  const os = await OpenSCAD({
-    noInitialRun: true,
-    print: (s) => logSink && logSink.push(s),
-    printErr: (s) => logSink && logSink.push(s),
-    instantiateWasm(imports, receive) {
-      WebAssembly.instantiate(compiledModule, imports).then((inst) => receive(inst, compiledModule));
-      return {};
-    },
-  });
-  return os;
-}
+const newInstance = () => createInstance(OpenSCAD, compiledModule, (line) => logSink && logSink.push(line));
 
 // Fonts (6 MB) go only into instances whose model may call text(): copying
 // them into every fresh instance would delay the next render.
@@ -54,14 +44,6 @@ function mountFonts(os) {
   os.FS.mkdir("/fonts");
   for (const [name, bytes] of FONTS) os.FS.writeFile("/fonts/" + name, bytes);
   os.FS.writeFile("/fonts/fonts.conf", FONTS_CONF);
-}
-
-function mkdirs(fs, path) {
-  let acc = "";
-  for (const part of path.split("/").filter(Boolean)) {
-    acc += "/" + part;
-    try { fs.mkdir(acc); } catch { /* exists */ }
-  }
 }
 
 function copyTree(fs, src, dst, budget = { files: 2000 }) {

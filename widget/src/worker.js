@@ -13,6 +13,7 @@
 //               stats, renderMs, cache, log} | {type:"error", id, message, line, log}
 import OpenSCAD from "../../build/openscad/openscad-factory.mjs";
 import { loadCore } from "../../build/wasm/sclcore.mjs";
+import { createInstance, mkdirs } from "../../renderer/openscad-instance.mjs";
 
 let compiled = null;
 let core = null;
@@ -21,29 +22,10 @@ let fonts = {};
 let nextInstance = null;
 let logSink = null;
 
-async function newInstance() {
-  const os = await OpenSCAD({
-    noInitialRun: true,
-    print: (s) => logSink && logSink.push(s),
-    printErr: (s) => logSink && logSink.push(s),
-    instantiateWasm(imports, receive) {
-      WebAssembly.instantiate(compiled, imports).then((inst) => receive(inst, compiled));
-      return {};
-    },
-  });
-  return os;
-}
+const newInstance = () => createInstance(OpenSCAD, compiled, (line) => logSink && logSink.push(line));
 
 function prepareNext() {
   nextInstance = newInstance();
-}
-
-function mkdirs(fs, path) {
-  let acc = "";
-  for (const part of path.split("/").filter(Boolean)) {
-    acc += "/" + part;
-    try { fs.mkdir(acc); } catch { /* exists */ }
-  }
 }
 
 const encoder = new TextEncoder();
