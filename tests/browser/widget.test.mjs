@@ -106,3 +106,39 @@ test("ten viewers on one page share one worker", { timeout: 180000 }, async () =
   assert.equal(page.workers().length, 1, "each viewer started its own worker");
   await page.close();
 });
+
+test("color() shows as face colours and the downloads parse", { timeout: 120000 }, async () => {
+  const page = await browser.newPage({ acceptDownloads: true });
+  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
+  await waitStatus(page, /triangles/);
+  await page.evaluate(() => globalThis.models[0].set("source", 'color("red") cube(20);\ncolor([0, 0, 1]) translate([30, 0, 0]) cube(20);\n'));
+  await waitStatus(page, /^24 triangles/);
+  const colours = await page.evaluate(() => {
+    const c = document.querySelector("canvas");
+    const copy = document.createElement("canvas");
+    copy.width = c.width;
+    copy.height = c.height;
+    const ctx = copy.getContext("2d");
+    ctx.drawImage(c, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let red = 0, blue = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i] > 120 && d[i + 1] < 60 && d[i + 2] < 60) red++;
+      if (d[i + 2] > 120 && d[i] < 60 && d[i + 1] < 60) blue++;
+    }
+    return { red, blue };
+  });
+  assert.ok(colours.red > 500 && colours.blue > 500, JSON.stringify(colours));
+  // downloads: binary STL (written by the C core) and OpenSCAD's OFF
+  const { loadCore } = await import("../../build/wasm/sclcore.mjs");
+  const core = await loadCore();
+  for (const [label, check] of [["Download STL", (m) => assert.equal(m.stats.triangles, 24)],
+    ["Download OFF", (m) => assert.ok(m.faceColors && m.stats.colors)]]) {
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: label }).click()]);
+    const bytes = readFileSync(await dl.path());
+    const mesh = core.parseMesh(bytes);
+    check(mesh);
+    assert.ok(Math.abs(mesh.stats.volume - 16000) < 1e-6, String(mesh.stats.volume));
+  }
+  await page.close();
+});

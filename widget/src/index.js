@@ -86,7 +86,10 @@ function render({ model, el }) {
   const stlButton = document.createElement("button");
   stlButton.textContent = "Download STL";
   stlButton.disabled = true;
-  downloads.append(stlButton);
+  const offButton = document.createElement("button");
+  offButton.textContent = "Download OFF";
+  offButton.disabled = true;
+  downloads.append(stlButton, offButton);
   panel.append(downloads);
   const panelFields = document.createElement("div");
   panel.append(panelFields);
@@ -103,6 +106,7 @@ function render({ model, el }) {
   root.classList.toggle("scl-dark", theme());
 
   let lastStl = null;
+  let lastOff = null;
   let generation = 0;
   let files = {}; // included files the kernel sent: {path: ArrayBuffer}
   const pendingWasm = [];
@@ -144,7 +148,9 @@ function render({ model, el }) {
     errorBox.hidden = true;
     v3d.setMesh(m);
     lastStl = m.stl;
+    lastOff = m.off || null;
     stlButton.disabled = false;
+    offButton.disabled = !lastOff;
     const text = `${m.stats.triangles} triangles, ${m.renderMs.toFixed(0)} ms${m.cache === "hit" ? " (cache)" : ""}`;
     status.textContent = text;
     model.set("status", text);
@@ -194,13 +200,15 @@ function render({ model, el }) {
     buildPanel(panelFields, schema, defaults, onParam, onReset);
     requestRender("release");
   };
-  stlButton.onclick = () => {
-    if (!lastStl) return;
+  const download = (bytes, ext, type) => {
+    if (!bytes) return;
     const a = document.createElement("a");
-    a.href = URL.createObjectURL(new Blob([lastStl], { type: "model/stl" }));
-    a.download = (model.get("name") || "model.scad").replace(/\.scad$/, "") + ".stl";
+    a.href = URL.createObjectURL(new Blob([bytes], { type }));
+    a.download = (model.get("name") || "model.scad").replace(/\.scad$/, "") + ext;
     a.click();
   };
+  stlButton.onclick = () => download(lastStl, ".stl", "model/stl");
+  offButton.onclick = () => download(lastOff, ".off", "text/plain");
 
   model.on("change:source", () => { refreshSchema(); requestRender("release"); });
   model.on("change:params", () => requestRender("change"));

