@@ -142,3 +142,17 @@ test("color() shows as face colours and the downloads parse", { timeout: 120000 
   }
   await page.close();
 });
+
+test("the OpenSCAD wasm is fetched once and kept in Cache Storage across reloads", { timeout: 120000 }, async () => {
+  const context = await browser.newContext();
+  let fetched = 0;
+  context.on("request", (r) => { if (r.url().endsWith("/openscad.wasm")) fetched++; });
+  const page = await context.newPage();
+  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
+  await waitStatus(page, /triangles/);
+  assert.equal(fetched, 1);
+  await page.reload();
+  await waitStatus(page, /triangles/);
+  assert.equal(fetched, 1, "the reload fetched the wasm again");
+  await context.close();
+});
