@@ -156,3 +156,13 @@ test("the OpenSCAD wasm is fetched once and kept in Cache Storage across reloads
   assert.equal(fetched, 1, "the reload fetched the wasm again");
   await context.close();
 });
+
+test("a render that does not fit the memory budget fails with a clear message", { timeout: 60000 }, async () => {
+  const page = await browser.newPage();
+  // 8 MiB: less than one OpenSCAD instance's heap
+  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad&budget=8388608`);
+  await page.waitForSelector(".scl-error:not([hidden])", { timeout: 60000 });
+  const text = await page.locator(".scl-error").textContent();
+  assert.match(text, /OpenSCAD instance needs [\d.]+ MiB but only [\d.]+ MiB of the 8.0 MiB memory budget is free/);
+  await page.close();
+});

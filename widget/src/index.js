@@ -46,7 +46,8 @@ function sharedWorker(getWasm) {
     await new Promise((resolve, reject) => {
       handlers.set(undefined, (m) => (m.type === "ready" ? resolve() : reject(new Error(m.message))));
       handlers.set(null, (m) => reject(new Error(m.message)));
-      worker.postMessage({ type: "init", wasm }, [wasm]);
+      // total WASM heap across OpenSCAD instances, plus cached results (default 1 GiB per page)
+      worker.postMessage({ type: "init", wasm, memoryBudget: globalThis.scadliveMemoryBudget }, [wasm]);
     });
   })();
   shared = { worker, ready, handlers };

@@ -18,6 +18,7 @@ import { createInstance, mkdirs } from "../../renderer/openscad-instance.mjs";
 let compiled = null;
 let core = null;
 let cache = null;
+let memory = null; // the core's MemoryManager: WASM heaps and cached results under one budget
 let fonts = {};
 let nextInstance = null;
 let logSink = null;
@@ -52,6 +53,16 @@ async function render(msg) {
     const os = await (nextInstance || newInstance());
     nextInstance = null;
     const t0 = performance.now();
+    // account the instance's heap; a render whose heap grows past the budget fails cleanly
+    let heldBytes = os.HEAPU8.length;
+    try {
+      memory.reserve(heldBytes, "an OpenSCAD instance");
+    } catch (err) {
+      cache.fail(key);
+      prepareNext();
+      postMessage({ type: "error", id, message: err.message, line: 0, log: "" });
+      return;
+    }
     try {
       if (/text\s*\(/.test(source) && Object.keys(fonts).length) {
         mkdirs(os.FS, "/fonts");
@@ -70,6 +81,17 @@ async function render(msg) {
       for (const d of defines) args.push("-D", d);
       let exit;
       try { exit = os.callMain(args); } catch (e) { exit = -1; logs.push(String(e && e.message || e)); }
+      const grown = os.HEAPU8.length - heldBytes;
+      if (grown > 0) {
+        try {
+          memory.reserve(grown, "this render");
+          heldBytes += grown;
+        } catch (err) {
+          cache.fail(key);
+          postMessage({ type: "error", id, message: err.message, line: 0, log: logs.join("\n") });
+          return;
+        }
+      }
       try { stl = os.FS.readFile("/work/out.off"); } catch { stl = null; }
       renderMs = performance.now() - t0;
       log = logs.join("\n");
@@ -82,6 +104,7 @@ async function render(msg) {
       }
       cache.complete(key, performance.now(), stl, { renderMs });
     } finally {
+      memory.release(heldBytes); // the instance is dropped now
       prepareNext();
     }
   }
@@ -126,7 +149,8 @@ self.onmessage = (e) => {
     queue = queue.then(async () => {
       compiled = await WebAssembly.compile(msg.wasm);
       core = await loadCore();
-      cache = new core.ResultCache({ budgetBytes: 256 * 1024 * 1024 });
+      memory = new core.MemoryManager({ budgetBytes: msg.memoryBudget || 1024 * 1024 * 1024 });
+      cache = new core.ResultCache({ budgetBytes: 256 * 1024 * 1024, memory });
       fonts = msg.fonts || {};
       prepareNext();
       postMessage({ type: "ready" });
