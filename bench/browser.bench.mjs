@@ -1,0 +1,97 @@
+// browser.bench.mjs - the widget in headless Chromium (Debian's), measured on
+// the standalone test page: cold start to first pixels, warm re-render to
+// pixels (CSG.scad and candleStand.scad), slider drag to pixels (p95), cache
+// hit to pixels, and page memory with 10 viewers. "To pixels" = until the
+// status line shows the new model, which the page updates right after drawing.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { startServer } from "../widget/test-page/server.mjs";
+
+const server = await startServer();
+const base = `http://127.0.0.1:${server.address().port}`;
+const profile = mkdtempSync(join(tmpdir(), "scl-bench-chromium-"));
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium", headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--use-gl=swiftshader", "--enable-unsafe-swiftshader",
+    "--enable-precise-memory-info"],
+});
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * (xs.length - 1) + 0.5))];
+
+// Time from running `action` in the page until the status shows a different model.
+async function toPixels(page, action) {
+  return page.evaluate(async (src) => {
+    const status = document.querySelector(".scl-status");
+    const before = status.textContent;
+    const t0 = performance.now();
+    (0, eval)(src);
+    await new Promise((resolve) => {
+      const check = () => (status.textContent !== before && !status.classList.contains("updating") && /triangles/.test(status.textContent)
+        ? resolve() : requestAnimationFrame(check));
+      check();
+    });
+    return performance.now() - t0;
+  }, action);
+}
+
+const results = [];
+const row = (name, value, target) => results.push({ name, value, target });
+
+// cold start: a fresh context (no Cache Storage), page load to first model
+{
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const t0 = Date.now();
+  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
+  await page.waitForFunction(() => /triangles/.test(document.querySelector(".scl-status")?.textContent || ""));
+  row("cold start to first pixels (CSG.scad, wasm fetched and compiled)", Date.now() - t0, "");
+  // warm re-render: change a parameter-free model by editing its source
+  const warm = [];
+  for (let i = 0; i < 9; i++)
+    warm.push(await toPixels(page, `globalThis.models[0].set("source", "$fn=${40 + i};\\n" + globalThis.models[0].get("source").replace(/^\\$fn=\\d+;\\n/, ""))`));
+  row("warm re-render to pixels, CSG.scad (median of 9)", pct(warm, 0.5), "<= 150 ms");
+  const hits = [];
+  for (let i = 0; i < 9; i++)
+    hits.push(await toPixels(page, `globalThis.models[0].set("source", "$fn=${40 + (i % 2)};\\n" + globalThis.models[0].get("source").replace(/^\\$fn=\\d+;\\n/, ""))`));
+  row("cache hit to pixels (median of 9)", pct(hits.slice(2), 0.5), "<= 16 ms");
+  await ctx.close();
+}
+// candleStand: warm re-render and slider drags
+{
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${base}/widget/test-page/index.html`);
+  await page.waitForFunction(() => /triangles/.test(document.querySelector(".scl-status")?.textContent || ""));
+  const full = [], drag = [];
+  for (let i = 0; i < 6; i++)
+    full.push(await toPixels(page, `(() => { const s = document.querySelector('.scl-field[data-name="count"] input[type=range]'); s.value = "${4 + i}"; s.dispatchEvent(new Event("change")); })()`));
+  for (let i = 0; i < 12; i++)
+    drag.push(await toPixels(page, `(() => { const s = document.querySelector('.scl-field[data-name="count"] input[type=range]'); s.value = "${3 + (i % 11)}"; s.dispatchEvent(new Event("input")); })()`));
+  row("warm re-render to pixels, candleStand.scad, slider release (median of 6)", pct(full, 0.5), "");
+  row("slider drag to pixels, candleStand.scad, coarse preview (p95 of 12)", pct(drag, 0.95), "<= 150 ms p95");
+  await ctx.close();
+}
+// 10 viewers on one page
+{
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const cdp = await ctx.newCDPSession(page);
+  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad&count=10`);
+  await page.waitForFunction(() => [...document.querySelectorAll(".scl-status")].every((s) => /triangles/.test(s.textContent)), null, { timeout: 120000 });
+  await cdp.send("Performance.enable");
+  const { metrics } = await cdp.send("Performance.getMetrics");
+  const heap = metrics.find((m) => m.name === "JSHeapTotalSize").value;
+  const workers = page.workers().length;
+  row(`10 viewers: main-thread JS heap (${workers} worker for all)`, heap / (1 << 20), "< 1024 MiB");
+  await ctx.close();
+}
+await browser.close();
+server.close();
+rmSync(profile, { recursive: true, force: true });
+console.log("widget in headless Chromium (software GL), standalone test page");
+for (const r of results) {
+  const unit = /heap/.test(r.name) ? "MiB" : "ms";
+  console.log(`  ${r.name.padEnd(76)} ${r.value.toFixed(1).padStart(8)} ${unit}${r.target ? `  (target ${r.target})` : ""}`);
+}
