@@ -166,3 +166,20 @@ test("a render that does not fit the memory budget fails with a clear message", 
   assert.match(text, /OpenSCAD instance needs [\d.]+ MiB but only [\d.]+ MiB of the 8.0 MiB memory budget is free/);
   await page.close();
 });
+
+test("a stale render that runs too long is abandoned for the latest parameters", { timeout: 90000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
+  await waitStatus(page, /triangles/);
+  // an endless render (tail recursion loops forever), then new parameters behind it
+  await page.evaluate(() => globalThis.models[0].set("source", "function spin(n) = n == 0 ? 0 : spin(n - 1);\ncube(spin(1e15) + 1);\n"));
+  await page.waitForTimeout(500);
+  await page.evaluate(() => globalThis.models[0].set("source", "s = 5; // [1:10]\ncube(s);"));
+  const text = await waitStatus(page, /^12 triangles/, 30000);
+  assert.match(text, /^12 triangles/);
+  assert.equal(await page.evaluate(() => globalThis.scadliveWorkerRestarts), 1);
+  // the customizer schema asked for behind the stuck render arrived too
+  await page.waitForFunction(() => (globalThis.models[0].get("schema").parameters || [])[0]?.name === "s",
+    null, { timeout: 10000 });
+  await page.close();
+});

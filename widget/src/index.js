@@ -28,29 +28,77 @@ async function storeWasm(bytes) {
   await c.put(`/scadlive/${OPENSCAD_VERSION}.wasm`, new Response(bytes));
 }
 
+// A render that became stale (newer parameters wait behind it) and runs
+// longer than this is abandoned: OpenSCAD cannot be interrupted, so the
+// worker is terminated and a fresh one renders the latest parameters.
+const STALE_MS = 3000;
+
 function sharedWorker(getWasm) {
   if (shared) return shared;
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
-  const worker = new Worker(url, { type: "module" });
-  const handlers = new Map();
-  worker.onmessage = (e) => {
-    const h = handlers.get(e.data.id);
-    if (h) h(e.data);
-  };
-  const ready = (async () => {
+  const wasmBytes = (async () => {
     let wasm = await cachedWasm().catch(() => null);
     if (!wasm) {
       wasm = await getWasm();
       storeWasm(wasm.slice(0)).catch(() => {});
     }
-    await new Promise((resolve, reject) => {
-      handlers.set(undefined, (m) => (m.type === "ready" ? resolve() : reject(new Error(m.message))));
-      handlers.set(null, (m) => reject(new Error(m.message)));
-      // total WASM heap across OpenSCAD instances, plus cached results (default 1 GiB per page)
-      worker.postMessage({ type: "init", wasm, memoryBudget: globalThis.scadliveMemoryBudget }, [wasm]);
-    });
+    return wasm;
   })();
-  shared = { worker, ready, handlers };
+  // viewer id -> {msg: latest update, postsSinceResult, waitingSince}
+  const viewers = new Map();
+  const others = new Map(); // unanswered params/mesh requests, re-sent after a restart
+  shared = { worker: null, ready: null, handlers: new Map(), viewers, restarts: 0 };
+  const start = () => {
+    const worker = new Worker(url, { type: "module" });
+    worker.onmessage = (e) => {
+      others.delete(e.data.id);
+      const v = viewers.get(e.data.viewer);
+      if (v && (e.data.type === "result" || e.data.type === "error")) v.postsSinceResult = 0;
+      const h = shared.handlers.get(e.data.id);
+      if (h) h(e.data);
+    };
+    shared.worker = worker;
+    shared.ready = (async () => {
+      const wasm = (await wasmBytes).slice(0); // keep the original for a restart
+      await new Promise((resolve, reject) => {
+        const onInit = (e) => {
+          if (e.data.type === "ready") resolve();
+          else if (e.data.id === null || e.data.id === undefined) reject(new Error(e.data.message));
+        };
+        worker.addEventListener("message", onInit);
+        // total WASM heap across OpenSCAD instances, plus cached results (default 1 GiB per page)
+        worker.postMessage({ type: "init", wasm, memoryBudget: globalThis.scadliveMemoryBudget }, [wasm]);
+      });
+    })();
+  };
+  shared.postUpdate = (msg) => {
+    const v = viewers.get(msg.viewer) || { postsSinceResult: 0, waitingSince: 0 };
+    if (v.postsSinceResult === 0) v.waitingSince = performance.now();
+    v.postsSinceResult++;
+    v.msg = msg;
+    viewers.set(msg.viewer, v);
+    shared.ready.then(() => shared.worker.postMessage(msg));
+  };
+  shared.postOther = (msg) => {
+    others.set(msg.id, msg);
+    shared.ready.then(() => shared.worker.postMessage(msg));
+  };
+  start();
+  setInterval(() => {
+    const now = performance.now();
+    const stale = [...viewers.values()].some((v) => v.postsSinceResult >= 2 && now - v.waitingSince > STALE_MS);
+    if (!stale) return;
+    shared.worker.terminate();
+    shared.restarts++;
+    globalThis.scadliveWorkerRestarts = shared.restarts;
+    start();
+    for (const v of viewers.values()) {
+      if (!v.postsSinceResult) continue;
+      v.postsSinceResult = 0;
+      shared.postUpdate(v.msg); // the latest parameters of every waiting viewer
+    }
+    for (const msg of [...others.values()]) shared.postOther(msg);
+  }, 500);
   return shared;
 }
 
@@ -130,7 +178,7 @@ function render({ model, el }) {
     } else if (msg.type === "mesh" && buffers && buffers[0]) {
       const id = `${vid}:kernel:${++generation}`;
       w.handlers.set(id, (m) => { w.handlers.delete(id); showResult(m); });
-      w.ready.then(() => w.worker.postMessage({ type: "mesh", id, stl: bytes(buffers[0]) }));
+      w.postOther({ type: "mesh", id, stl: bytes(buffers[0]) });
     }
   });
   const w = sharedWorker(getWasm);
@@ -164,16 +212,19 @@ function render({ model, el }) {
     const id = `${vid}:${gen}`;
     w.handlers.set(id, (m) => { w.handlers.delete(id); showResult(m); });
     status.classList.add("updating");
-    w.ready.then(() => w.worker.postMessage({
+    w.postUpdate({
       type: "update", viewer: vid, generation: gen, kind, id,
       source: model.get("source"), name: model.get("name") || "model.scad",
       params: model.get("params") || {}, schema: model.get("schema") || null, files,
-    })).catch((err) => { status.textContent = `renderer failed to start: ${err.message}`; });
+    });
+    w.ready.catch((err) => { status.textContent = `renderer failed to start: ${err.message}`; });
   };
 
-  const refreshSchema = () => {
+  // the customizer schema: the kernel's if it sent one, else (and after every
+  // source change) parsed by the C core in the worker
+  const refreshSchema = (sourceChanged = false) => {
     const schema = model.get("schema");
-    if (schema && schema.parameters !== undefined || (schema && schema.title)) {
+    if (!sourceChanged && schema && (schema.parameters !== undefined || schema.title)) {
       buildPanel(panelFields, schema, model.get("params") || {}, onParam, onReset);
       return;
     }
@@ -186,7 +237,7 @@ function render({ model, el }) {
         buildPanel(panelFields, m.schema, model.get("params") || {}, onParam, onReset);
       } else showResult(m);
     });
-    w.ready.then(() => w.worker.postMessage({ type: "params", id, source: model.get("source"), title: "model" }));
+    w.postOther({ type: "params", id, source: model.get("source"), title: "model" });
   };
   const onParam = (name, value, kind) => {
     model.set("params", { ...(model.get("params") || {}), [name]: value });
@@ -211,7 +262,7 @@ function render({ model, el }) {
   stlButton.onclick = () => download(lastStl, ".stl", "model/stl");
   offButton.onclick = () => download(lastOff, ".off", "text/plain");
 
-  model.on("change:source", () => { refreshSchema(); requestRender("release"); });
+  model.on("change:source", () => { refreshSchema(true); requestRender("release"); });
   model.on("change:params", () => requestRender("change"));
   model.on("change:theme", () => { v3d.setTheme(theme()); root.classList.toggle("scl-dark", theme()); });
   refreshSchema();

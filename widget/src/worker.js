@@ -33,6 +33,7 @@ const encoder = new TextEncoder();
 
 async function render(msg) {
   const { id, source, name = "model.scad", params = {}, schema = null, quality = "full", files = {} } = msg;
+  const post = (m, transfer) => postMessage({ ...m, viewer: msg.viewer }, transfer);
   const values = { ...params };
   if (quality === "preview" && values.$fn === undefined) values.$fn = 24;
   const defines = core.overrides(schema && schema.parameters ? schema : null, values);
@@ -60,7 +61,7 @@ async function render(msg) {
     } catch (err) {
       cache.fail(key);
       prepareNext();
-      postMessage({ type: "error", id, message: err.message, line: 0, log: "" });
+      post({ type: "error", id, message: err.message, line: 0, log: "" });
       return;
     }
     try {
@@ -88,7 +89,7 @@ async function render(msg) {
           heldBytes += grown;
         } catch (err) {
           cache.fail(key);
-          postMessage({ type: "error", id, message: err.message, line: 0, log: logs.join("\n") });
+          post({ type: "error", id, message: err.message, line: 0, log: logs.join("\n") });
           return;
         }
       }
@@ -99,7 +100,7 @@ async function render(msg) {
       if (exit !== 0 || !stl || stl.length < 10) {
         cache.fail(key);
         const m = /ERROR: (.*?line (\d+).*)/.exec(log) || /ERROR: (.*)/.exec(log);
-        postMessage({ type: "error", id, message: m ? m[1] : "OpenSCAD produced no geometry", line: m && m[2] ? Number(m[2]) : 0, log });
+        post({ type: "error", id, message: m ? m[1] : "OpenSCAD produced no geometry", line: m && m[2] ? Number(m[2]) : 0, log });
         return;
       }
       cache.complete(key, performance.now(), stl, { renderMs });
@@ -111,7 +112,7 @@ async function render(msg) {
   const mesh = core.parseMesh(stl);
   const off = stl;
   stl = core.writeBinStl(mesh); // binary STL for the download, by the C writer
-  postMessage({ type: "result", id, positions: mesh.positions, indices: mesh.indices, faceColors: mesh.faceColors,
+  post({ type: "result", id, positions: mesh.positions, indices: mesh.indices, faceColors: mesh.faceColors,
     stats: mesh.stats, renderMs, cache: cacheState, log, stl, off },
   [mesh.positions.buffer, mesh.indices.buffer, ...(mesh.faceColors ? [mesh.faceColors.buffer] : [])]);
 }
@@ -133,8 +134,8 @@ function pump(vid) {
     if (a.action === "none") break;
     if (a.action === "start") {
       const msg = v.requests.get(a.generation);
-      queue = queue.then(() => render({ ...msg, quality: a.quality }))
-        .catch((err) => postMessage({ type: "error", id: msg.id, message: err.message, line: err.line || 0 }))
+      queue = queue.then(() => render({ ...msg, quality: a.quality, viewer: vid }))
+        .catch((err) => postMessage({ type: "error", id: msg.id, viewer: vid, message: err.message, line: err.line || 0 }))
         .finally(() => { v.debouncer.renderDone(a.generation, performance.now()); v.requests.delete(a.generation); pump(vid); });
     }
   }
