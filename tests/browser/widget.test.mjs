@@ -4,9 +4,11 @@
 // and keeps the last model, and offers an STL the core parses.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { startServer } from "../../widget/test-page/server.mjs";
 
@@ -181,5 +183,32 @@ test("a stale render that runs too long is abandoned for the latest parameters",
   // the customizer schema asked for behind the stuck render arrived too
   await page.waitForFunction(() => (globalThis.models[0].get("schema").parameters || [])[0]?.name === "s",
     null, { timeout: 10000 });
+  await page.close();
+});
+
+test("the STL download matches the bridge's render of the same parameters", { timeout: 120000 }, async () => {
+  const page = await browser.newPage({ acceptDownloads: true });
+  await page.goto(`${base}/widget/test-page/index.html`);
+  await waitStatus(page, /triangles/);
+  const slider = page.locator('.scl-field[data-name="count"] input[type=range]');
+  await slider.evaluate((el) => { el.value = "5"; el.dispatchEvent(new Event("change", { bubbles: true })); });
+  await page.waitForFunction(() => !document.querySelector(".scl-status").classList.contains("updating") &&
+    globalThis.models[0].get("params").count === 5, null, { timeout: 60000 });
+  const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download STL" }).click()]);
+  const widgetStl = readFileSync(await dl.path());
+  // the same model and parameters through the bridge (scadlive render, OpenSCAD 2025 WASM)
+  const dir = mkdtempSync(join(tmpdir(), "scl-cmp-"));
+  const out = join(dir, "bridge.stl");
+  execFileSync(join(fileURLToPath(new URL("../..", import.meta.url)), "build/native/scadlive"),
+    ["render", "/usr/share/openscad/examples/Parametric/candleStand.scad", "-D", "count=5", "-o", out]);
+  const { loadCore } = await import("../../build/wasm/sclcore.mjs");
+  const core = await loadCore();
+  const a = core.parseMesh(widgetStl).stats, b = core.parseMesh(readFileSync(out)).stats;
+  rmSync(dir, { recursive: true });
+  // same mesh; the page's copy went through OpenSCAD's OFF text, so coordinates agree to its printed precision
+  assert.equal(a.triangles, b.triangles);
+  assert.equal(a.vertices, b.vertices);
+  assert.ok(Math.abs(a.volume - b.volume) < 1e-3 * Math.abs(b.volume), `${a.volume} vs ${b.volume}`);
+  for (const k of [0, 1, 2]) assert.ok(Math.abs(a.bbox.max[k] - b.bbox.max[k]) < 1e-3);
   await page.close();
 });
