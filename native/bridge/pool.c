@@ -376,10 +376,13 @@ static int tick(zloop_t *loop, int timer_id, void *arg)
     }
     /* queued jobs past their deadline time out without running */
     job **pp = &p->queue_head;
+    job *prev = NULL;
     while (*pp) {
         job *j = *pp;
         if (j->deadline && now >= j->deadline) {
             *pp = j->next;
+            if (p->queue_tail == j)
+                p->queue_tail = prev;
             p->queued--;
             char msg[256];
             snprintf(msg, sizeof msg, "%s: the deadline passed while waiting for a free renderer", j->main_name);
@@ -387,11 +390,9 @@ static int tick(zloop_t *loop, int timer_id, void *arg)
             job_free(j);
             continue;
         }
+        prev = j;
         pp = &j->next;
     }
-    p->queue_tail = NULL;
-    for (job *j = p->queue_head; j; j = j->next)
-        p->queue_tail = j;
     dispatch(p);
     return 0;
 }

@@ -128,6 +128,17 @@ static uint32_t builder_vertex(scl_mesh *m, float x, float y, float z)
     return v;
 }
 
+/* Start keeping per-triangle colours: the triangles so far get the default. */
+static int builder_enable_colors(scl_mesh *m)
+{
+    m->colors = malloc(m->triangle_cap * 4 * sizeof(float));
+    if (!m->colors)
+        return -1;
+    for (size_t t = 0; t < m->triangle_count; t++)
+        memcpy(m->colors + 4 * t, DEFAULT_COLOR, sizeof DEFAULT_COLOR);
+    return 0;
+}
+
 /* Append a triangle; color may be NULL. Returns SCL_OK, SCL_ETOOBIG or SCL_ENOMEM. */
 static scl_status builder_triangle(scl_mesh *m, uint32_t a, uint32_t b, uint32_t c, const float *color)
 {
@@ -147,14 +158,8 @@ static scl_status builder_triangle(scl_mesh *m, uint32_t a, uint32_t b, uint32_t
         }
         m->triangle_cap = cap;
     }
-    if (color && !m->colors) {
-        /* first coloured face: earlier faces get the default colour */
-        m->colors = malloc(m->triangle_cap * 4 * sizeof(float));
-        if (!m->colors)
-            return SCL_ENOMEM;
-        for (size_t t = 0; t < m->triangle_count; t++)
-            memcpy(m->colors + 4 * t, DEFAULT_COLOR, sizeof DEFAULT_COLOR);
-    }
+    if (color && !m->colors && builder_enable_colors(m) != 0)
+        return SCL_ENOMEM;
     size_t t = m->triangle_count++;
     m->indices[3 * t] = a;
     m->indices[3 * t + 1] = b;
@@ -551,8 +556,8 @@ static scl_status parse_off(const uint8_t *data, size_t len, size_t max_triangle
         }
         long face_line = t.line;
         uint32_t first = NO_VERTEX, prev = NO_VERTEX;
-        /* First pass over the indices; triangles are emitted once the colour is known,
-         * so remember the face's corner list (bounded by n <= 2^20 corners). */
+        /* the face's triangles are added now; its colour, read after the
+         * indices, is set on them afterwards */
         size_t start_tri = m->triangle_count;
         for (size_t k = 0; k < n; k++) {
             size_t idx;
@@ -605,28 +610,12 @@ static scl_status parse_off(const uint8_t *data, size_t len, size_t max_triangle
                 }
                 rgba[k] = (float)c;
             }
-            if (!m->colors) {
-                /* materialize colours (earlier faces default) by re-adding nothing:
-                 * builder_triangle allocates on the first coloured call */
-                size_t keep = m->triangle_count;
-                m->triangle_count = start_tri;
-                uint32_t *tmp = NULL;
-                size_t ntri = keep - start_tri;
-                tmp = malloc(ntri * 3 * sizeof *tmp);
-                if (!tmp) {
-                    st = oom(err);
-                    goto fail;
-                }
-                memcpy(tmp, m->indices + 3 * start_tri, ntri * 3 * sizeof *tmp);
-                for (size_t i = 0; i < ntri && st == SCL_OK; i++)
-                    st = builder_triangle(m, tmp[3 * i], tmp[3 * i + 1], tmp[3 * i + 2], rgba);
-                free(tmp);
-                if (st != SCL_OK)
-                    goto tri_fail;
-            } else {
-                for (size_t i = start_tri; i < m->triangle_count; i++)
-                    memcpy(m->colors + 4 * i, rgba, sizeof rgba);
+            if (!m->colors && builder_enable_colors(m) != 0) {
+                st = oom(err);
+                goto fail;
             }
+            for (size_t i = start_tri; i < m->triangle_count; i++)
+                memcpy(m->colors + 4 * i, rgba, sizeof rgba);
         }
     }
     free(remap);
