@@ -3,14 +3,16 @@
 Rendering happens in the page (``renderer="browser"``: OpenSCAD WASM and the
 C core in a Web Worker) or in the kernel (``"kernel"``: through the bridge,
 the mesh is sent to the page). ``"auto"`` renders in the browser and falls
-back to the kernel when the page reports it cannot (for instance a model
-needing files only the kernel can read).
+back to the kernel when the page reports it cannot (``cannot-render``: the
+page's render worker failed to start, or the model does not fit the page's
+memory budget); the kernel then renders that model until its source changes.
 
 Traits synced with the page: ``source``, ``name``, ``params`` (two-way),
 ``schema``, ``status``, ``error``, ``renderer``, ``height``, ``theme``.
 Custom messages (see docs/widget.md): the page asks ``need-wasm`` / the
 kernel answers ``wasm`` + bytes; the kernel sends ``files`` (included files)
-and ``mesh`` (a kernel-rendered model); the page sends ``cannot-render``.
+and ``mesh`` (a kernel-rendered model); the page sends ``need-files``,
+``need-mesh`` (a view opened after the kernel rendered) and ``cannot-render``.
 """
 from __future__ import annotations
 
@@ -59,11 +61,15 @@ class Viewer(anywidget.AnyWidget):
                  **kwargs: Any) -> None:
         if renderer not in _RENDERERS:
             raise ValueError(f"renderer must be one of {_RENDERERS}, not {renderer!r}")
-        super().__init__(renderer=renderer, height=height, **kwargs)
+        # plain state first: trait observers run inside super().__init__
         self._model: Model | None = None
         self._files: dict[str, bytes] = {}
         self._last_stl: bytes | None = None
+        self._last_reply: dict[str, Any] = {}
+        # why the page could not render this model ("auto" only), or None
+        self.fallback_reason: str | None = None
         self._kernel_task: asyncio.Task[Any] | None = None
+        super().__init__(renderer=renderer, height=height, **kwargs)
         self.on_msg(self._on_custom_msg)
         if source is not None or path is not None:
             self.load(source, path=path, params=params)
@@ -74,6 +80,7 @@ class Viewer(anywidget.AnyWidget):
         """Show another model (text, path or SolidPython2 object)."""
         model = load(source, path=path)
         self._model = model
+        self.fallback_reason = None  # a new model: the page tries again
         self._files = _deps.gather(model)
         schema = api.parameters(model) if model.text.strip() else {}
         defaults = {p["name"]: p.get("initial") for p in schema.get("parameters", [])}
@@ -97,12 +104,29 @@ class Viewer(anywidget.AnyWidget):
             self.send({"type": "wasm", "version": content.get("version", "")}, [wasm.read_bytes()])
         elif kind == "need-files":
             self._send_files()
+        elif kind == "need-mesh":
+            if self._last_stl is not None:
+                self._show(self._last_stl, self._last_reply)
+            elif self.renders_in_kernel and (self._kernel_task is None or self._kernel_task.done()):
+                self._schedule_kernel_render()
         elif kind == "cannot-render" and self.renderer == "auto":
+            self.fallback_reason = str(content.get("reason") or "the page cannot render this model")
             self._schedule_kernel_render()
 
-    @traitlets.observe("params", "source")
+    @property
+    def renders_in_kernel(self) -> bool:
+        """True when the kernel renders what this viewer shows (``"kernel"``, or ``"auto"`` after a fallback)."""
+        return self.renderer == "kernel" or (self.renderer == "auto" and self.fallback_reason is not None)
+
+    @traitlets.validate("renderer")
+    def _valid_renderer(self, proposal: dict[str, Any]) -> str:
+        if proposal["value"] not in _RENDERERS:
+            raise traitlets.TraitError(f"renderer must be one of {_RENDERERS}, not {proposal['value']!r}")
+        return str(proposal["value"])
+
+    @traitlets.observe("params", "source", "renderer")
     def _on_change(self, _change: dict[str, Any]) -> None:
-        if self.renderer == "kernel":
+        if self.renders_in_kernel and self._model is not None:
             self._schedule_kernel_render()
 
     def _schedule_kernel_render(self) -> None:
@@ -123,9 +147,11 @@ class Viewer(anywidget.AnyWidget):
         except Exception:  # shown in the page via `error`; nothing to raise to
             pass
 
-    def _show(self, stl: bytes) -> None:
+    def _show(self, stl: bytes, reply: dict[str, Any] | None = None) -> None:
+        """Send a kernel-rendered model to the page (and keep it for views opened later)."""
         self._last_stl = stl
-        self.send({"type": "mesh", "format": "binstl"}, [stl])
+        self._last_reply = {k: reply[k] for k in ("render_ms", "cache") if reply and k in reply}
+        self.send({"type": "mesh", "format": "binstl", **self._last_reply}, [stl])
 
     # --- Python API ------------------------------------------------------
     async def render_async(self, source: SourceLike | None = None, params: dict[str, Any] | None = None,
@@ -155,7 +181,7 @@ class Viewer(anywidget.AnyWidget):
         self.error = {}
         self.status = (f"{reply.header.get('triangles', '?')} triangles, "
                        f"{reply.header.get('render_ms', '?')} ms ({reply.header.get('cache', 'miss')})")
-        self._show(stl)
+        self._show(stl, reply.header)
         return stl
 
     def _model_for_current_source(self) -> Model:

@@ -1,109 +1,103 @@
-// The demo notebook end to end: a real marimo server (started here) with the
-// scadlive package, its bridge, and Debian's Chromium. The model appears, the
-// cell that awaits render_async in a loop completes, a slider moves the model
-// and viewer.params follows (a dependent cell re-runs), and the export cell
-// writes an STL file.
+// Notebooks in a real marimo server (started here) with the scadlive package,
+// its bridge, and Debian's Chromium.
+// - The demo notebook: the model appears, the cell that awaits render_async
+//   in a loop completes, a slider moves the model and viewer.params follows
+//   (a dependent cell re-runs), and the export cell writes an STL file.
+// - Where a viewer renders: renderer="auto" falls back to the kernel when
+//   the page cannot render (here: a memory budget too small for OpenSCAD),
+//   and renderer="kernel" renders through the bridge; both follow sliders.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { deepTexts, freePort, launchChromium, moveSlider, paintedPixels, startServerProcess, stopProcess, until }
+  from "./lib.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-let marimo, browser, url, workdir;
+let browser;
+const servers = [];
+const workdirs = [];
 
-const freePort = () => new Promise((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
-});
-
-before(async () => {
-  workdir = mkdtempSync(join(tmpdir(), "scl-marimo-"));
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}/`;
-  marimo = spawn(join(ROOT, ".venv/bin/marimo"), ["run", join(ROOT, "notebooks/demo.py"), "--host", "127.0.0.1",
-    "--port", String(port), "--headless", "--no-token"], {
-    cwd: workdir, env: { ...process.env, PYTHONPATH: join(ROOT, "python") },
-    stdio: ["ignore", openSync(join(workdir, "marimo.log"), "w"), openSync(join(workdir, "marimo.log"), "a")],
-    detached: true,
-  });
-  for (let i = 0; i < 120; i++) {
-    try { if ((await fetch(url)).ok) break; } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium", headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"],
-  });
-});
+before(async () => { browser = await launchChromium(); });
 
 after(async () => {
   await browser?.close();
-  if (marimo) try { process.kill(-marimo.pid, "SIGTERM"); } catch { /* gone */ }
-  rmSync(workdir, { recursive: true, force: true });
+  for (const s of servers) stopProcess(s);
+  for (const d of workdirs) rmSync(d, { recursive: true, force: true });
 });
 
-// Find text inside marimo's shadow roots.
-const deepText = (page, selector) => page.evaluate((sel) => {
-  const walk = (root) => {
-    for (const el of root.querySelectorAll("*")) {
-      if (el.matches(sel)) return el.textContent;
-      if (el.shadowRoot) { const r = walk(el.shadowRoot); if (r !== null) return r; }
-    }
-    return null;
-  };
-  return walk(document);
-}, selector);
-
-let pageText = async () => "";
-async function until(fn, what, timeout = 120000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeout) {
-      const log = existsSync(join(workdir, "marimo.log")) ? readFileSync(join(workdir, "marimo.log"), "utf8").slice(-3000) : "";
-      throw new Error(`timed out waiting for ${what}; the page says:\n${await pageText()}\nmarimo's log:\n${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+// `marimo run` of one notebook in a fresh working directory.
+async function marimo(notebook) {
+  const workdir = mkdtempSync(join(tmpdir(), "scl-marimo-"));
+  workdirs.push(workdir);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/`;
+  const log = join(workdir, "marimo.log");
+  servers.push(await startServerProcess(join(ROOT, ".venv/bin/marimo"), ["run", notebook, "--host", "127.0.0.1",
+    "--port", String(port), "--headless", "--no-token"], {
+    cwd: workdir, env: { ...process.env, PYTHONPATH: join(ROOT, "python") }, log, url,
+  }));
+  return { url, workdir, log };
 }
 
 test("the demo notebook renders, awaits render_async, follows a slider and exports", { timeout: 300000 }, async () => {
+  const { url, workdir, log } = await marimo(join(ROOT, "notebooks/demo.py"));
   const page = await browser.newPage({ viewport: { width: 1300, height: 1100 } });
-  pageText = () => page.evaluate(() => document.body.innerText).catch(() => "");
+  const wait = (fn, what) => until(fn, what, { page, log });
   await page.goto(url);
-  await until(async () => /triangles/.test((await deepText(page, ".scl-status")) || ""), "the model");
+  await wait(async () => /triangles/.test((await deepTexts(page, ".scl-status"))[0] || ""), "the model");
   // the cell awaiting render_async six times completes inside the running kernel
-  const body = await until(async () => {
+  const body = await wait(async () => {
     const t = await page.evaluate(() => document.body.innerText);
     return /Triangles per candle count: 3: \d+, 4: \d+, 5: \d+, 6: \d+, 7: \d+, 8: \d+/.test(t) && t;
   }, "the render_async loop");
   assert.match(body, /Triangles per candle count/);
   // move the "count" slider in the widget: viewer.params follows in Python
-  await page.evaluate(() => {
-    const walk = (root) => {
-      for (const el of root.querySelectorAll("*")) {
-        if (el.matches('.scl-field[data-name="count"] input[type=range]')) return el;
-        if (el.shadowRoot) { const r = walk(el.shadowRoot); if (r) return r; }
-      }
-      return null;
-    };
-    const slider = walk(document);
-    slider.value = "11";
-    slider.dispatchEvent(new Event("input", { bubbles: true }));
-    slider.dispatchEvent(new Event("change", { bubbles: true }));
-  });
-  await until(async () => /'count': 11/.test(await page.evaluate(() => document.body.innerText)), "viewer.params to follow");
+  await moveSlider(page, '.scl-field[data-name="count"] input[type=range]', 11);
+  await wait(async () => /'count': 11/.test(await page.evaluate(() => document.body.innerText)), "viewer.params to follow");
   // the export cell writes the STL into the kernel's working directory
   await page.getByRole("button", { name: "Export STL" }).click();
   const stl = join(workdir, "candleStand.stl");
-  await until(async () => existsSync(stl) && readFileSync(stl).length > 84, "the exported STL");
+  await wait(async () => existsSync(stl) && readFileSync(stl).length > 84, "the exported STL");
   const bytes = readFileSync(stl);
   assert.equal(bytes.length, 84 + 50 * bytes.readUInt32LE(80));
   await page.close();
 });
+
+test("renderer='auto' falls back to the kernel when the page cannot render; 'kernel' renders in the kernel",
+  { timeout: 300000 }, async () => {
+    const { url, log } = await marimo(join(ROOT, "tests/browser/notebooks/renderers.py"));
+    const page = await browser.newPage({ viewport: { width: 1300, height: 1100 } });
+    const wait = (fn, what) => until(fn, what, { page, log });
+    // a page budget of 8 MiB: no OpenSCAD instance fits, so the page cannot render
+    await page.addInitScript(() => { globalThis.scadliveMemoryBudget = 8 * 1024 * 1024; });
+    await page.goto(url);
+    const statuses = () => deepTexts(page, ".scl-status");
+    const [auto0, kernel0] = await wait(async () => {
+      const s = await statuses();
+      return s.length === 2 && s.every((t) => /^\d+ triangles, \d+ ms \(kernel/.test(t)) && s;
+    }, "both viewers to show a model rendered in the kernel");
+    assert.match(kernel0, /^20 triangles/); // cylinder with $fn=6: 4n-4 triangles
+    for (const i of [0, 1]) {
+      const painted = await paintedPixels(page, i);
+      assert.ok(painted > 1500, `viewer ${i}: only ${painted} pixels drawn`);
+    }
+    // the kernel knows why the page could not render
+    await wait(async () => /fallback='.*memory budget/.test(await page.evaluate(() => document.body.innerText)),
+      "viewer.fallback_reason to name the memory budget");
+    // sliders: the kernel renders the new parameters for both viewers
+    await moveSlider(page, '.scl-field[data-name="count"] input[type=range]', 11);
+    await wait(async () => {
+      const [a] = await statuses();
+      return /\(kernel/.test(a) && a.split(",")[0] !== auto0.split(",")[0];
+    }, "the auto viewer's kernel render of count=11");
+    await moveSlider(page, '.scl-field[data-name="n"] input[type=range]', 30);
+    await wait(async () => /^116 triangles, \d+ ms \(kernel/.test((await statuses())[1]), "the kernel viewer's render of n=30");
+    await wait(async () => /auto count=11 kernel n=30/.test(await page.evaluate(() => document.body.innerText)),
+      "viewer.params of both to follow");
+    const errors = await deepTexts(page, ".scl-error");
+    assert.ok(errors.every((t) => !t), `no error is shown: ${errors}`);
+    await page.close();
+  });

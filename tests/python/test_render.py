@@ -115,3 +115,63 @@ async def test_viewer_render_async_in_a_running_loop_updates_its_state(tmp_path:
     with pytest.raises(RenderError):
         await v.render_async(source="cube(;")
     assert v.error["code"] == "SYNTAX" and v.error["line"] == 1
+
+
+async def _status_matches(v: scadlive.Viewer, prefix: str, timeout: float = 60.0) -> str:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not v.status.startswith(prefix):
+        assert loop.time() < end, f"status stayed {v.status!r}, expected {prefix!r}..."
+        await asyncio.sleep(0.05)
+    return v.status
+
+
+async def test_kernel_renderer_renders_every_change_through_the_bridge() -> None:
+    # a cylinder with $fn = n has 4n - 4 triangles
+    v = scadlive.Viewer("n = 6; // [3:40]\ncylinder(r=1, h=1, $fn=n);\n", renderer="kernel")
+    assert v.renders_in_kernel
+    await _status_matches(v, "20 triangles")
+    v.params = {"n": 30}
+    await _status_matches(v, "116 triangles")
+    v.source = "n = 6; // [3:40]\ncylinder(r=1, h=1, $fn=n;\n"
+    loop = asyncio.get_running_loop()
+    end = loop.time() + 60
+    while v.error.get("code") != "SYNTAX":
+        assert loop.time() < end, f"no syntax error reported: {v.error!r}"
+        await asyncio.sleep(0.05)
+    assert v.error["line"] == 2
+
+
+async def test_auto_renderer_moves_to_the_kernel_only_when_the_page_says_it_cannot() -> None:
+    v = scadlive.Viewer(CUBE)
+    assert v.renderer == "auto" and not v.renders_in_kernel
+    v.params = {"size": 4}
+    await asyncio.sleep(0.2)
+    assert v.status == ""  # the page renders; the kernel does nothing
+    # what the page sends when the model does not fit its memory budget
+    v._on_custom_msg(v, {"type": "cannot-render", "reason": "an OpenSCAD instance needs 32 MiB"}, [])
+    assert v.renders_in_kernel and "32 MiB" in (v.fallback_reason or "")
+    await _status_matches(v, "12 triangles")
+    v.load("cube(1);")  # a new model: the page tries again
+    assert v.fallback_reason is None and not v.renders_in_kernel
+
+
+def test_renderer_must_be_known() -> None:
+    with pytest.raises(ValueError, match="renderer"):
+        scadlive.Viewer(CUBE, renderer="gpu")
+    v = scadlive.Viewer(CUBE)
+    with pytest.raises(Exception, match="renderer must be one of"):
+        v.renderer = "gpu"
+
+
+def test_solidpython2_objects_are_models(tmp_path: Path) -> None:
+    from solid2 import cube, translate
+
+    obj = translate([1, 0, 0])(cube([2, 3, 4]))
+    stl = scadlive.render(obj)
+    assert (len(stl) - 84) // 50 == 12
+    assert stl_bbox_max_x(stl) == 3.0
+    v = scadlive.Viewer(obj)
+    assert "translate" in v.source and v.name == "model.scad"
+    out = v.export(tmp_path / "sp2.stl")
+    assert stl_bbox_max_x(out.read_bytes()) == 3.0

@@ -177,13 +177,37 @@ function render({ model, el }) {
       requestRender("release");
     } else if (msg.type === "mesh" && buffers && buffers[0]) {
       const id = `${vid}:kernel:${++generation}`;
-      w.handlers.set(id, (m) => { w.handlers.delete(id); showResult(m); });
+      w.handlers.set(id, (m) => {
+        w.handlers.delete(id);
+        showResult({ ...m, fromKernel: true, renderMs: msg.render_ms ?? m.renderMs, cache: msg.cache || "miss" });
+      });
       w.postOther({ type: "mesh", id, stl: bytes(buffers[0]) });
     }
   });
   const w = sharedWorker(getWasm);
 
+  // Where this viewer renders: "browser" in the page's worker, "kernel"
+  // through the bridge (the kernel sends the mesh), "auto" in the page unless
+  // the page cannot (the worker failed to start, or the model does not fit
+  // the page's memory budget): then it says why with {type: "cannot-render"}
+  // and the kernel renders this model until its source changes.
+  let kernelReason = null; // why "auto" moved to the kernel, or null
+  let workerFailed = null; // the worker's start failure, if any (lasts for the page)
+  const inKernel = () => model.get("renderer") === "kernel" || kernelReason !== null;
+  const moveToKernel = (reason) => {
+    kernelReason = reason;
+    errorBox.hidden = true;
+    status.classList.add("updating");
+    status.textContent = `rendering in the kernel (the browser cannot: ${reason})`;
+    model.send({ type: "cannot-render", reason });
+  };
+
   const showResult = (m) => {
+    if (m.type === "error" && m.code === "BUDGET" && model.get("renderer") === "auto" && kernelReason === null) {
+      moveToKernel(m.message);
+      return;
+    }
+    if (!m.fromKernel && inKernel()) return; // a late answer of the page's worker
     status.classList.remove("updating");
     if (m.type === "error") {
       errorBox.hidden = false;
@@ -200,7 +224,8 @@ function render({ model, el }) {
     lastOff = m.off || null;
     stlButton.disabled = false;
     offButton.disabled = !lastOff;
-    const text = `${m.stats.triangles} triangles, ${m.renderMs.toFixed(0)} ms${m.cache === "hit" ? " (cache)" : ""}`;
+    const where = m.fromKernel ? (m.cache === "miss" ? " (kernel)" : ` (kernel, ${m.cache})`) : m.cache === "hit" ? " (cache)" : "";
+    const text = `${m.stats.triangles} triangles, ${Number(m.renderMs || 0).toFixed(0)} ms${where}`;
     status.textContent = text;
     model.set("status", text);
     model.set("error", {});
@@ -208,6 +233,10 @@ function render({ model, el }) {
   };
 
   const requestRender = (kind) => {
+    if (inKernel()) { // the kernel renders on every params/source change and sends the mesh
+      status.classList.add("updating");
+      return;
+    }
     const gen = ++generation;
     const id = `${vid}:${gen}`;
     w.handlers.set(id, (m) => { w.handlers.delete(id); showResult(m); });
@@ -217,7 +246,14 @@ function render({ model, el }) {
       source: model.get("source"), name: model.get("name") || "model.scad",
       params: model.get("params") || {}, schema: model.get("schema") || null, files,
     });
-    w.ready.catch((err) => { status.textContent = `renderer failed to start: ${err.message}`; });
+    w.ready.catch((err) => {
+      workerFailed = err.message;
+      if (model.get("renderer") === "auto") {
+        if (kernelReason === null) moveToKernel(`the render worker failed to start: ${err.message}`);
+      } else {
+        status.textContent = `renderer failed to start: ${err.message}`;
+      }
+    });
   };
 
   // the customizer schema: the kernel's if it sent one, else (and after every
@@ -262,7 +298,24 @@ function render({ model, el }) {
   stlButton.onclick = () => download(lastStl, ".stl", "model/stl");
   offButton.onclick = () => download(lastOff, ".off", "text/plain");
 
-  model.on("change:source", () => { refreshSchema(true); requestRender("release"); });
+  model.on("change:source", () => {
+    kernelReason = workerFailed && model.get("renderer") === "auto" ? kernelReason : null; // a new model: try the browser again
+    refreshSchema(true);
+    requestRender("release");
+  });
+  model.on("change:renderer", () => {
+    if (model.get("renderer") !== "auto" && !workerFailed) kernelReason = null;
+    requestRender("release");
+  });
+  // errors of renders done in the kernel arrive as the `error` trait
+  model.on("change:error", () => {
+    const e = model.get("error") || {};
+    if (!inKernel() || !e.message) return;
+    status.classList.remove("updating");
+    errorBox.hidden = false;
+    errorBox.textContent = e.line ? `line ${e.line}: ${e.message}` : e.message;
+    status.textContent = "error (last good model shown)";
+  });
   model.on("change:params", () => requestRender("change"));
   model.on("change:theme", () => { v3d.setTheme(theme()); root.classList.toggle("scl-dark", theme()); });
   refreshSchema();
@@ -270,6 +323,8 @@ function render({ model, el }) {
   // files the model includes: the kernel sends them on request (messages sent
   // before this view existed would have been lost)
   if (!globalThis.scadliveWasmUrl) model.send({ type: "need-files" });
+  // a kernel-rendered model sent before this view existed was lost: ask again
+  if (model.get("renderer") === "kernel") model.send({ type: "need-mesh" });
   return () => v3d.renderer.dispose();
 }
 

@@ -61,7 +61,7 @@ async function render(msg) {
     } catch (err) {
       cache.fail(key);
       prepareNext();
-      post({ type: "error", id, message: err.message, line: 0, log: "" });
+      post({ type: "error", id, code: err.code, message: err.message, line: 0, log: "" });
       return;
     }
     try {
@@ -89,7 +89,7 @@ async function render(msg) {
           heldBytes += grown;
         } catch (err) {
           cache.fail(key);
-          post({ type: "error", id, message: err.message, line: 0, log: logs.join("\n") });
+          post({ type: "error", id, code: err.code, message: err.message, line: 0, log: logs.join("\n") });
           return;
         }
       }

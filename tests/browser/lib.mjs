@@ -1,0 +1,106 @@
+// lib.mjs - what the browser tests share: Debian's Chromium, servers started
+// as process groups, bounded waits that explain themselves, and queries that
+// see through notebook front ends' shadow roots.
+import { spawn } from "node:child_process";
+import { existsSync, openSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { chromium } from "playwright-core";
+
+export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--use-gl=swiftshader", "--enable-unsafe-swiftshader"];
+
+export const launchChromium = () => chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
+
+export const freePort = () => new Promise((resolve) => {
+  const s = createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
+});
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const tail = (path, n = 3000) => (existsSync(path) ? readFileSync(path, "utf8").slice(-n) : "");
+
+// Start a server as its own process group with output in `log`; resolves once
+// `url` answers, and rejects (with the log) if it exits or does not answer.
+export async function startServerProcess(cmd, args, { cwd, env, log, url, timeoutMs = 60000 }) {
+  const child = spawn(cmd, args, {
+    cwd, env, detached: true, stdio: ["ignore", openSync(log, "w"), openSync(log, "a")],
+  });
+  let exited = null;
+  child.on("exit", (code, signal) => { exited = signal || code; });
+  const t0 = Date.now();
+  for (;;) {
+    if (exited !== null) throw new Error(`${cmd} exited (${exited}) before ${url} answered; its log:\n${tail(log)}`);
+    try { if ((await fetch(url)).ok) break; } catch { /* not up yet */ }
+    if (Date.now() - t0 > timeoutMs) {
+      stopProcess(child);
+      throw new Error(`${url} did not answer within ${timeoutMs / 1000} s; ${cmd}'s log:\n${tail(log)}`);
+    }
+    await sleep(250);
+  }
+  return child;
+}
+
+export function stopProcess(child) {
+  if (child) try { process.kill(-child.pid, "SIGTERM"); } catch { /* gone */ }
+}
+
+// Wait until `fn` returns something truthy (and return it); on timeout throw
+// with what the page shows and the tail of the server's log.
+export async function until(fn, what, { page = null, log = null, timeout = 120000 } = {}) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - t0 > timeout) {
+      const text = page ? await page.evaluate(() => document.body.innerText).catch(() => "") : "";
+      throw new Error(`timed out waiting for ${what}; the page says:\n${text}\nthe server's log:\n${log ? tail(log) : ""}`);
+    }
+    await sleep(500);
+  }
+}
+
+// In-page helper source: find elements matching a selector, walking into shadow roots.
+const DEEP_ALL = `(sel) => {
+  const out = [];
+  const walk = (root) => {
+    for (const el of root.querySelectorAll("*")) {
+      if (el.matches(sel)) out.push(el);
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  };
+  walk(document);
+  return out;
+}`;
+
+// Text of every element matching `selector`, in document order, shadow roots included.
+export const deepTexts = (page, selector) =>
+  page.evaluate(([sel, src]) => (0, eval)(src)(sel).map((el) => el.textContent), [selector, DEEP_ALL]);
+
+// Set the value of the n-th range input matching `selector` and fire input and change, as a drag and release would.
+export const moveSlider = (page, selector, value, n = 0) =>
+  page.evaluate(([sel, v, i, src]) => {
+    const slider = (0, eval)(src)(sel)[i];
+    if (!slider) throw new Error(`no slider matches ${sel}`);
+    slider.value = String(v);
+    slider.dispatchEvent(new Event("input", { bubbles: true }));
+    slider.dispatchEvent(new Event("change", { bubbles: true }));
+  }, [selector, value, n, DEEP_ALL]);
+
+// Pixels of the n-th scadlive canvas that differ from its background colour (light theme).
+export const paintedPixels = (page, n = 0) =>
+  page.evaluate(([i, src]) => {
+    const c = (0, eval)(src)(".scl-view canvas")[i];
+    if (!c) return 0;
+    const copy = document.createElement("canvas");
+    copy.width = c.width;
+    copy.height = c.height;
+    const ctx = copy.getContext("2d");
+    ctx.drawImage(c, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    const bg = [d[0], d[1], d[2]]; // a corner is background
+    let painted = 0;
+    for (let k = 0; k < d.length; k += 4)
+      if (Math.abs(d[k] - bg[0]) + Math.abs(d[k + 1] - bg[1]) + Math.abs(d[k + 2] - bg[2]) > 60) painted++;
+    return painted;
+  }, [n, DEEP_ALL]);
