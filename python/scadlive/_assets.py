@@ -67,3 +67,28 @@ def bridge_home() -> Path | None:
     """SCADLIVE_HOME for a bundled bridge (renderer/ and build/openscad/), or None in a checkout."""
     home = _BUNDLED / "home"
     return home if (home / "renderer" / "wasm-worker.mjs").exists() else None
+
+
+# The fonts OpenSCAD's text() finds by default ("Liberation Sans" and its
+# family), the same the bridge's renderers mount.
+FONT_DIRS = [Path("/usr/share/fonts/truetype/liberation"), Path("/usr/share/fonts/truetype/liberation2")]
+
+
+def font_files() -> dict[str, bytes]:
+    """The ``.ttf`` fonts to send to the page for ``text()``: name -> bytes.
+
+    ``SCADLIVE_FONT_DIR`` overrides the directories searched. Raises
+    AssetNotFound when no font is found.
+    """
+    env = os.environ.get("SCADLIVE_FONT_DIR")
+    dirs = [Path(env)] if env else FONT_DIRS
+    fonts: dict[str, bytes] = {}
+    for d in dirs:
+        if d.is_dir():
+            for f in sorted(d.glob("*.ttf")):
+                fonts.setdefault(f.name, f.read_bytes())
+    if not fonts:
+        raise AssetNotFound(
+            f"no fonts for text() in {', '.join(map(str, dirs))}: install fonts-liberation "
+            "or set SCADLIVE_FONT_DIR")
+    return fonts

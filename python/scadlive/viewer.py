@@ -11,7 +11,8 @@ Traits synced with the page: ``source``, ``name``, ``params`` (two-way),
 ``schema``, ``status``, ``error``, ``renderer``, ``height``, ``theme``.
 Custom messages (see docs/widget.md): the page asks ``need-wasm`` / the
 kernel answers ``wasm`` + bytes; the kernel sends ``files`` (included files)
-and ``mesh`` (a kernel-rendered model); the page sends ``need-files``,
+``fonts`` (for ``text()``) and ``mesh`` (a kernel-rendered model); the page
+sends ``need-files``, ``need-fonts``,
 ``need-mesh`` (a view opened after the kernel rendered) and ``cannot-render``.
 """
 from __future__ import annotations
@@ -104,6 +105,14 @@ class Viewer(anywidget.AnyWidget):
             self.send({"type": "wasm", "version": content.get("version", "")}, [wasm.read_bytes()])
         elif kind == "need-files":
             self._send_files()
+        elif kind == "need-fonts":
+            try:
+                fonts = _assets.font_files()
+            except _assets.AssetNotFound as exc:  # the page renders without fonts and says why
+                self.send({"type": "fonts", "names": [], "error": str(exc)})
+            else:
+                names = sorted(fonts)
+                self.send({"type": "fonts", "names": names}, [fonts[n] for n in names])
         elif kind == "need-mesh":
             if self._last_stl is not None:
                 self._show(self._last_stl, self._last_reply)

@@ -101,3 +101,17 @@ test("renderer='auto' falls back to the kernel when the page cannot render; 'ker
     assert.ok(errors.every((t) => !t), `no error is shown: ${errors}`);
     await page.close();
   });
+
+test("text() renders in the page with the fonts the kernel sends", { timeout: 300000 }, async () => {
+  const { url, log } = await marimo(join(ROOT, "tests/browser/notebooks/text.py"));
+  const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+  await page.goto(url);
+  const status = await until(async () => {
+    const [s] = await deepTexts(page, ".scl-status");
+    return /^\d+ triangles|error/.test(s || "") && s;
+  }, "the text model", { page, log });
+  assert.match(status, /^\d+ triangles, \d+ ms( \(cache\))?$/, `${status}: ${await deepTexts(page, ".scl-error")}`);
+  assert.ok(Number(status.split(" ")[0]) > 100, status);
+  assert.ok(await paintedPixels(page) > 500);
+  await page.close();
+});

@@ -212,3 +212,22 @@ test("the STL download matches the bridge's render of the same parameters", { ti
   for (const k of [0, 1, 2]) assert.ok(Math.abs(a.bbox.max[k] - b.bbox.max[k]) < 1e-3);
   await page.close();
 });
+
+test("text() renders with the fonts the host provides, and they are kept in Cache Storage", { timeout: 120000 }, async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const fetched = [];
+  page.on("request", (r) => { if (r.url().endsWith(".ttf")) fetched.push(r.url()); });
+  const url = `${base}/widget/test-page/index.html?model=/tests/fixtures/scad/text.scad`;
+  await page.goto(url);
+  const text = await waitStatus(page, /^\d+ triangles|error/);
+  assert.match(text, /^\d+ triangles/, `text() did not render: ${text} / ${await page.locator(".scl-error").textContent()}`);
+  assert.ok(Number(text.split(" ")[0]) > 100, `only ${text}`);
+  assert.equal(fetched.length, 2);
+  // a reload takes the fonts from Cache Storage
+  fetched.length = 0;
+  await page.reload();
+  assert.match(await waitStatus(page, /^\d+ triangles|error/), /^\d+ triangles/);
+  assert.equal(fetched.length, 0, `fetched again: ${fetched}`);
+  await ctx.close();
+});

@@ -28,6 +28,32 @@ async function storeWasm(bytes) {
   await c.put(`/scadlive/${OPENSCAD_VERSION}.wasm`, new Response(bytes));
 }
 
+// Fonts for text() come from the kernel (its Liberation fonts) the first time
+// a model may need them, and are kept in Cache Storage like the wasm.
+const FONTS_KEY = "/scadlive/fonts/";
+async function cachedFonts() {
+  if (!globalThis.caches) return null;
+  const c = await caches.open("scadlive");
+  const index = await c.match(FONTS_KEY + "index.json");
+  if (!index) return null;
+  const fonts = {};
+  for (const name of await index.json()) {
+    const r = await c.match(FONTS_KEY + name);
+    if (!r) return null;
+    fonts[name] = await r.arrayBuffer();
+  }
+  return fonts;
+}
+
+async function storeFonts(fonts) {
+  if (!globalThis.caches || !Object.keys(fonts).length) return;
+  const c = await caches.open("scadlive");
+  for (const [name, bytes] of Object.entries(fonts)) await c.put(FONTS_KEY + name, new Response(bytes.slice(0)));
+  await c.put(FONTS_KEY + "index.json", new Response(JSON.stringify(Object.keys(fonts))));
+}
+
+const mayUseFonts = (source, files) => /text\s*\(/.test(source) || Object.keys(files).length > 0;
+
 // A render that became stale (newer parameters wait behind it) and runs
 // longer than this is abandoned: OpenSCAD cannot be interrupted, so the
 // worker is terminated and a fresh one renders the latest parameters.
@@ -67,17 +93,36 @@ function sharedWorker(getWasm) {
         };
         worker.addEventListener("message", onInit);
         // total WASM heap across OpenSCAD instances, plus cached results (default 1 GiB per page)
-        worker.postMessage({ type: "init", wasm, memoryBudget: globalThis.scadliveMemoryBudget }, [wasm]);
+        worker.postMessage({ type: "init", wasm, fonts: shared.fonts || {}, memoryBudget: globalThis.scadliveMemoryBudget }, [wasm]);
       });
     })();
   };
-  shared.postUpdate = (msg) => {
+  // The fonts, fetched once per page (Cache Storage, else `getFonts`) and
+  // given to the worker before the first model that may call text().
+  shared.fonts = null;
+  let fontsSent = null;
+  const ensureFonts = (getFonts) => {
+    fontsSent ??= (async () => {
+      let fonts = await cachedFonts().catch(() => null);
+      if (!fonts) {
+        fonts = await getFonts();
+        storeFonts(fonts).catch(() => {});
+      }
+      shared.fonts = fonts;
+      await shared.ready;
+      shared.worker.postMessage({ type: "fonts", fonts });
+    })();
+    return fontsSent;
+  };
+  shared.postUpdate = (msg, getFonts) => {
     const v = viewers.get(msg.viewer) || { postsSinceResult: 0, waitingSince: 0 };
     if (v.postsSinceResult === 0) v.waitingSince = performance.now();
     v.postsSinceResult++;
     v.msg = msg;
+    v.getFonts = getFonts;
     viewers.set(msg.viewer, v);
-    shared.ready.then(() => shared.worker.postMessage(msg));
+    const fonts = mayUseFonts(msg.source, msg.files) ? ensureFonts(getFonts) : null;
+    Promise.all([shared.ready, fonts]).then(() => shared.worker.postMessage(msg));
   };
   shared.postOther = (msg) => {
     others.set(msg.id, msg);
@@ -95,7 +140,7 @@ function sharedWorker(getWasm) {
     for (const v of viewers.values()) {
       if (!v.postsSinceResult) continue;
       v.postsSinceResult = 0;
-      shared.postUpdate(v.msg); // the latest parameters of every waiting viewer
+      shared.postUpdate(v.msg, v.getFonts); // the latest parameters of every waiting viewer
     }
     for (const msg of [...others.values()]) shared.postOther(msg);
   }, 500);
@@ -167,14 +212,31 @@ function render({ model, el }) {
     pendingWasm.push(resolve);
     model.send({ type: "need-wasm", version: OPENSCAD_VERSION });
   });
+  const pendingFonts = [];
+  const getFonts = () => new Promise((resolve) => {
+    if (globalThis.scadliveFontUrls) { // a page without a kernel (the test page)
+      resolve(Promise.all(globalThis.scadliveFontUrls.map((u) => fetch(u).then((r) => r.arrayBuffer())))
+        .then((all) => Object.fromEntries(all.map((b, i) => [globalThis.scadliveFontUrls[i].split("/").pop(), b]))));
+      return;
+    }
+    pendingFonts.push(resolve);
+    model.send({ type: "need-fonts" });
+    // a kernel that never answers must not hold renders back: go on without fonts
+    setTimeout(() => { if (pendingFonts.includes(resolve)) { pendingFonts.splice(pendingFonts.indexOf(resolve), 1); resolve({}); } }, 30000);
+  });
   model.on("msg:custom", (msg, buffers) => {
     const bytes = (x) => (x.buffer ? x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength) : x);
     if (msg.type === "wasm" && buffers && buffers[0]) {
       const b = bytes(buffers[0]);
       while (pendingWasm.length) pendingWasm.shift()(b);
+    } else if (msg.type === "fonts") {
+      const fonts = Object.fromEntries((msg.names || []).map((n, i) => [n, bytes(buffers[i])]));
+      if (msg.error) console.warn(`scadlive: ${msg.error}`);
+      while (pendingFonts.length) pendingFonts.shift()(fonts);
     } else if (msg.type === "files" && buffers) {
+      const had = Object.keys(files).length;
       files = Object.fromEntries((msg.paths || []).map((p, i) => [p, bytes(buffers[i])]));
-      requestRender("release");
+      if (had || Object.keys(files).length) requestRender("release"); // nothing to re-render for no files
     } else if (msg.type === "mesh" && buffers && buffers[0]) {
       const id = `${vid}:kernel:${++generation}`;
       w.handlers.set(id, (m) => {
@@ -245,7 +307,7 @@ function render({ model, el }) {
       type: "update", viewer: vid, generation: gen, kind, id,
       source: model.get("source"), name: model.get("name") || "model.scad",
       params: model.get("params") || {}, schema: model.get("schema") || null, files,
-    });
+    }, getFonts);
     w.ready.catch((err) => {
       workerFailed = err.message;
       if (model.get("renderer") === "auto") {

@@ -8,6 +8,7 @@
 // copied) to the page. Results are cached by render key in the core's cache.
 //
 // Messages in:  {type:"init", wasm: ArrayBuffer, fonts: {name: ArrayBuffer}}
+//               {type:"fonts", fonts: {name: ArrayBuffer}} (sent before the first model that may call text())
 //               {type:"render", id, source, name, params, schema, quality, files}
 // Messages out: {type:"ready"} | {type:"result", id, positions, indices, faceColors,
 //               stats, renderMs, cache, log} | {type:"error", id, message, line, log}
@@ -65,7 +66,8 @@ async function render(msg) {
       return;
     }
     try {
-      if (/text\s*\(/.test(source) && Object.keys(fonts).length) {
+      // fonts (1.6 MB) only where text() may be called: the model or a file it includes
+      if ((/text\s*\(/.test(source) || Object.keys(files).length) && Object.keys(fonts).length) {
         mkdirs(os.FS, "/fonts");
         for (const [f, bytes] of Object.entries(fonts)) os.FS.writeFile("/fonts/" + f, new Uint8Array(bytes));
         os.FS.writeFile("/fonts/fonts.conf", '<?xml version="1.0"?><fontconfig><dir>/fonts</dir></fontconfig>');
@@ -156,6 +158,8 @@ self.onmessage = (e) => {
       prepareNext();
       postMessage({ type: "ready" });
     }).catch((err) => postMessage({ type: "error", id: null, message: `worker start failed: ${err.message}` }));
+  } else if (msg.type === "fonts") {
+    queue = queue.then(() => { fonts = msg.fonts || {}; });
   } else if (msg.type === "params") {
     queue = queue.then(() => {
       try {

@@ -6,13 +6,14 @@ import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".scad": "text/plain" };
+const TYPES = { ".ttf": "font/ttf", ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".scad": "text/plain" };
 
 export function startServer() {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
-    const file = path.startsWith("/usr/share/openscad/") ? path : join(ROOT, path === "/" ? "widget/test-page/index.html" : path);
-    if (!file.startsWith(ROOT) && !file.startsWith("/usr/share/openscad/")) {
+    const system = ["/usr/share/openscad/", "/usr/share/fonts/truetype/liberation/"].some((d) => path.startsWith(d));
+    const file = system ? path : join(ROOT, path === "/" ? "widget/test-page/index.html" : path);
+    if (!file.startsWith(ROOT) && !system) {
       res.writeHead(403).end();
       return;
     }
