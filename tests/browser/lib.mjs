@@ -73,9 +73,10 @@ const DEEP_ALL = `(sel) => {
   return out;
 }`;
 
-// Text of every element matching `selector`, in document order, shadow roots included.
-export const deepTexts = (page, selector) =>
-  page.evaluate(([sel, src]) => (0, eval)(src)(sel).map((el) => el.textContent), [selector, DEEP_ALL]);
+// A property of every element matching `selector`, in document order, shadow roots included.
+export const deepProps = (page, selector, prop) =>
+  page.evaluate(([sel, p, src]) => (0, eval)(src)(sel).map((el) => el[p]), [selector, prop, DEEP_ALL]);
+export const deepTexts = (page, selector) => deepProps(page, selector, "textContent");
 
 // Set the value of the n-th range input matching `selector` and fire input and change, as a drag and release would.
 export const moveSlider = (page, selector, value, n = 0) =>

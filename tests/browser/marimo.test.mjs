@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deepTexts, freePort, launchChromium, moveSlider, paintedPixels, startServerProcess, stopProcess, until }
+import { deepProps, deepTexts, freePort, launchChromium, moveSlider, paintedPixels, startServerProcess, stopProcess, until }
   from "./lib.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -54,6 +54,9 @@ test("the demo notebook renders, awaits render_async, follows a slider and expor
     return /Triangles per candle count: 3: \d+, 4: \d+, 5: \d+, 6: \d+, 7: \d+, 8: \d+/.test(t) && t;
   }, "the render_async loop");
   assert.match(body, /Triangles per candle count/);
+  // the loop set viewer.params from Python: the slider followed
+  await wait(async () => (await deepProps(page, '.scl-field[data-name="count"] input[type=range]', "value"))[0] === "8",
+    "the count slider to show the 8 that Python set");
   // move the "count" slider in the widget: viewer.params follows in Python
   await moveSlider(page, '.scl-field[data-name="count"] input[type=range]', 11);
   await wait(async () => /'count': 11/.test(await page.evaluate(() => document.body.innerText)), "viewer.params to follow");

@@ -231,3 +231,23 @@ test("text() renders with the fonts the host provides, and they are kept in Cach
   assert.equal(fetched.length, 0, `fetched again: ${fetched}`);
   await ctx.close();
 });
+
+test("parameters set by the host (Python) move the slider and re-render", { timeout: 120000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/widget/test-page/index.html`);
+  const first = await waitStatus(page, /^\d+ triangles/);
+  const slider = page.locator('.scl-field[data-name="count"] input[type=range]');
+  const before = await slider.inputValue();
+  const count = before === "9" ? 4 : 9;
+  await page.evaluate((n) => {
+    const m = globalThis.models[0];
+    m.set("params", { ...m.get("params"), count: n });
+  }, count);
+  assert.equal(await slider.inputValue(), String(count));
+  assert.equal(await page.locator('.scl-field[data-name="count"] output').textContent(), String(count));
+  await page.waitForFunction((t) => {
+    const s = document.querySelector(".scl-status");
+    return !s.classList.contains("updating") && /^\d+ triangles/.test(s.textContent) && s.textContent.split(",")[0] !== t;
+  }, first.split(",")[0], { timeout: 60000 });
+  await page.close();
+});

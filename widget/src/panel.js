@@ -2,7 +2,8 @@
 // sliders, spin boxes, dropdowns, checkboxes, text and vector fields, in tabs
 // per group, captions as descriptions, and a reset button.
 // onChange(name, value, kind): kind is "drag" while a slider moves, "release"
-// when it is let go, "change" for other edits.
+// when it is let go, "change" for other edits. showValues() moves the inputs
+// to values set elsewhere (from Python) without rebuilding the panel.
 export function buildPanel(el, schema, values, onChange, onReset) {
   el.replaceChildren();
   const params = (schema && schema.parameters) || [];
@@ -41,6 +42,12 @@ export function buildPanel(el, schema, values, onChange, onReset) {
   el.append(tabs, pages, reset);
 }
 
+// Show `values` in the panel's inputs (fields not named keep theirs).
+export function showValues(el, values) {
+  for (const row of el.querySelectorAll(".scl-field"))
+    if (values[row.dataset.name] !== undefined) row.setValue(values[row.dataset.name]);
+}
+
 function field(p, value, onChange) {
   const row = document.createElement("label");
   row.className = "scl-field";
@@ -66,17 +73,20 @@ function field(p, value, onChange) {
       input.appendChild(opt);
     }
     input.onchange = () => onChange(p.name, JSON.parse(input.value), "change");
+    row.setValue = (v) => { input.value = JSON.stringify(v); };
   } else if (p.type === "boolean") {
     input = document.createElement("input");
     input.type = "checkbox";
     input.checked = !!value;
     input.onchange = () => onChange(p.name, input.checked, "change");
+    row.setValue = (v) => { input.checked = !!v; };
   } else if (p.type === "string") {
     input = document.createElement("input");
     input.type = "text";
     input.value = value;
     if (p.maxLength) input.maxLength = p.maxLength;
     input.onchange = () => onChange(p.name, input.value, "change");
+    row.setValue = (v) => { input.value = v; };
   } else if (Array.isArray(p.initial)) {
     input = document.createElement("span");
     const parts = p.initial.map((_, i) => {
@@ -88,6 +98,7 @@ function field(p, value, onChange) {
       input.appendChild(n);
       return n;
     });
+    row.setValue = (v) => parts.forEach((n, i) => { if (Array.isArray(v) && v[i] !== undefined) n.value = v[i]; });
   } else if (p.max !== undefined) {
     input = document.createElement("span");
     const range = document.createElement("input");
@@ -101,11 +112,13 @@ function field(p, value, onChange) {
     range.oninput = () => { shown.textContent = range.value; onChange(p.name, Number(range.value), "drag"); };
     range.onchange = () => onChange(p.name, Number(range.value), "release");
     input.append(range, shown);
+    row.setValue = (v) => { range.value = v; shown.textContent = range.value; };
   } else {
     input = document.createElement("input");
     input.type = "number";
     input.value = value;
     input.onchange = () => onChange(p.name, Number(input.value), "change");
+    row.setValue = (v) => { input.value = v; };
   }
   input.classList?.add("scl-input");
   row.appendChild(input);
