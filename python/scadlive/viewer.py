@@ -8,7 +8,8 @@ page's render worker failed to start, or the model does not fit the page's
 memory budget); the kernel then renders that model until its source changes.
 
 Traits synced with the page: ``source``, ``name``, ``params`` (two-way),
-``schema``, ``status``, ``error``, ``renderer``, ``height``, ``theme``.
+``schema``, ``status``, ``error``, ``warnings`` (OpenSCAD's, of the shown render),
+``renderer``, ``height``, ``theme``.
 Custom messages (see docs/widget.md): the page asks ``need-wasm`` / the
 kernel answers ``wasm`` + bytes; the kernel sends ``files`` (included files)
 ``fonts`` (for ``text()``) and ``mesh`` (a kernel-rendered model); the page
@@ -29,6 +30,15 @@ from . import _assets, _deps, _runtime, api
 from ._source import Model, SourceLike, load
 
 _RENDERERS = ("auto", "browser", "kernel")
+
+
+def warnings_in(log: str) -> list[str]:
+    """OpenSCAD's warnings in a render log, once each, as the page shows them."""
+    seen: dict[str, None] = {}
+    for line in log.splitlines():
+        if line.startswith(("WARNING:", "DEPRECATED:")):
+            seen[line.removeprefix("WARNING:").strip()] = None
+    return list(seen)
 
 
 def _esm() -> Path | str:
@@ -53,6 +63,7 @@ class Viewer(anywidget.AnyWidget):
     schema = traitlets.Dict().tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Dict().tag(sync=True)
+    warnings = traitlets.List(traitlets.Unicode()).tag(sync=True)
     renderer = traitlets.Unicode("auto").tag(sync=True)
     height = traitlets.Int(480).tag(sync=True)
     theme = traitlets.Unicode("auto").tag(sync=True)
@@ -159,7 +170,7 @@ class Viewer(anywidget.AnyWidget):
     def _show(self, stl: bytes, reply: dict[str, Any] | None = None) -> None:
         """Send a kernel-rendered model to the page (and keep it for views opened later)."""
         self._last_stl = stl
-        self._last_reply = {k: reply[k] for k in ("render_ms", "cache") if reply and k in reply}
+        self._last_reply = {k: reply[k] for k in ("render_ms", "cache", "log") if reply and k in reply}
         self.send({"type": "mesh", "format": "binstl", **self._last_reply}, [stl])
 
     # --- Python API ------------------------------------------------------
@@ -188,6 +199,7 @@ class Viewer(anywidget.AnyWidget):
             raise
         stl = reply.payload[0] if reply.payload else b""
         self.error = {}
+        self.warnings = warnings_in(str(reply.header.get("log", "")))
         self.status = (f"{reply.header.get('triangles', '?')} triangles, "
                        f"{reply.header.get('render_ms', '?')} ms ({reply.header.get('cache', 'miss')})")
         self._show(stl, reply.header)

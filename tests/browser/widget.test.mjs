@@ -251,3 +251,24 @@ test("parameters set by the host (Python) move the slider and re-render", { time
   }, first.split(",")[0], { timeout: 60000 });
   await page.close();
 });
+
+test("OpenSCAD's warnings are shown with their line, also for cached results", { timeout: 120000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
+  await waitStatus(page, /^\d+ triangles/);
+  assert.equal(await page.locator(".scl-warnings").isVisible(), false);
+  const setSource = (src) => page.evaluate((s) => globalThis.models[0].set("source", s), src);
+  const warned = async () => {
+    await page.waitForFunction(() => !document.querySelector(".scl-warnings").hidden, null, { timeout: 60000 });
+    return page.locator(".scl-warnings").textContent();
+  };
+  await setSource("cube(10);\ncube(size_not_defined);\n");
+  assert.match(await warned(), /size_not_defined.*line 2/);
+  assert.deepEqual((await page.evaluate(() => globalThis.models[0].get("warnings"))).length, 1);
+  await setSource("cube(3);\n");
+  await page.waitForFunction(() => document.querySelector(".scl-warnings").hidden, null, { timeout: 60000 });
+  await setSource("cube(10);\ncube(size_not_defined);\n"); // from the cache now
+  assert.match(await warned(), /size_not_defined.*line 2/);
+  assert.match(await status(page), /\(cache\)/);
+  await page.close();
+});

@@ -175,3 +175,12 @@ def test_solidpython2_objects_are_models(tmp_path: Path) -> None:
     assert "translate" in v.source and v.name == "model.scad"
     out = v.export(tmp_path / "sp2.stl")
     assert stl_bbox_max_x(out.read_bytes()) == 3.0
+
+
+async def test_viewer_warnings_name_their_line() -> None:
+    v = scadlive.Viewer("cube(1);\ncube(size_not_defined);\n")
+    await v.render_async()
+    assert len(v.warnings) == 1
+    assert "size_not_defined" in v.warnings[0] and "line 2" in v.warnings[0]
+    await v.render_async(source="cube(2);")
+    assert v.warnings == []

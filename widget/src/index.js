@@ -153,6 +153,7 @@ const STYLE = `
 .scl-status{position:absolute;left:6px;bottom:6px;padding:2px 6px;border-radius:4px;background:rgba(0,0,0,.55);color:#fff;font-size:12px}
 .scl-status.updating::before{content:"⟳ updating… "}
 .scl-error{position:absolute;left:6px;top:6px;right:6px;padding:4px 6px;background:#b00020;color:#fff;border-radius:4px;white-space:pre-wrap}
+.scl-warnings{position:absolute;left:6px;right:6px;bottom:30px;padding:3px 6px;background:rgba(150,90,0,.88);color:#fff;border-radius:4px;white-space:pre-wrap;font-size:12px}
 .scl-panel{width:260px;overflow:auto}
 .scl-tab{margin:0 2px 4px 0}.scl-tab.active{font-weight:bold}
 .scl-field{display:block;margin:6px 0}.scl-name{font-weight:600}.scl-caption{opacity:.75;font-size:12px}
@@ -187,7 +188,10 @@ function render({ model, el }) {
   panel.append(downloads);
   const panelFields = document.createElement("div");
   panel.append(panelFields);
-  view.append(status, errorBox);
+  const warningsBox = document.createElement("div");
+  warningsBox.className = "scl-warnings";
+  warningsBox.hidden = true;
+  view.append(status, errorBox, warningsBox);
   root.append(style, view, panel);
   el.appendChild(root);
 
@@ -241,7 +245,7 @@ function render({ model, el }) {
       const id = `${vid}:kernel:${++generation}`;
       w.handlers.set(id, (m) => {
         w.handlers.delete(id);
-        showResult({ ...m, fromKernel: true, renderMs: msg.render_ms ?? m.renderMs, cache: msg.cache || "miss" });
+        showResult({ ...m, fromKernel: true, renderMs: msg.render_ms ?? m.renderMs, cache: msg.cache || "miss", log: msg.log || "" });
       });
       w.postOther({ type: "mesh", id, stl: bytes(buffers[0]) });
     }
@@ -264,6 +268,17 @@ function render({ model, el }) {
     model.send({ type: "cannot-render", reason });
   };
 
+  // OpenSCAD's warnings of the shown render (from its log), with their lines
+  const MAX_WARNINGS_SHOWN = 5;
+  const showWarnings = (log) => {
+    const lines = [...new Set((log || "").split("\n").filter((l) => /^(WARNING|DEPRECATED):/.test(l))
+      .map((l) => l.replace(/^WARNING:\s*/, "")))];
+    warningsBox.hidden = !lines.length;
+    warningsBox.textContent = lines.slice(0, MAX_WARNINGS_SHOWN).join("\n") +
+      (lines.length > MAX_WARNINGS_SHOWN ? `\n(${lines.length - MAX_WARNINGS_SHOWN} more)` : "");
+    model.set("warnings", lines);
+  };
+
   const showResult = (m) => {
     if (m.type === "error" && m.code === "BUDGET" && model.get("renderer") === "auto" && kernelReason === null) {
       moveToKernel(m.message);
@@ -271,6 +286,7 @@ function render({ model, el }) {
     }
     if (!m.fromKernel && inKernel()) return; // a late answer of the page's worker
     status.classList.remove("updating");
+    showWarnings(m.log);
     if (m.type === "error") {
       errorBox.hidden = false;
       errorBox.textContent = m.line ? `line ${m.line}: ${m.message}` : m.message;

@@ -62,6 +62,7 @@ async function render(msg) {
   if (hit.outcome === "hit") {
     packed = hit.data;
     renderMs = hit.meta ? hit.meta.renderMs : 0;
+    log = hit.meta ? hit.meta.log : ""; // its warnings still apply
   } else {
     cacheState = "miss";
     const logs = [];
@@ -120,7 +121,7 @@ async function render(msg) {
         return;
       }
       packed = packResult(core.parseMesh(stl), stl);
-      cache.complete(key, performance.now(), packed, { renderMs });
+      cache.complete(key, performance.now(), packed, { renderMs, log });
     } finally {
       memory.release(heldBytes); // the instance is dropped now
       if (!packed) prepareNext();
