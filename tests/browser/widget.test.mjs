@@ -272,3 +272,30 @@ test("OpenSCAD's warnings are shown with their line, also for cached results", {
   assert.match(await status(page), /\(cache\)/);
   await page.close();
 });
+
+test("theme 'auto' follows the host's light/dark theme (JupyterLab's attribute, marimo's class)", { timeout: 120000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
+  await waitStatus(page, /^\d+ triangles/);
+  // the background of the canvas (a corner pixel), after the next frame
+  const corner = () => page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => {
+    const c = document.querySelector(".scl-view canvas");
+    const copy = document.createElement("canvas");
+    copy.width = c.width;
+    copy.height = c.height;
+    copy.getContext("2d").drawImage(c, 0, 0);
+    resolve([...copy.getContext("2d").getImageData(1, 1, 1, 1).data.slice(0, 3)]);
+  })));
+  const isDark = async () => (await corner()).every((v) => v < 80);
+  const isLight = async () => (await corner()).every((v) => v > 200);
+  assert.ok(await isLight(), "light with theme 'light'");
+  await page.evaluate(() => { document.body.dataset.jpThemeLight = "false"; });
+  assert.ok(await isLight(), "theme 'light' ignores the host");
+  await page.evaluate(() => globalThis.models[0].set("theme", "auto"));
+  assert.ok(await isDark(), "dark: JupyterLab says data-jp-theme-light=false");
+  await page.evaluate(() => { document.body.dataset.jpThemeLight = "true"; });
+  assert.ok(await isLight(), "light: JupyterLab says data-jp-theme-light=true");
+  await page.evaluate(() => { delete document.body.dataset.jpThemeLight; document.documentElement.classList.add("dark"); });
+  assert.ok(await isDark(), "dark: marimo's dark class");
+  await page.close();
+});

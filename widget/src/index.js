@@ -147,6 +147,26 @@ function sharedWorker(getWasm) {
   return shared;
 }
 
+// theme "auto" follows the host: JupyterLab and Notebook 7 say light or dark
+// on <body data-jp-theme-light>, marimo puts a "dark" class on <html> or
+// <body>; elsewhere the system's colour scheme decides.
+function hostIsDark() {
+  const body = document.body, html = document.documentElement;
+  if (body?.dataset.jpThemeLight) return body.dataset.jpThemeLight === "false";
+  if ([html, body].some((el) => el?.classList.contains("dark") || el?.classList.contains("dark-theme"))) return true;
+  return !!globalThis.matchMedia?.("(prefers-color-scheme: dark)").matches;
+}
+
+// Call `onChange` whenever the host's theme may have changed; returns a stop function.
+function followHostTheme(onChange) {
+  const observer = new MutationObserver(onChange);
+  for (const el of [document.documentElement, document.body])
+    if (el) observer.observe(el, { attributes: true, attributeFilter: ["class", "data-jp-theme-light"] });
+  const media = globalThis.matchMedia?.("(prefers-color-scheme: dark)");
+  media?.addEventListener?.("change", onChange);
+  return () => { observer.disconnect(); media?.removeEventListener?.("change", onChange); };
+}
+
 const STYLE = `
 .scl-root{display:flex;gap:8px;font:13px system-ui,sans-serif}
 .scl-view{position:relative;flex:1;min-width:200px}
@@ -197,7 +217,7 @@ function render({ model, el }) {
 
   const theme = () => {
     const t = model.get("theme");
-    return t === "dark" || (t !== "light" && globalThis.matchMedia?.("(prefers-color-scheme: dark)").matches);
+    return t === "dark" || (t !== "light" && hostIsDark());
   };
   const v3d = new Viewer3D(view, { dark: theme() });
   view.insertBefore(v3d.renderer.domElement, status);
@@ -405,7 +425,12 @@ function render({ model, el }) {
     showValues(panelFields, model.get("params") || {});
     requestRender("change");
   });
-  model.on("change:theme", () => { v3d.setTheme(theme()); root.classList.toggle("scl-dark", theme()); });
+  const applyTheme = () => {
+    if (v3d.dark !== theme()) v3d.setTheme(theme());
+    root.classList.toggle("scl-dark", theme());
+  };
+  model.on("change:theme", applyTheme);
+  const stopFollowingHost = followHostTheme(applyTheme);
   refreshSchema();
   requestRender("release");
   // files the model includes: the kernel sends them on request (messages sent
@@ -413,7 +438,7 @@ function render({ model, el }) {
   if (!globalThis.scadliveWasmUrl) model.send({ type: "need-files" });
   // a kernel-rendered model sent before this view existed was lost: ask again
   if (model.get("renderer") === "kernel") model.send({ type: "need-mesh" });
-  return () => v3d.renderer.dispose();
+  return () => { stopFollowingHost(); v3d.renderer.dispose(); };
 }
 
 export default { render };
