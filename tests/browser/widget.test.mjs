@@ -71,16 +71,18 @@ test("candleStand renders, draws, and follows its sliders", { timeout: 180000 },
   // the customizer: candleStand's "count" slider (3..14)
   const slider = page.locator('.scl-field[data-name="count"] input[type=range]');
   assert.equal(await slider.count(), 1);
-  // drag: input events only -> preview renders happen before release
-  await slider.evaluate((el) => { el.value = "12"; el.dispatchEvent(new Event("input", { bubbles: true })); });
-  const during = await waitStatus(page, /triangles/);
-  await slider.evaluate((el) => el.dispatchEvent(new Event("change", { bubbles: true })));
-  await page.waitForFunction((t) => {
+  // a shown model with a triangle count other than `t`
+  const newModel = (t) => page.waitForFunction((n) => {
     const m = /(\d+) triangles/.exec(document.querySelector(".scl-status")?.textContent || "");
-    return m && Number(m[1]) !== t && !document.querySelector(".scl-status").classList.contains("updating");
-  }, triangles, { timeout: 60000 });
-  const after12 = Number(/(\d+) triangles/.exec(await status(page))[1]);
-  assert.notEqual(after12, triangles, `slider change did not change the mesh (${during})`);
+    return m && Number(m[1]) !== n && !document.querySelector(".scl-status").classList.contains("updating") && Number(m[1]);
+  }, t, { timeout: 60000 }).then((h) => h.jsonValue());
+  // drag: input events only -> the model updates before the slider is let go (a coarse preview)
+  await slider.evaluate((el) => { el.value = "12"; el.dispatchEvent(new Event("input", { bubbles: true })); });
+  const during = await newModel(triangles);
+  // release: the full-quality render follows (finer circles than the preview)
+  await slider.evaluate((el) => el.dispatchEvent(new Event("change", { bubbles: true })));
+  const after12 = await newModel(during);
+  assert.ok(after12 > during, `the full render (${after12} triangles) is not finer than the preview (${during})`);
   assert.equal((await page.evaluate(() => globalThis.models[0].get("params"))).count, 12);
   assert.deepEqual(errors, []);
   await page.close();
