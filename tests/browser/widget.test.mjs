@@ -301,3 +301,21 @@ test("theme 'auto' follows the host's light/dark theme (JupyterLab's attribute, 
   assert.ok(await isDark(), "dark: marimo's dark class");
   await page.close();
 });
+
+test("a model without colours offers both downloads of the same mesh (the OFF written from it)", { timeout: 120000 }, async () => {
+  const page = await browser.newPage({ acceptDownloads: true });
+  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
+  const text = await waitStatus(page, /triangles/);
+  const { loadCore } = await import("../../build/wasm/sclcore.mjs");
+  const core = await loadCore();
+  const stats = [];
+  for (const label of ["Download STL", "Download OFF"]) {
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: label }).click()]);
+    stats.push(core.parseMesh(readFileSync(await dl.path())).stats);
+  }
+  assert.equal(stats[0].triangles, Number(/(\d+) triangles/.exec(text)[1]));
+  assert.equal(stats[1].triangles, stats[0].triangles);
+  assert.equal(stats[1].vertices, stats[0].vertices);
+  assert.ok(Math.abs(stats[1].volume - stats[0].volume) < 1e-6 * stats[0].volume);
+  await page.close();
+});

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadCore } from "../../build/wasm/sclcore.mjs";
 import { PREVIEW_FRAGMENTS, capResolution } from "../../widget/src/preview.js";
-import { creaseEdges, packResult, unpackResult } from "../../widget/src/packed.js";
+import { creaseEdges, packResult, unpackResult, writeOff } from "../../widget/src/packed.js";
 
 test("previews cap $fn and $fa wherever the model sets them", () => {
   const c = (s) => capResolution(s, 16);
@@ -43,3 +43,15 @@ test("a packed result holds the mesh, crease edges, STL and OFF, and unpacks wit
   // an open mesh: a single triangle has 3 open edges
   assert.equal(creaseEdges(new Float32Array([0, 0, 0, 1, 0, 0, 0, 1, 0]), new Uint32Array([0, 1, 2])).length, 18);
 });
+
+test("the OFF written from a mesh (models without colours) parses to the same mesh", async () => {
+  const core = await loadCore();
+  const stl = core.writeBinStl({ positions: new Float32Array([0, 0, 0, 1.5, 0, 0, 0, 1.25, 0, 0, 0, 0.1]),
+    indices: new Uint32Array([0, 2, 1, 0, 1, 3, 1, 2, 3, 0, 3, 2]) });
+  const mesh = core.parseMesh(stl);
+  const back = core.parseMesh(writeOff(mesh.positions, mesh.indices));
+  assert.deepEqual([...back.positions], [...mesh.positions]);
+  assert.deepEqual([...back.indices], [...mesh.indices]);
+  assert.equal(back.stats.volume, mesh.stats.volume);
+});
+

@@ -77,3 +77,17 @@ export function unpackResult(bytes) {
   const stats = JSON.parse(decoder.decode(take(Uint8Array, statsLen, 1)));
   return { positions, indices, faceColors: hasColors ? faceColors : null, edges, stl, off: offLen ? off : null, stats };
 }
+
+// OFF text of an indexed mesh (for the OFF download when OpenSCAD was asked
+// for binary STL, i.e. the model has no colours); float32 coordinates printed
+// shortest-exact.
+export function writeOff(positions, indices) {
+  const nv = positions.length / 3, nt = indices.length / 3;
+  const lines = new Array(nv + nt + 2);
+  lines[0] = "OFF";
+  lines[1] = `${nv} ${nt} 0`;
+  for (let v = 0; v < nv; v++) lines[2 + v] = `${positions[3 * v]} ${positions[3 * v + 1]} ${positions[3 * v + 2]}`;
+  for (let t = 0; t < nt; t++) lines[2 + nv + t] = `3 ${indices[3 * t]} ${indices[3 * t + 1]} ${indices[3 * t + 2]}`;
+  return encoder.encode(lines.join("\n") + "\n");
+}
+
