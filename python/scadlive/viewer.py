@@ -9,7 +9,7 @@ memory budget); the kernel then renders that model until its source changes.
 
 Traits synced with the page: ``source``, ``name``, ``params`` (two-way),
 ``schema``, ``status``, ``error``, ``warnings`` (OpenSCAD's, of the shown render),
-``renderer``, ``height``, ``theme``.
+``renderer``, ``height``, ``width``, ``theme``.
 Custom messages (see docs/widget.md): the page asks ``need-wasm`` / the
 kernel answers ``wasm`` + bytes; the kernel sends ``files`` (included files)
 ``fonts`` (for ``text()``) and ``mesh`` (a kernel-rendered model); the page
@@ -66,6 +66,7 @@ class Viewer(anywidget.AnyWidget):
     warnings = traitlets.List(traitlets.Unicode()).tag(sync=True)
     renderer = traitlets.Unicode("auto").tag(sync=True)
     height = traitlets.Int(480).tag(sync=True)
+    width = traitlets.Int(0).tag(sync=True)  # pixels of the whole widget; 0 fills the cell
     theme = traitlets.Unicode("auto").tag(sync=True)
 
     def __init__(self, source: SourceLike | None = None, *, path: "str | os.PathLike[str] | None" = None,

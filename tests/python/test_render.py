@@ -184,3 +184,13 @@ async def test_viewer_warnings_name_their_line() -> None:
     assert "size_not_defined" in v.warnings[0] and "line 2" in v.warnings[0]
     await v.render_async(source="cube(2);")
     assert v.warnings == []
+
+
+def test_view_takes_jupyterscad_arguments(tmp_path: Path) -> None:
+    v = scadlive.view("cube([2, 3, 4]);", width=400, height=300, outfile=tmp_path / "v.stl")
+    assert isinstance(v, scadlive.Viewer) and (v.width, v.height) == (400, 300)
+    assert stl_bbox_max_x((tmp_path / "v.stl").read_bytes()) == 2.0
+    out = scadlive.render_stl("cube(5);", output_file=tmp_path / "k.stl")
+    assert stl_bbox_max_x(out.read_bytes()) == 5.0
+    with pytest.warns(UserWarning, match="grid_unit"):
+        scadlive.view("cube(1);", grid_unit=5)

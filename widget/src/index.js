@@ -184,6 +184,7 @@ function render({ model, el }) {
   const vid = nextViewerId++;
   const root = document.createElement("div");
   root.className = "scl-root";
+  if (model.get("width") > 0) root.style.width = `${model.get("width")}px`;
   const style = document.createElement("style");
   style.textContent = STYLE;
   const view = document.createElement("div");
