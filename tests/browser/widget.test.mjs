@@ -319,3 +319,19 @@ test("a model without colours offers both downloads of the same mesh (the OFF wr
   assert.ok(Math.abs(stats[1].volume - stats[0].volume) < 1e-6 * stats[0].volume);
   await page.close();
 });
+
+test("a page whose viewers render in the kernel never loads OpenSCAD's wasm", { timeout: 120000 }, async () => {
+  const page = await browser.newPage();
+  const wasm = [];
+  page.on("request", (r) => { if (r.url().endsWith("openscad.wasm")) wasm.push(r.url()); });
+  await page.goto(`${base}/widget/test-page/index.html?renderer=kernel`);
+  // the worker is up: the C core parsed the customizer (the page's model has no schema)
+  await page.waitForSelector('.scl-field[data-name="count"]', { state: "attached", timeout: 60000 });
+  assert.deepEqual(wasm, []);
+  assert.ok(await page.locator(".scl-status.updating").count() === 1, "waits for the kernel's model");
+  // switching to the browser loads it and renders
+  await page.evaluate(() => globalThis.models[0].set("renderer", "browser"));
+  await waitStatus(page, /^\d+ triangles/);
+  assert.equal(wasm.length, 1);
+  await page.close();
+});

@@ -62,14 +62,10 @@ const STALE_MS = 3000;
 function sharedWorker(getWasm) {
   if (shared) return shared;
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
-  const wasmBytes = (async () => {
-    let wasm = await cachedWasm().catch(() => null);
-    if (!wasm) {
-      wasm = await getWasm();
-      storeWasm(wasm.slice(0)).catch(() => {});
-    }
-    return wasm;
-  })();
+  // OpenSCAD's wasm: fetched (Cache Storage, else the kernel) and compiled
+  // in the worker only when a viewer renders in the page
+  let wasmBytes = null; // the original bytes, kept for a restarted worker
+  let wasmSent = null;
   // viewer id -> {msg: latest update, postsSinceResult, waitingSince}
   const viewers = new Map();
   const others = new Map(); // unanswered params/mesh requests, re-sent after a restart
@@ -85,7 +81,7 @@ function sharedWorker(getWasm) {
     };
     shared.worker = worker;
     shared.ready = (async () => {
-      const wasm = (await wasmBytes).slice(0); // keep the original for a restart
+      const wasm = wasmBytes ? wasmBytes.slice(0) : undefined;
       await new Promise((resolve, reject) => {
         const onInit = (e) => {
           if (e.data.type === "ready") resolve();
@@ -93,9 +89,34 @@ function sharedWorker(getWasm) {
         };
         worker.addEventListener("message", onInit);
         // total WASM heap across OpenSCAD instances, plus cached results (default 1 GiB per page)
-        worker.postMessage({ type: "init", wasm, fonts: shared.fonts || {}, memoryBudget: globalThis.scadliveMemoryBudget }, [wasm]);
+        worker.postMessage({ type: "init", wasm, fonts: shared.fonts || {}, memoryBudget: globalThis.scadliveMemoryBudget },
+          wasm ? [wasm] : []);
       });
     })();
+  };
+  shared.ensureWasm = () => {
+    wasmSent ??= (async () => {
+      let wasm = await cachedWasm().catch(() => null);
+      if (!wasm) {
+        wasm = await getWasm();
+        storeWasm(wasm.slice(0)).catch(() => {});
+      }
+      await shared.ready;
+      wasmBytes = wasm;
+      const worker = shared.worker;
+      await new Promise((resolve, reject) => {
+        const onReply = (e) => {
+          if (e.data.type !== "wasm-ready" && e.data.type !== "wasm-failed") return;
+          worker.removeEventListener("message", onReply);
+          if (e.data.type === "wasm-ready") resolve();
+          else reject(new Error(e.data.message));
+        };
+        worker.addEventListener("message", onReply);
+        const copy = wasm.slice(0);
+        worker.postMessage({ type: "wasm", wasm: copy }, [copy]);
+      });
+    })();
+    return wasmSent;
   };
   // The fonts, fetched once per page (Cache Storage, else `getFonts`) and
   // given to the worker before the first model that may call text().
@@ -122,7 +143,7 @@ function sharedWorker(getWasm) {
     v.getFonts = getFonts;
     viewers.set(msg.viewer, v);
     const fonts = mayUseFonts(msg.source, msg.files) ? ensureFonts(getFonts) : null;
-    Promise.all([shared.ready, fonts]).then(() => shared.worker.postMessage(msg));
+    Promise.all([shared.ready, shared.ensureWasm(), fonts]).then(() => shared.worker.postMessage(msg), () => {});
   };
   shared.postOther = (msg) => {
     others.set(msg.id, msg);
@@ -137,6 +158,8 @@ function sharedWorker(getWasm) {
     shared.restarts++;
     globalThis.scadliveWorkerRestarts = shared.restarts;
     start();
+    // the new worker compiles the wasm in its init if the page has it; else it is sent again when needed
+    wasmSent = wasmBytes ? shared.ready : null;
     for (const v of viewers.values()) {
       if (!v.postsSinceResult) continue;
       v.postsSinceResult = 0;
@@ -345,7 +368,7 @@ function render({ model, el }) {
       source: model.get("source"), name: model.get("name") || "model.scad",
       params: model.get("params") || {}, schema: model.get("schema") || null, files,
     }, getFonts);
-    w.ready.catch((err) => {
+    Promise.all([w.ready, w.ensureWasm()]).catch((err) => {
       workerFailed = err.message;
       if (model.get("renderer") === "auto") {
         if (kernelReason === null) moveToKernel(`the render worker failed to start: ${err.message}`);

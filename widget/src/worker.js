@@ -10,7 +10,8 @@
 // budget) and that is transferred (not copied) to the page, so a cache hit
 // is one copy out of the cache and no parsing.
 //
-// Messages in:  {type:"init", wasm: ArrayBuffer, fonts: {name: ArrayBuffer}}
+// Messages in:  {type:"init", wasm?: ArrayBuffer, fonts: {name: ArrayBuffer}} -> {type:"ready"}
+//               {type:"wasm", wasm: ArrayBuffer} -> {type:"wasm-ready"} | {type:"wasm-failed", message}
 //               {type:"fonts", fonts: {name: ArrayBuffer}} (sent before the first model that may call text())
 //               {type:"render", id, source, name, params, schema, quality, files}
 // Messages out: {type:"ready"} | {type:"result", id, positions, indices, faceColors,
@@ -21,6 +22,8 @@ import { createInstance, mkdirs } from "../../renderer/openscad-instance.mjs";
 import { PREVIEW_FRAGMENTS, capResolution } from "./preview.js";
 import { packResult as pack, unpackResult, writeOff } from "./packed.js";
 
+// The compiled OpenSCAD module, once the page sent the wasm (a page whose
+// viewers all render in the kernel never does).
 let compiled = null;
 let core = null;
 let cache = null;
@@ -32,7 +35,7 @@ let logSink = null;
 const newInstance = () => createInstance(OpenSCAD, compiled, (line) => logSink && logSink.push(line));
 
 function prepareNext() {
-  nextInstance = newInstance();
+  nextInstance = compiled ? newInstance() : null;
 }
 
 const encoder = new TextEncoder();
@@ -175,7 +178,7 @@ self.onmessage = (e) => {
   const msg = e.data;
   if (msg.type === "init") {
     queue = queue.then(async () => {
-      compiled = await WebAssembly.compile(msg.wasm);
+      compiled = msg.wasm ? await WebAssembly.compile(msg.wasm) : null; // a restarted worker gets it at once
       core = await loadCore();
       memory = new core.MemoryManager({ budgetBytes: msg.memoryBudget || 1024 * 1024 * 1024 });
       cache = new core.ResultCache({ budgetBytes: 256 * 1024 * 1024, memory });
@@ -183,6 +186,16 @@ self.onmessage = (e) => {
       prepareNext();
       postMessage({ type: "ready" });
     }).catch((err) => postMessage({ type: "error", id: null, message: `worker start failed: ${err.message}` }));
+  } else if (msg.type === "wasm") {
+    queue = queue.then(async () => {
+      try {
+        compiled = await WebAssembly.compile(msg.wasm);
+        prepareNext();
+        postMessage({ type: "wasm-ready" });
+      } catch (err) {
+        postMessage({ type: "wasm-failed", message: `OpenSCAD's WebAssembly did not compile: ${err.message}` });
+      }
+    });
   } else if (msg.type === "fonts") {
     queue = queue.then(() => { fonts = msg.fonts || {}; });
   } else if (msg.type === "params") {
