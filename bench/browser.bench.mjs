@@ -147,12 +147,13 @@ const row = (name, value, target, unit = "ms") => results.push({ name, value, ta
   await cdp.send("Performance.enable");
   const { metrics } = await cdp.send("Performance.getMetrics");
   const heap = metrics.find((m) => m.name === "JSHeapTotalSize").value;
-  const workers = page.workers().length;
   await page.waitForTimeout(1000); // settle (nothing forced: no GC, no purge)
+  const workers = page.workers().length;
+  const restarts = await page.evaluate(() => globalThis.scadliveWorkerRestarts || 0);
   const m = chromiumMemory();
   await ctx.close();
   // the page's renderer is the largest one; Chromium keeps others (spare, closed contexts), counted in the total
-  row(`10 viewers: page renderer process PSS (DOM, JS, ${workers} worker + its WASM memory)`, m.renderer / MiB, "", "MiB");
+  row(`10 viewers: page renderer process PSS (DOM, JS, ${workers} worker + its WASM memory${restarts ? `; worker restarted ${restarts}x` : ""})`, m.renderer / MiB, "", "MiB");
   row("10 viewers: renderer + GPU process PSS (the page's WebGL canvases)", (m.renderer + m.gpu) / MiB, "< 1024 MiB", "MiB");
   row(`10 viewers: all this bench's Chromium processes, PSS (renderers ${m.renderers.map((x) => (x / MiB).toFixed(0)).join("+")} MiB)`,
     m.total / MiB, "", "MiB");
