@@ -14,7 +14,7 @@ test("previews cap $fn and $fa wherever the model sets them", () => {
   assert.equal(c("let ($fn = a ? 8 : 64) circle(1);"), "let ($fn = min(16, a ? 8 : 64)) circle(1);");
   assert.equal(c("module m($fn=100) {}"), "module m($fn = min(16, 100)) {}");
   // comparisons, other names, strings and comments are left alone
-  for (const s of ["if ($fn == 3) cube();", "x$fn=3;", "echo(\"$fn=360\");", "// $fn=360\n/* $fa=1 */ cube();", "$fs=0.1;"])
+  for (const s of ["if ($fn == 3) cube();", "for ($fn = [6, 48]) circle(1);", "x$fn=3;", "echo(\"$fn=360\");", "// $fn=360\n/* $fa=1 */ cube();", "$fs=0.1;"])
     assert.equal(c(s), s);
   assert.equal(c("$fn=360 // comment, here\n;"), "$fn = min(16, 360 // comment, here\n);");
   assert.ok(PREVIEW_FRAGMENTS >= 8);

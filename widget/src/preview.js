@@ -40,6 +40,11 @@ export function capResolution(source, cap) {
       k++;
     }
     const expr = source.slice(i + m[0].length, k).trimStart();
+    if (expr.startsWith("[")) { // `for ($fn = [6, 12, 48])` iterates a list: left as it is
+      out += source.slice(i, k);
+      i = k;
+      continue;
+    }
     out += m[1] === "fn" ? `$fn = min(${cap}, ${expr})` : `$fa = max(${360 / cap}, ${expr})`;
     i = k;
   }
