@@ -88,20 +88,29 @@ export const moveSlider = (page, selector, value, n = 0) =>
     slider.dispatchEvent(new Event("change", { bubbles: true }));
   }, [selector, value, n, DEEP_ALL]);
 
-// Pixels of the n-th scadlive canvas that differ from its background colour (light theme).
-export const paintedPixels = (page, n = 0) =>
-  page.evaluate(([i, src]) => {
+// The RGB pixels of the n-th scadlive canvas, after the next frame is drawn:
+// {width, height, data} with data as a flat [r, g, b, ...] array.
+const canvasPixels = (page, n) =>
+  page.evaluate(([i, src]) => new Promise((resolve) => requestAnimationFrame(() => {
     const c = (0, eval)(src)(".scl-view canvas")[i];
-    if (!c) return 0;
+    if (!c) { resolve({ width: 0, height: 0, data: [] }); return; }
     const copy = document.createElement("canvas");
     copy.width = c.width;
     copy.height = c.height;
     const ctx = copy.getContext("2d");
     ctx.drawImage(c, 0, 0);
     const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    const bg = [d[0], d[1], d[2]]; // a corner is background
-    let painted = 0;
-    for (let k = 0; k < d.length; k += 4)
-      if (Math.abs(d[k] - bg[0]) + Math.abs(d[k + 1] - bg[1]) + Math.abs(d[k + 2] - bg[2]) > 60) painted++;
-    return painted;
-  }, [n, DEEP_ALL]);
+    resolve({ width: c.width, height: c.height, data: Array.from(d.filter((_, k) => k % 4 !== 3)) });
+  })), [n, DEEP_ALL]);
+
+// Pixels of the n-th scadlive canvas that differ from its background colour (a corner pixel).
+export async function paintedPixels(page, n = 0) {
+  const { data } = await canvasPixels(page, n);
+  let painted = 0;
+  for (let k = 0; k < data.length; k += 3)
+    if (Math.abs(data[k] - data[0]) + Math.abs(data[k + 1] - data[1]) + Math.abs(data[k + 2] - data[2]) > 60) painted++;
+  return painted;
+}
+
+// The background colour of the n-th scadlive canvas (its top-left pixel), as [r, g, b].
+export const backgroundColor = async (page, n = 0) => (await canvasPixels(page, n)).data.slice(0, 3);

@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
 import { startServer } from "../../widget/test-page/server.mjs";
+import { backgroundColor, launchChromium, paintedPixels } from "./lib.mjs";
 
 let server, browser, base, profile;
 
@@ -18,11 +18,7 @@ before(async () => {
   server = await startServer();
   base = `http://127.0.0.1:${server.address().port}`;
   profile = mkdtempSync(join(tmpdir(), "scl-chromium-"));
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium", headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -39,22 +35,6 @@ async function waitStatus(page, re, timeout = 60000) {
   await page.waitForFunction((src) => new RegExp(src).test(document.querySelector(".scl-status")?.textContent || ""),
     re.source, { timeout });
   return status(page);
-}
-
-// Count pixels that differ from the background colour in a screenshot of the canvas.
-async function paintedPixels(page) {
-  return page.evaluate(() => {
-    const c = document.querySelector("canvas");
-    const copy = document.createElement("canvas");
-    copy.width = c.width;
-    copy.height = c.height;
-    const ctx = copy.getContext("2d");
-    ctx.drawImage(c, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - 244) + Math.abs(d[i + 1] - 244) + Math.abs(d[i + 2] - 244) > 60) n++;
-    return n;
-  });
 }
 
 test("candleStand renders, draws, and follows its sliders", { timeout: 180000 }, async () => {
@@ -107,7 +87,8 @@ test("ten viewers on one page share one worker", { timeout: 180000 }, async () =
   await page.waitForFunction(() => [...document.querySelectorAll(".scl-status")].every((s) => /triangles/.test(s.textContent)),
     null, { timeout: 120000 });
   assert.equal(await page.locator("canvas").count(), 10);
-  assert.equal(page.workers().length, 1, "each viewer started its own worker");
+  const restarts = await page.evaluate(() => globalThis.scadliveWorkerRestarts || 0);
+  assert.equal(page.workers().length, 1, `${page.workers().length} workers for 10 viewers (${restarts} restarts)`);
   await page.close();
 });
 
@@ -279,17 +260,8 @@ test("theme 'auto' follows the host's light/dark theme (JupyterLab's attribute, 
   const page = await browser.newPage();
   await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
   await waitStatus(page, /^\d+ triangles/);
-  // the background of the canvas (a corner pixel), after the next frame
-  const corner = () => page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => {
-    const c = document.querySelector(".scl-view canvas");
-    const copy = document.createElement("canvas");
-    copy.width = c.width;
-    copy.height = c.height;
-    copy.getContext("2d").drawImage(c, 0, 0);
-    resolve([...copy.getContext("2d").getImageData(1, 1, 1, 1).data.slice(0, 3)]);
-  })));
-  const isDark = async () => (await corner()).every((v) => v < 80);
-  const isLight = async () => (await corner()).every((v) => v > 200);
+  const isDark = async () => (await backgroundColor(page)).every((v) => v < 80);
+  const isLight = async () => (await backgroundColor(page)).every((v) => v > 200);
   assert.ok(await isLight(), "light with theme 'light'");
   await page.evaluate(() => { document.body.dataset.jpThemeLight = "false"; });
   assert.ok(await isLight(), "theme 'light' ignores the host");
