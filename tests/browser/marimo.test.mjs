@@ -3,6 +3,7 @@
 // - The demo notebook: the model appears, the cell that awaits render_async
 //   in a loop completes, a slider moves the model and viewer.params follows
 //   (a dependent cell re-runs), and the export cell writes an STL file.
+// - What only the kernel has: fonts for text() and MCAD, sent to the page.
 // - Where a viewer renders: renderer="auto" falls back to the kernel when
 //   the page cannot render (here: a memory budget too small for OpenSCAD),
 //   and renderer="kernel" renders through the bridge; both follow sliders.
@@ -105,16 +106,20 @@ test("renderer='auto' falls back to the kernel when the page cannot render; 'ker
     await page.close();
   });
 
-test("text() renders in the page with the fonts the kernel sends", { timeout: 300000 }, async () => {
-  const { url, log } = await marimo(join(ROOT, "tests/browser/notebooks/text.py"));
+test("the page renders models needing the kernel's fonts (text()) and libraries (MCAD)", { timeout: 300000 }, async () => {
+  const { url, log } = await marimo(join(ROOT, "tests/browser/notebooks/kernel-files.py"));
   const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
   await page.goto(url);
-  const status = await until(async () => {
-    const [s] = await deepTexts(page, ".scl-status");
-    return /^\d+ triangles|error/.test(s || "") && s;
-  }, "the text model", { page, log });
-  assert.match(status, /^\d+ triangles, \d+ ms( \(cache\))?$/, `${status}: ${await deepTexts(page, ".scl-error")}`);
-  assert.ok(Number(status.split(" ")[0]) > 100, status);
-  assert.ok(await paintedPixels(page) > 500);
+  const statuses = await until(async () => {
+    const s = await deepTexts(page, ".scl-status");
+    return s.length === 2 && s.every((t) => /^\d+ triangles|error/.test(t)) && s;
+  }, "both models", { page, log });
+  const errors = await deepTexts(page, ".scl-error");
+  for (const [i, what] of [[0, "text()"], [1, "MCAD gear"]]) {
+    // rendered in the page (not "(kernel)"), maybe again from its cache
+    assert.match(statuses[i], /^\d+ triangles, \d+ ms( \(cache\))?$/, `${what}: ${statuses[i]}: ${errors[i]}`);
+    assert.ok(Number(statuses[i].split(" ")[0]) > 100, `${what}: ${statuses[i]}`);
+    assert.ok(await paintedPixels(page, i) > 500, `${what}: nothing drawn`);
+  }
   await page.close();
 });

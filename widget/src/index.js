@@ -59,6 +59,10 @@ const mayUseFonts = (source, files) => /text\s*\(/.test(source) || Object.keys(f
 // worker is terminated and a fresh one renders the latest parameters.
 const STALE_MS = 3000;
 
+// How long a new view waits for the kernel's list of included files before
+// its first render goes ahead without them.
+const FILES_WAIT_MS = 5000;
+
 function sharedWorker(getWasm) {
   if (shared) return shared;
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
@@ -251,6 +255,7 @@ function render({ model, el }) {
   let lastOff = null;
   let generation = 0;
   let files = {}; // included files the kernel sent: {path: ArrayBuffer}
+  let filesKnown = !!globalThis.scadliveWasmUrl; // whether the kernel said which files (the test page has no kernel)
   const pendingWasm = [];
   const getWasm = () => new Promise((resolve) => {
     if (globalThis.scadliveWasmUrl) {
@@ -281,10 +286,13 @@ function render({ model, el }) {
       const fonts = Object.fromEntries((msg.names || []).map((n, i) => [n, bytes(buffers[i])]));
       if (msg.error) console.warn(`scadlive: ${msg.error}`);
       while (pendingFonts.length) pendingFonts.shift()(fonts);
-    } else if (msg.type === "files" && buffers) {
+    } else if (msg.type === "files") {
       const had = Object.keys(files).length;
       files = Object.fromEntries((msg.paths || []).map((p, i) => [p, bytes(buffers[i])]));
-      if (had || Object.keys(files).length) requestRender("release"); // nothing to re-render for no files
+      const first = !filesKnown;
+      filesKnown = true;
+      // the first render waited for this; later, nothing to re-render for no files
+      if (first || had || Object.keys(files).length) requestRender("release");
     } else if (msg.type === "mesh" && buffers && buffers[0]) {
       const id = `${vid}:kernel:${++generation}`;
       w.handlers.set(id, (m) => {
@@ -456,10 +464,19 @@ function render({ model, el }) {
   model.on("change:theme", applyTheme);
   const stopFollowingHost = followHostTheme(applyTheme);
   refreshSchema();
-  requestRender("release");
-  // files the model includes: the kernel sends them on request (messages sent
-  // before this view existed would have been lost)
-  if (!globalThis.scadliveWasmUrl) model.send({ type: "need-files" });
+  // The files the model includes come from the kernel on request (messages
+  // sent before this view existed were lost). The first render waits for
+  // them, so that a model using MCAD does not first fail without it; a page
+  // without a kernel (the test page) has none to wait for.
+  if (filesKnown) requestRender("release");
+  else {
+    model.send({ type: "need-files" });
+    setTimeout(() => { // a kernel that does not answer: render without files
+      if (filesKnown) return;
+      filesKnown = true;
+      requestRender("release");
+    }, FILES_WAIT_MS);
+  }
   // a kernel-rendered model sent before this view existed was lost: ask again
   if (model.get("renderer") === "kernel") model.send({ type: "need-mesh" });
   return () => { stopFollowingHost(); v3d.renderer.dispose(); };
