@@ -1,0 +1,260 @@
+// The Jupyter demo notebook (notebooks/demo.ipynb) end to end, in a real
+// JupyterLab server and a real Jupyter Notebook 7 server (each started here,
+// with the scadlive package from the checkout, its bridge, and Debian's
+// Chromium). For each: Run All Cells from the Run menu; the model appears
+// (status line and yellow pixels on the canvas); the cell that awaits
+// render_async in a loop completes inside the running cell (full progress bar
+// and its summary line); the export cell writes a binary STL of the current
+// parameters; the customizer shows the parameters the loop set; a slider
+// changes the mesh; the params and export cells run again, and viewer.params
+// follows the slider with the export writing the model as the slider left it
+// (a `todo` for now: see KERNEL_SYNC_BUG). Finally the server stops and
+// nothing it started (kernel, bridge) is left running.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync }
+  from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort, launchChromium, sleep } from "./lib.mjs";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const WAIT = 120000; // every wait is bounded by this
+let browser;
+
+const tail = (path, n = 3000) => (existsSync(path) ? readFileSync(path, "utf8").slice(-n) : "(no log)");
+
+before(async () => { browser = await launchChromium(); });
+
+after(async () => { await browser?.close(); });
+
+// Processes whose working directory is inside `dir` (the server's kernels and
+// the bridges they started run in the notebook's directory).
+function processesIn(dir) {
+  const pids = [];
+  for (const p of readdirSync("/proc")) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    try { if (readlinkSync(`/proc/${p}/cwd`).startsWith(dir)) pids.push(Number(p)); } catch { /* gone or not ours */ }
+  }
+  return pids;
+}
+
+// Start `jupyter lab` or `jupyter notebook` on a free port with no token, its
+// own runtime/config/data dirs and a copy of the demo notebook; resolves once
+// the server answers.
+async function startJupyter(app) {
+  const workdir = mkdtempSync(join(tmpdir(), `scl-jupyter-${app}-`));
+  const root = join(workdir, "root");
+  const dirs = Object.fromEntries(["runtime", "config", "data", "ipython"].map((d) => [d, join(workdir, d)]));
+  for (const d of [root, ...Object.values(dirs)]) mkdirSync(d);
+  copyFileSync(join(ROOT, "notebooks/demo.ipynb"), join(root, "demo.ipynb"));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const log = join(workdir, "server.log");
+  const args = [app, "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1", `--ServerApp.port=${port}`,
+    "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=", `--ServerApp.root_dir=${root}`];
+  if (app === "lab") args.push("--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate");
+  const child = spawn(join(ROOT, ".venv/bin/jupyter"), args, {
+    cwd: workdir, detached: true, stdio: ["ignore", openSync(log, "w"), openSync(log, "a")],
+    env: {
+      ...process.env, PYTHONPATH: join(ROOT, "python"), JUPYTER_RUNTIME_DIR: dirs.runtime,
+      JUPYTER_CONFIG_DIR: dirs.config, JUPYTER_DATA_DIR: dirs.data, IPYTHONDIR: dirs.ipython,
+    },
+  });
+  let exited = null;
+  const exit = new Promise((resolve) => child.on("exit", (code, signal) => { exited = signal || code; resolve(); }));
+  const server = {
+    app, base, root, log,
+    // SIGTERM the process group (the server shuts its kernels down), SIGKILL
+    // what is left of it after 30 s; then wait for the kernels and bridges
+    // (their own sessions) to go, killing any still there after 30 s.
+    // Returns the pids that had to be killed that way.
+    async stop() {
+      try { process.kill(-child.pid, "SIGTERM"); } catch { /* gone */ }
+      await Promise.race([exit, sleep(30000)]);
+      try { process.kill(-child.pid, "SIGKILL"); } catch { /* gone */ }
+      let left = [];
+      for (let t0 = Date.now(); Date.now() - t0 < 30000; await sleep(250)) if (!(left = processesIn(root)).length) break;
+      for (const pid of left) try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+      return left;
+    },
+    cleanup() { rmSync(workdir, { recursive: true, force: true }); },
+  };
+  for (const t0 = Date.now(); ; await sleep(250)) {
+    if (exited !== null) throw new Error(`jupyter ${app} exited (${exited}) before answering; its log:\n${tail(log)}`);
+    try { if ((await fetch(`${base}/api/status`)).ok) break; } catch { /* not up yet */ }
+    if (Date.now() - t0 > WAIT) {
+      await server.stop();
+      throw new Error(`jupyter ${app} did not answer within ${WAIT / 1000} s; its log:\n${tail(log)}`);
+    }
+  }
+  return server;
+}
+
+// Count the model's yellow pixels (the widget's default colour, shaded) in a
+// screenshot of the viewer's canvas; the background, grid and axes are not yellow.
+async function yellowPixels(page, canvas) {
+  const png = (await canvas.screenshot()).toString("base64");
+  return page.evaluate(async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const img = await createImageBitmap(new Blob([bytes], { type: "image/png" }));
+    const ctx = new OffscreenCanvas(img.width, img.height).getContext("2d");
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, img.width, img.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] > 90 && d[i + 1] > 70 && d[i] - d[i + 2] > 50 && d[i + 1] - d[i + 2] > 40) n++;
+    return n;
+  }, png);
+}
+
+// Parse a binary STL: 80-byte header, triangle count, 50 bytes per triangle.
+function binaryStl(path) {
+  assert.ok(existsSync(path), `${path} was not written`);
+  const bytes = readFileSync(path);
+  assert.ok(bytes.length >= 84, `${path} has only ${bytes.length} bytes`);
+  const triangles = bytes.readUInt32LE(80);
+  assert.equal(bytes.length, 84 + 50 * triangles, `${path} is not a binary STL (${bytes.length} bytes, ${triangles} triangles)`);
+  assert.ok(triangles > 0, `${path} has no triangles`);
+  return triangles;
+}
+
+// A known bug, checked in a `todo` subtest so that it shows in every run and
+// is noticed when fixed. ipykernel 7.4 routes a comm message to the shell
+// that last published on that comm (the main shell: the cells use the
+// viewer); when it arrives while a cell there awaits (here the page's status
+// update during the render_async loop), it is dispatched concurrently and
+// without busy/idle on IOPub (kernelbase.py, shell_main: concurrent=True).
+// ipywidgets' front end waits for that idle before it sends the next update
+// of the widget, so no later change made in the page (the slider's params)
+// ever reaches the kernel. Reproduced without scadlive with an IntSlider and
+// `await asyncio.sleep(3)`.
+const KERNEL_SYNC_BUG = "ipykernel 7.4: a comm update sent while a cell awaits gets no idle status, "
+  + "so ipywidgets never sends the widget's later updates (params) to the kernel";
+
+async function demo(t, app, notebookPath) {
+  const server = await startJupyter(app);
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
+  const widgetErrors = [];
+  page.on("pageerror", (e) => { if (/blob:|scadlive|scl-/.test(`${e.stack}`)) widgetErrors.push(e.stack); });
+  const until = async (fn, what, timeout = WAIT) => {
+    for (const t0 = Date.now(); ; await sleep(500)) {
+      const v = await fn();
+      if (v) return v;
+      if (Date.now() - t0 > timeout) {
+        const text = await page.evaluate(() => document.body.innerText).catch(() => "");
+        throw new Error(`jupyter ${app}: timed out waiting for ${what}; the page says:\n${text}\n`
+          + `the server's log:\n${tail(server.log)}`);
+      }
+    }
+  };
+  let passed = false;
+  try {
+    await page.goto(`${server.base}/${notebookPath}`);
+    const cells = page.locator(".jp-Notebook .jp-Cell");
+    await until(async () => (await cells.count()) === 5, "the notebook's five cells");
+    const cell = (marker) => cells.filter({ has: page.locator(".jp-InputArea", { hasText: marker }) });
+    const output = (c) => c.locator(".jp-OutputArea").first().innerText().catch(() => "");
+    const prompt = (c) => c.locator(".jp-InputPrompt").first().innerText().catch(() => "");
+    const cellRenderAsync = cell("render_async(");
+    const cellParams = cell("viewer.params");
+    const cellExport = cell("viewer.export(");
+    for (const c of [cellRenderAsync, cellParams, cellExport]) assert.equal(await c.count(), 1);
+    // Run > Run All Cells, once the notebook's kernel is idle. A click the
+    // front end was not ready for (menu item disabled, or no cell queued
+    // within 15 s) is tried again, at most three times.
+    await until(() => page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').count(), "the kernel to be idle");
+    const started = async () => /\[(\*|\d+)\]/.test(await prompt(cell("scadlive.Viewer(")));
+    for (let attempt = 1; ; attempt++) {
+      await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
+      const runAll = page.locator('.lm-Menu-item[data-command="runmenu:run-all"]');
+      await runAll.waitFor({ timeout: WAIT });
+      if (await runAll.evaluate((el) => el.classList.contains("lm-mod-disabled"))) await page.keyboard.press("Escape");
+      else await runAll.click();
+      try {
+        await until(started, "Run All Cells to start", 15000);
+        if (attempt > 1) t.diagnostic(`Run All Cells started on click ${attempt}`);
+        break;
+      } catch (e) {
+        if (attempt === 3) throw e;
+      }
+    }
+
+    // the render_async loop completes inside the running cell: a full progress bar and its summary
+    const summary = await until(async () => {
+      const m = /Triangles per candle count: 3: (\d+), 4: \d+, 5: \d+, 6: \d+, 7: \d+, 8: (\d+)/.exec(await output(cellRenderAsync));
+      return m && { count8: Number(m[2]) };
+    }, "the render_async loop's summary");
+    const bar = await cellRenderAsync.locator("progress").evaluate((p) => [p.value, p.max]);
+    assert.deepEqual(bar, [6, 6], "the progress bar did not reach the end");
+
+    // the export cell writes the model with the parameters the loop left (count 8)
+    const wrote = /Wrote (\S+) \((\d+) bytes\)/;
+    const first = await until(async () => wrote.exec(await output(cellExport)), "the export cell's output");
+    const stlPath = join(server.root, "candleStand.stl");
+    assert.equal(first[1], stlPath);
+    assert.equal(binaryStl(stlPath), summary.count8, "the exported STL is not the model the loop rendered last");
+    assert.equal(readFileSync(stlPath).length, Number(first[2]));
+
+    // the model appears: status line and pixels, with the loop's last parameters
+    const status = page.locator(".scl-status");
+    assert.equal(await status.count(), 1);
+    const settled = async () => {
+      const [text, updating] = await status.evaluate((s) => [s.textContent, s.classList.contains("updating")]);
+      const m = /^(\d+) triangles/.exec(text);
+      return !updating && m ? Number(m[1]) : 0;
+    };
+    await until(async () => (await settled()) === summary.count8, `the widget to show ${summary.count8} triangles`);
+    const canvas = page.locator(".scl-view canvas");
+    await canvas.scrollIntoViewIfNeeded();
+    const yellow = await until(async () => { const n = await yellowPixels(page, canvas); return n > 5000 && n; },
+      "the model to be drawn (yellow pixels)");
+    assert.ok(yellow > 5000);
+    const slider = page.locator('.scl-field[data-name="count"] input[type=range]');
+    assert.equal(await slider.inputValue(), "8", "the customizer does not show the parameters render_async set");
+
+    // move the "count" slider (drag then release): the mesh changes ...
+    await slider.evaluate((el) => {
+      el.value = "11";
+      el.dispatchEvent(new Event("input", { bubbles: true }));
+      el.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+    await until(async () => { const n = await settled(); return n !== summary.count8 && n; }, "the slider to change the mesh");
+
+    assert.ok(await yellowPixels(page, canvas) > 5000, "the model is not drawn after the slider moved");
+
+    // ... and viewer.params in the kernel follows: run the params cell again (select it, Ctrl+Enter),
+    // then the export cell, which writes the model as the slider left it (11 candles, more triangles than 8)
+    const runCell = async (c, what) => {
+      const before = await prompt(c);
+      await c.locator(".jp-InputPrompt").first().click();
+      await page.keyboard.press("Control+Enter");
+      await until(async () => { const p = await prompt(c); return /\[\d+\]/.test(p) && p !== before; }, `${what} to run again`);
+      return output(c);
+    };
+    const params = await runCell(cellParams, "the params cell");
+    assert.match(params, /'count': \d+/, params);
+    assert.ok(wrote.test(await runCell(cellExport, "the export cell")), "the export cell printed no path");
+    const exported = binaryStl(stlPath);
+    // A known bug, kept visible (see KERNEL_SYNC_BUG): in this flow the page's updates stop reaching the kernel.
+    await t.test("viewer.params follows the slider and the export writes that model", { todo: KERNEL_SYNC_BUG }, async () => {
+      assert.match(params, /'count': 11\b/, `viewer.params did not follow the slider:\n${params}`);
+      assert.ok(exported > summary.count8, `the STL exported after the slider moved has ${exported} triangles, 8 candles had ${summary.count8}`);
+      // the page, once its full-quality render of the release is in, shows that same model
+      await until(async () => (await settled()) === exported, `the widget to show ${exported} triangles (the exported STL)`);
+    });
+    assert.deepEqual(widgetErrors, []);
+    passed = true;
+  } finally {
+    await page.close();
+    const left = await server.stop();
+    server.cleanup();
+    // (checked only if everything else passed: a failure above is the one to report)
+    if (passed) assert.deepEqual(left, [], `jupyter ${app}: processes still running after the server stopped`);
+  }
+}
+
+test("JupyterLab runs the demo notebook", { timeout: 300000 }, (t) => demo(t, "lab", "lab/tree/demo.ipynb"));
+
+test("Jupyter Notebook 7 runs the demo notebook", { timeout: 300000 }, (t) => demo(t, "notebook", "notebooks/demo.ipynb"));
