@@ -30,6 +30,8 @@ from . import _assets, _deps, _runtime, api
 from ._source import Model, SourceLike, load
 
 _RENDERERS = ("auto", "browser", "kernel")
+# the traits the page writes; it also sends them as a "state" message (see _on_custom_msg)
+_PAGE_TRAITS = ("params", "status", "error", "warnings", "schema")
 
 
 def warnings_in(log: str) -> list[str]:
@@ -112,7 +114,16 @@ class Viewer(anywidget.AnyWidget):
     # --- page messages ---------------------------------------------------
     def _on_custom_msg(self, _widget: Any, content: dict[str, Any], buffers: list[bytes]) -> None:
         kind = content.get("type")
-        if kind == "need-wasm":
+        if kind == "state":
+            # The page's trait changes, sent as a message too: in Jupyter a
+            # sync that arrives while a cell awaits gets no idle status from
+            # ipykernel 7, and ipywidgets then holds every later sync of this
+            # widget; messages still arrive. set_state applies them as the
+            # page's own state (not echoed back); a repeat changes nothing.
+            state = content.get("state")
+            if isinstance(state, dict):
+                self.set_state({k: v for k, v in state.items() if k in _PAGE_TRAITS})
+        elif kind == "need-wasm":
             wasm = _assets.widget_dir() / "openscad.wasm"
             self.send({"type": "wasm", "version": content.get("version", "")}, [wasm.read_bytes()])
         elif kind == "need-files":

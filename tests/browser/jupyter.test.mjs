@@ -7,8 +7,8 @@
 // and its summary line); the export cell writes a binary STL of the current
 // parameters; the customizer shows the parameters the loop set; a slider
 // changes the mesh; the params and export cells run again, and viewer.params
-// follows the slider with the export writing the model as the slider left it
-// (a `todo` for now: see KERNEL_SYNC_BUG). Finally the server stops and
+// follows the slider with the export writing the model as the slider left it.
+// Finally the server stops and
 // nothing it started (kernel, bridge) is left running.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -120,19 +120,12 @@ function binaryStl(path) {
   return triangles;
 }
 
-// A known bug, checked in a `todo` subtest so that it shows in every run and
-// is noticed when fixed. ipykernel 7.4 routes a comm message to the shell
-// that last published on that comm (the main shell: the cells use the
-// viewer); when it arrives while a cell there awaits (here the page's status
-// update during the render_async loop), it is dispatched concurrently and
-// without busy/idle on IOPub (kernelbase.py, shell_main: concurrent=True).
-// ipywidgets' front end waits for that idle before it sends the next update
-// of the widget, so no later change made in the page (the slider's params)
-// ever reaches the kernel. Reproduced without scadlive with an IntSlider and
-// `await asyncio.sleep(3)`.
-const KERNEL_SYNC_BUG = "ipykernel 7.4: a comm update sent while a cell awaits gets no idle status, "
-  + "so ipywidgets never sends the widget's later updates (params) to the kernel";
-
+// ipykernel 7 handles a comm message that arrives while a cell awaits (here
+// the page's updates during the render_async loop) concurrently and sends no
+// busy/idle for it; ipywidgets' front end waits for that idle before it sends
+// the widget's next sync, so a plain trait sync would never bring the
+// slider's params to the kernel. The widget also sends its state as a custom
+// message, which does get through: this checks that it does.
 async function demo(t, app, notebookPath) {
   const server = await startJupyter(app);
   const page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
@@ -237,13 +230,11 @@ async function demo(t, app, notebookPath) {
     assert.match(params, /'count': \d+/, params);
     assert.ok(wrote.test(await runCell(cellExport, "the export cell")), "the export cell printed no path");
     const exported = binaryStl(stlPath);
-    // A known bug, kept visible (see KERNEL_SYNC_BUG): in this flow the page's updates stop reaching the kernel.
-    await t.test("viewer.params follows the slider and the export writes that model", { todo: KERNEL_SYNC_BUG }, async () => {
-      assert.match(params, /'count': 11\b/, `viewer.params did not follow the slider:\n${params}`);
-      assert.ok(exported > summary.count8, `the STL exported after the slider moved has ${exported} triangles, 8 candles had ${summary.count8}`);
-      // the page, once its full-quality render of the release is in, shows that same model
-      await until(async () => (await settled()) === exported, `the widget to show ${exported} triangles (the exported STL)`);
-    });
+    // viewer.params followed the slider (after the render_async loop ran in an awaiting cell)
+    assert.match(params, /'count': 11\b/, `viewer.params did not follow the slider:\n${params}`);
+    assert.ok(exported > summary.count8, `the STL exported after the slider moved has ${exported} triangles, 8 candles had ${summary.count8}`);
+    // the page, once its full-quality render of the release is in, shows that same model
+    await until(async () => (await settled()) === exported, `the widget to show ${exported} triangles (the exported STL)`);
     assert.deepEqual(widgetErrors, []);
     passed = true;
   } finally {

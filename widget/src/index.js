@@ -254,6 +254,7 @@ function render({ model, el }) {
   let lastStl = null;
   let lastOff = null;
   let generation = 0;
+  let latestId = null; // the id of this view's latest render request
   let files = {}; // included files the kernel sent: {path: ArrayBuffer}
   let filesKnown = !!globalThis.scadliveWasmUrl; // whether the kernel said which files (the test page has no kernel)
   const pendingWasm = [];
@@ -320,6 +321,19 @@ function render({ model, el }) {
     model.send({ type: "cannot-render", reason });
   };
 
+  // Traits the page writes (params, status, error, warnings, schema) reach
+  // the kernel twice: by the usual sync, which marimo watches to re-run
+  // dependent cells, and as a {type: "state"} message. The message is what
+  // gets through in Jupyter while a cell awaits: ipykernel 7 handles comm
+  // messages then without a busy/idle status, and ipywidgets holds every
+  // later sync of the widget until that idle comes. Python applies the
+  // message as state from the page (no echo); a repeat changes nothing.
+  const saveState = (state) => {
+    for (const [k, v] of Object.entries(state)) model.set(k, v);
+    model.save_changes();
+    model.send({ type: "state", state });
+  };
+
   // OpenSCAD's warnings of the shown render (from its log), with their lines
   const MAX_WARNINGS_SHOWN = 5;
   const showWarnings = (log) => {
@@ -328,7 +342,7 @@ function render({ model, el }) {
     warningsBox.hidden = !lines.length;
     warningsBox.textContent = lines.slice(0, MAX_WARNINGS_SHOWN).join("\n") +
       (lines.length > MAX_WARNINGS_SHOWN ? `\n(${lines.length - MAX_WARNINGS_SHOWN} more)` : "");
-    model.set("warnings", lines);
+    return lines;
   };
 
   const showResult = (m) => {
@@ -337,15 +351,14 @@ function render({ model, el }) {
       return;
     }
     if (!m.fromKernel && inKernel()) return; // a late answer of the page's worker
-    status.classList.remove("updating");
-    showWarnings(m.log);
+    // still updating while a newer request of this view is on its way
+    status.classList.toggle("updating", !m.fromKernel && m.id !== latestId);
+    const warnings = showWarnings(m.log);
     if (m.type === "error") {
       errorBox.hidden = false;
       errorBox.textContent = m.line ? `line ${m.line}: ${m.message}` : m.message;
       status.textContent = "error (last good model shown)";
-      model.set("error", { message: m.message, line: m.line || null });
-      model.set("status", "error");
-      model.save_changes();
+      saveState({ error: { message: m.message, line: m.line || null }, status: "error", warnings });
       return;
     }
     errorBox.hidden = true;
@@ -357,9 +370,7 @@ function render({ model, el }) {
     const where = m.fromKernel ? (m.cache === "miss" ? " (kernel)" : ` (kernel, ${m.cache})`) : m.cache === "hit" ? " (cache)" : "";
     const text = `${m.stats.triangles} triangles, ${Number(m.renderMs || 0).toFixed(0)} ms${where}`;
     status.textContent = text;
-    model.set("status", text);
-    model.set("error", {});
-    model.save_changes();
+    saveState({ status: text, error: {}, warnings });
   };
 
   const requestRender = (kind) => {
@@ -369,6 +380,7 @@ function render({ model, el }) {
     }
     const gen = ++generation;
     const id = `${vid}:${gen}`;
+    latestId = id;
     w.handlers.set(id, (m) => { w.handlers.delete(id); showResult(m); });
     status.classList.add("updating");
     w.postUpdate({
@@ -398,8 +410,7 @@ function render({ model, el }) {
     w.handlers.set(id, (m) => {
       w.handlers.delete(id);
       if (m.type === "schema") {
-        model.set("schema", m.schema);
-        model.save_changes();
+        saveState({ schema: m.schema });
         buildPanel(panelFields, m.schema, model.get("params") || {}, onParam, onReset);
       } else showResult(m);
     });
@@ -410,8 +421,7 @@ function render({ model, el }) {
   let settingParams = false;
   const setParams = (params) => {
     settingParams = true;
-    try { model.set("params", params); } finally { settingParams = false; }
-    model.save_changes();
+    try { saveState({ params }); } finally { settingParams = false; }
   };
   const onParam = (name, value, kind) => {
     setParams({ ...(model.get("params") || {}), [name]: value });
