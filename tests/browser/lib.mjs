@@ -90,7 +90,7 @@ export const moveSlider = (page, selector, value, n = 0) =>
 
 // The RGB pixels of the n-th scadlive canvas, after the next frame is drawn:
 // {width, height, data} with data as a flat [r, g, b, ...] array.
-const canvasPixels = (page, n) =>
+export const canvasPixels = (page, n = 0) =>
   page.evaluate(([i, src]) => new Promise((resolve) => requestAnimationFrame(() => {
     const c = (0, eval)(src)(".scl-view canvas")[i];
     if (!c) { resolve({ width: 0, height: 0, data: [] }); return; }

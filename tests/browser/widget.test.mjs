@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServer } from "../../widget/test-page/server.mjs";
-import { backgroundColor, launchChromium, paintedPixels } from "./lib.mjs";
+import { backgroundColor, canvasPixels, launchChromium, paintedPixels } from "./lib.mjs";
 
 let server, browser, base, profile;
 
@@ -98,21 +98,12 @@ test("color() shows as face colours and the downloads parse", { timeout: 120000 
   await waitStatus(page, /triangles/);
   await page.evaluate(() => globalThis.models[0].set("source", 'color("red") cube(20);\ncolor([0, 0, 1]) translate([30, 0, 0]) cube(20);\n'));
   await waitStatus(page, /^24 triangles/);
-  const colours = await page.evaluate(() => {
-    const c = document.querySelector("canvas");
-    const copy = document.createElement("canvas");
-    copy.width = c.width;
-    copy.height = c.height;
-    const ctx = copy.getContext("2d");
-    ctx.drawImage(c, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let red = 0, blue = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      if (d[i] > 120 && d[i + 1] < 60 && d[i + 2] < 60) red++;
-      if (d[i + 2] > 120 && d[i] < 60 && d[i + 1] < 60) blue++;
-    }
-    return { red, blue };
-  });
+  const colours = { red: 0, blue: 0 };
+  const { data } = await canvasPixels(page);
+  for (let k = 0; k < data.length; k += 3) {
+    if (data[k] > 120 && data[k + 1] < 60 && data[k + 2] < 60) colours.red++;
+    if (data[k + 2] > 120 && data[k] < 60 && data[k + 1] < 60) colours.blue++;
+  }
   assert.ok(colours.red > 500 && colours.blue > 500, JSON.stringify(colours));
   // downloads: binary STL (written by the C core) and OpenSCAD's OFF
   const { loadCore } = await import("../../build/wasm/sclcore.mjs");
