@@ -194,17 +194,27 @@ function followHostTheme(onChange) {
   return () => { observer.disconnect(); media?.removeEventListener?.("change", onChange); };
 }
 
+// The panel styles its own controls: notebook hosts reset them (marimo's
+// stylesheet leaves buttons and inputs with no border at all).
 const STYLE = `
-.scl-root{display:flex;gap:8px;font:13px system-ui,sans-serif}
+.scl-root{display:flex;gap:8px;font:13px system-ui,sans-serif;color:#222;--scl-line:#b8b8b8;--scl-face:#f4f4f4;--scl-input:#fff;--scl-active:#dde6fb}
+.scl-root.scl-dark{color:#ddd;background:#1e1e1e;--scl-line:#555;--scl-face:#2c2c2c;--scl-input:#252525;--scl-active:#34405a}
 .scl-view{position:relative;flex:1;min-width:200px}
 .scl-status{position:absolute;left:6px;bottom:6px;padding:2px 6px;border-radius:4px;background:rgba(0,0,0,.55);color:#fff;font-size:12px}
 .scl-status.updating::before{content:"⟳ updating… "}
 .scl-error{position:absolute;left:6px;top:6px;right:6px;padding:4px 6px;background:#b00020;color:#fff;border-radius:4px;white-space:pre-wrap}
 .scl-warnings{position:absolute;left:6px;right:6px;bottom:30px;padding:3px 6px;background:rgba(150,90,0,.88);color:#fff;border-radius:4px;white-space:pre-wrap;font-size:12px}
 .scl-panel{width:260px;overflow:auto}
-.scl-tab{margin:0 2px 4px 0}.scl-tab.active{font-weight:bold}
-.scl-field{display:block;margin:6px 0}.scl-name{font-weight:600}.scl-caption{opacity:.75;font-size:12px}
-.scl-dark{color:#ddd;background:#1e1e1e}
+.scl-panel button{font:inherit;font-size:12px;line-height:1.3;padding:3px 8px;margin:0 4px 4px 0;border:1px solid var(--scl-line);border-radius:4px;background:var(--scl-face);color:inherit;cursor:pointer}
+.scl-panel button:disabled{opacity:.5;cursor:default}
+.scl-tabs{display:flex;flex-wrap:wrap;margin-top:6px}
+.scl-tab.active{background:var(--scl-active);font-weight:600}
+.scl-panel input[type=number],.scl-panel input[type=text],.scl-panel select{font:inherit;padding:2px 4px;border:1px solid var(--scl-line);border-radius:4px;background:var(--scl-input);color:inherit;box-sizing:border-box;max-width:100%}
+.scl-panel input[type=text],.scl-panel select{width:100%}
+.scl-panel span>input[type=number]{width:64px;margin-right:4px}
+.scl-panel input[type=range]{width:180px;vertical-align:middle}
+.scl-panel output{margin-left:6px}
+.scl-field{display:block;margin:8px 0}.scl-name{font-weight:600}.scl-caption{opacity:.75;font-size:12px;margin-bottom:2px}
 `;
 
 function render({ model, el }) {
