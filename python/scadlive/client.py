@@ -12,8 +12,8 @@ any number of calls may be in flight at once (``asyncio.gather``).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import uuid
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,11 +65,21 @@ class AsyncBridgeClient:
     def __init__(self, process: BridgeProcess) -> None:
         self._process = process
         self._ctx = zmq.asyncio.Context.instance()
-        self._states: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState]" = (
-            weakref.WeakKeyDictionary())
+        # One socket per event loop. A plain dict: a loop's reader task refers
+        # to the loop, so weak keys would never go; closed loops are pruned.
+        self._states: dict[asyncio.AbstractEventLoop, _LoopState] = {}
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        """Close every loop's socket (registered to run at exit)."""
+        for st in self._states.values():
+            st.socket.close(linger=0)
+        self._states.clear()
 
     def _state(self) -> _LoopState:
         loop = asyncio.get_running_loop()
+        for old in [lp for lp in self._states if lp.is_closed()]:  # their reader tasks died with them
+            self._states.pop(old).socket.close(linger=0)
         st = self._states.get(loop)
         if st is not None and st.generation == self._process.generation and self._process.alive():
             return st
@@ -148,6 +158,13 @@ class SyncBridgeClient:
         self._ctx = zmq.Context.instance()
         self._socket: zmq.Socket[bytes] | None = None
         self._generation = -1
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        """Close the socket (registered to run at exit)."""
+        if self._socket is not None:
+            self._socket.close(linger=0)
+            self._socket = None
 
     def _sock(self) -> zmq.Socket[bytes]:
         if self._socket is None or self._generation != self._process.generation or not self._process.alive():
