@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,10 @@ class Viewer(anywidget.AnyWidget):
             # page's own state (not echoed back); a repeat changes nothing.
             state = content.get("state")
             if isinstance(state, dict):
-                self.set_state({k: v for k, v in state.items() if k in _PAGE_TRAITS})
+                try:
+                    self.set_state({k: v for k, v in state.items() if k in _PAGE_TRAITS})
+                except traitlets.TraitError as exc:  # a malformed message: keep the last good state
+                    warnings.warn(f"scadlive: ignored a state message from the page: {exc}", stacklevel=2)
         elif kind == "need-wasm":
             wasm = _assets.widget_dir() / "openscad.wasm"
             self.send({"type": "wasm", "version": content.get("version", "")}, [wasm.read_bytes()])

@@ -194,3 +194,14 @@ def test_view_takes_jupyterscad_arguments(tmp_path: Path) -> None:
     assert stl_bbox_max_x(out.read_bytes()) == 5.0
     with pytest.warns(UserWarning, match="grid_unit"):
         scadlive.view("cube(1);", grid_unit=5)
+
+
+def test_state_from_the_page_is_applied_and_malformed_state_is_ignored() -> None:
+    v = scadlive.Viewer(CUBE)
+    v._on_custom_msg(v, {"type": "state", "state": {"params": {"size": 3}, "status": "12 triangles, 5 ms",
+                                                     "source": "sphere(1);"}}, [])
+    assert v.params == {"size": 3} and v.status == "12 triangles, 5 ms"
+    assert v.source == CUBE  # not a trait the page writes
+    with pytest.warns(UserWarning, match="ignored a state message"):
+        v._on_custom_msg(v, {"type": "state", "state": {"params": [1, 2]}}, [])
+    assert v.params == {"size": 3}
