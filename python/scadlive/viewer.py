@@ -161,7 +161,9 @@ class Viewer(anywidget.AnyWidget):
         return str(proposal["value"])
 
     @traitlets.observe("params", "source", "renderer")
-    def _on_change(self, _change: dict[str, Any]) -> None:
+    def _on_change(self, change: dict[str, Any]) -> None:
+        if change["name"] == "source" and self.renderer == "auto":
+            self.fallback_reason = None  # a new model: the page tries again, as it does on its side
         if self.renders_in_kernel and self._model is not None:
             self._schedule_kernel_render()
 

@@ -154,6 +154,9 @@ async def test_auto_renderer_moves_to_the_kernel_only_when_the_page_says_it_cann
     await _status_matches(v, "12 triangles")
     v.load("cube(1);")  # a new model: the page tries again
     assert v.fallback_reason is None and not v.renders_in_kernel
+    v._on_custom_msg(v, {"type": "cannot-render", "reason": "too big"}, [])
+    v.source = "cube(2);"  # also when the source is set directly
+    assert v.fallback_reason is None
 
 
 def test_renderer_must_be_known() -> None:
