@@ -45,7 +45,10 @@ export function capResolution(source, cap) {
       i = k;
       continue;
     }
-    out += m[1] === "fn" ? `$fn = min(${cap}, ${expr})` : `$fa = max(${360 / cap}, ${expr})`;
+    // the line breaks of the replaced text (around `=`) go along, so that
+    // OpenSCAD's line numbers still point at the user's source
+    const breaks = source.slice(i, k - expr.length).replace(/[^\n]/g, "");
+    out += m[1] === "fn" ? `$fn = min(${cap}, ${breaks}${expr})` : `$fa = max(${360 / cap}, ${breaks}${expr})`;
     i = k;
   }
   return out;
