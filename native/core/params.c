@@ -501,6 +501,31 @@ static scl_status expect_ch(parser *p, char c)
 static scl_status parse_expr(parser *p, value *out);
 static scl_status parse_statement(parser *p, int top_level);
 
+/* An expression whose value is not needed (conditions, arguments, indices). */
+static scl_status skip_expr(parser *p)
+{
+    value v = {0};
+    scl_status st = parse_expr(p, &v);
+    value_free(&v);
+    return st;
+}
+
+/* `if (expr) body [else body]`, the same in statements and in list
+ * comprehensions; `body` parses each branch. */
+static scl_status parse_if_else(parser *p, scl_status (*body)(parser *))
+{
+    TRY(advance(p));
+    TRY(expect_ch(p, '('));
+    TRY(skip_expr(p));
+    TRY(expect_ch(p, ')'));
+    TRY(body(p));
+    if (p->cur.kind == T_ELSE) {
+        TRY(advance(p));
+        return body(p);
+    }
+    return SCL_OK;
+}
+
 static scl_status enter(parser *p)
 {
     if (++p->depth > MAX_NESTING) {
@@ -516,14 +541,11 @@ static scl_status enter(parser *p)
 static scl_status parse_arguments(parser *p)
 {
     while (!is_ch(&p->cur, ')') && !is_ch(&p->cur, ';')) {
-        value v = {0};
         if (p->cur.kind == T_ID && is_ch(&p->next, '=')) {
             TRY(advance(p));
             TRY(advance(p));
         }
-        scl_status st = parse_expr(p, &v);
-        value_free(&v);
-        TRY(st);
+        TRY(skip_expr(p));
         if (is_ch(&p->cur, ','))
             TRY(advance(p));
         else if (!is_ch(&p->cur, ')') && !is_ch(&p->cur, ';'))
@@ -541,10 +563,7 @@ static scl_status parse_parameters(parser *p)
         TRY(advance(p));
         if (is_ch(&p->cur, '=')) {
             TRY(advance(p));
-            value v = {0};
-            scl_status st = parse_expr(p, &v);
-            value_free(&v);
-            TRY(st);
+            TRY(skip_expr(p));
         }
         if (is_ch(&p->cur, ','))
             TRY(advance(p));
@@ -589,31 +608,16 @@ static scl_status parse_vector_element(parser *p, value *out)
         TRY(parse_arguments(p));
         if (is_ch(&p->cur, ';')) { /* C-style for(init; cond; update) */
             TRY(advance(p));
-            value c = {0};
-            st = parse_expr(p, &c);
-            value_free(&c);
-            TRY(st);
+            TRY(skip_expr(p));
             TRY(expect_ch(p, ';'));
             TRY(parse_arguments(p));
         }
         TRY(expect_ch(p, ')'));
         st = parse_lc_body(p);
         break;
-    case T_IF: {
-        TRY(advance(p));
-        TRY(expect_ch(p, '('));
-        value c = {0};
-        st = parse_expr(p, &c);
-        value_free(&c);
-        TRY(st);
-        TRY(expect_ch(p, ')'));
-        TRY(parse_lc_body(p));
-        if (p->cur.kind == T_ELSE) {
-            TRY(advance(p));
-            st = parse_lc_body(p);
-        }
+    case T_IF:
+        st = parse_if_else(p, parse_lc_body);
         break;
-    }
     case T_CHAR:
         if (is_ch(&p->cur, '(') && (p->next.kind == T_FOR || p->next.kind == T_LET ||
                                     p->next.kind == T_EACH || p->next.kind == T_IF)) {
@@ -681,15 +685,10 @@ static scl_status parse_primary(parser *p, value *out)
             if (is_ch(&p->cur, ':')) { /* range [a:b] or [a:b:c] */
                 value_free(&first);
                 TRY(advance(p));
-                value v = {0};
-                st = parse_expr(p, &v);
-                value_free(&v);
-                TRY(st);
+                TRY(skip_expr(p));
                 if (is_ch(&p->cur, ':')) {
                     TRY(advance(p));
-                    st = parse_expr(p, &v);
-                    value_free(&v);
-                    TRY(st);
+                    TRY(skip_expr(p));
                 }
                 return expect_ch(p, ']');
             }
@@ -745,10 +744,7 @@ static scl_status parse_call(parser *p, value *out)
             TRY(expect_ch(p, ')'));
         } else if (is_ch(&p->cur, '[')) {
             TRY(advance(p));
-            value v = {0};
-            scl_status st = parse_expr(p, &v);
-            value_free(&v);
-            TRY(st);
+            TRY(skip_expr(p));
             TRY(expect_ch(p, ']'));
         } else if (is_ch(&p->cur, '.')) {
             TRY(advance(p));
@@ -849,9 +845,7 @@ static scl_status parse_expr(parser *p, value *out)
         TRY(advance(p));
         TRY(parse_parameters(p));
         TRY(expect_ch(p, ')'));
-        value v = {0};
-        st = parse_expr(p, &v);
-        value_free(&v);
+        st = skip_expr(p);
     } else if (p->cur.kind == T_LET || p->cur.kind == T_ASSERT || p->cur.kind == T_ECHO) {
         tok_kind k = p->cur.kind;
         TRY(advance(p));
@@ -861,23 +855,16 @@ static scl_status parse_expr(parser *p, value *out)
         /* let needs an expression; assert/echo may stand alone */
         int ends = is_ch(&p->cur, ';') || is_ch(&p->cur, ')') || is_ch(&p->cur, ']') ||
                    is_ch(&p->cur, ',') || is_ch(&p->cur, ':') || p->cur.kind == T_EOF;
-        if (k == T_LET || !ends) {
-            value v = {0};
-            st = parse_expr(p, &v);
-            value_free(&v);
-        }
+        if (k == T_LET || !ends)
+            st = skip_expr(p);
     } else {
         st = parse_or(p, out);
         if (st == SCL_OK && !p->failed && is_ch(&p->cur, '?')) {
             value_free(out);
             TRY(advance(p));
-            value v = {0};
-            st = parse_expr(p, &v);
-            value_free(&v);
-            TRY(st);
+            TRY(skip_expr(p));
             TRY(expect_ch(p, ':'));
-            st = parse_expr(p, &v);
-            value_free(&v);
+            st = skip_expr(p);
         }
     }
     p->depth--;
@@ -937,18 +924,7 @@ static scl_status parse_module_instantiation(parser *p)
         TRY(advance(p));
         st = parse_module_instantiation(p);
     } else if (p->cur.kind == T_IF) {
-        TRY(advance(p));
-        TRY(expect_ch(p, '('));
-        value c = {0};
-        st = parse_expr(p, &c);
-        value_free(&c);
-        TRY(st);
-        TRY(expect_ch(p, ')'));
-        TRY(parse_child_statement(p));
-        if (p->cur.kind == T_ELSE) {
-            TRY(advance(p));
-            st = parse_child_statement(p);
-        }
+        st = parse_if_else(p, parse_child_statement);
     } else if (is_module_id(p->cur.kind) && is_ch(&p->next, '(')) {
         TRY(advance(p));
         TRY(advance(p));
@@ -976,10 +952,7 @@ static scl_status parse_child_statement(parser *p)
             if (p->cur.kind == T_ID && is_ch(&p->next, '=')) {
                 TRY(advance(p));
                 TRY(advance(p));
-                value v = {0};
-                scl_status st = parse_expr(p, &v);
-                value_free(&v);
-                TRY(st);
+                TRY(skip_expr(p));
                 TRY(expect_ch(p, ';'));
             } else {
                 TRY(parse_child_statement(p));
@@ -1048,10 +1021,7 @@ static scl_status parse_statement(parser *p, int top_level)
         TRY(parse_parameters(p));
         TRY(expect_ch(p, ')'));
         TRY(expect_ch(p, '='));
-        value v = {0};
-        scl_status st = parse_expr(p, &v);
-        value_free(&v);
-        TRY(st);
+        TRY(skip_expr(p));
         return expect_ch(p, ';');
     }
     return parse_module_instantiation(p);
