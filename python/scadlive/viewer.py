@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,15 @@ _RENDERERS = ("auto", "browser", "kernel")
 _PAGE_TRAITS = ("params", "status", "error", "warnings", "schema")
 
 
+_WORK_DIR = re.compile(r'(in file "?)/work/')  # where the renderers put the model and its files
+
+
 def warnings_in(log: str) -> list[str]:
-    """OpenSCAD's warnings in a render log, once each, as the page shows them."""
+    """OpenSCAD's warnings in a render log, once each, as the page shows them (the model's own file names)."""
     seen: dict[str, None] = {}
     for line in log.splitlines():
         if line.startswith(("WARNING:", "DEPRECATED:")):
-            seen[line.removeprefix("WARNING:").strip()] = None
+            seen[_WORK_DIR.sub(r"\1", line.removeprefix("WARNING:").strip())] = None
     return list(seen)
 
 

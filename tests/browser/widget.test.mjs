@@ -237,7 +237,7 @@ test("OpenSCAD's warnings are shown with their line, also for cached results", {
     return page.locator(".scl-warnings").textContent();
   };
   await setSource("cube(10);\ncube(size_not_defined);\n");
-  assert.match(await warned(), /size_not_defined.*line 2/);
+  assert.match(await warned(), /size_not_defined.* in file CSG\.scad, line 2/); // the model's name, not the renderer's path
   assert.deepEqual((await page.evaluate(() => globalThis.models[0].get("warnings"))).length, 1);
   await setSource("cube(3);\n");
   await page.waitForFunction(() => document.querySelector(".scl-warnings").hidden, null, { timeout: 60000 });

@@ -184,7 +184,7 @@ async def test_viewer_warnings_name_their_line() -> None:
     v = scadlive.Viewer("cube(1);\ncube(size_not_defined);\n")
     await v.render_async()
     assert len(v.warnings) == 1
-    assert "size_not_defined" in v.warnings[0] and "line 2" in v.warnings[0]
+    assert "size_not_defined" in v.warnings[0] and "in file model.scad, line 2" in v.warnings[0]
     await v.render_async(source="cube(2);")
     assert v.warnings == []
 

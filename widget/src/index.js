@@ -59,6 +59,10 @@ const mayUseFonts = (source, files) => /text\s*\(/.test(source) || Object.keys(f
 // worker is terminated and a fresh one renders the latest parameters.
 const STALE_MS = 3000;
 
+// OpenSCAD names files by where the renderers put them ("in file
+// /work/model.scad", "/work/MCAD/gears.scad"): show the model's own names.
+const userPaths = (text) => text.replace(/(in file "?)\/work\//g, "$1");
+
 // How long a new view waits for the kernel's list of included files before
 // its first render goes ahead without them.
 const FILES_WAIT_MS = 5000;
@@ -348,7 +352,7 @@ function render({ model, el }) {
   const MAX_WARNINGS_SHOWN = 5;
   const showWarnings = (log) => {
     const lines = [...new Set((log || "").split("\n").filter((l) => /^(WARNING|DEPRECATED):/.test(l))
-      .map((l) => l.replace(/^WARNING:\s*/, "")))];
+      .map((l) => userPaths(l.replace(/^WARNING:\s*/, ""))))];
     warningsBox.hidden = !lines.length;
     warningsBox.textContent = lines.slice(0, MAX_WARNINGS_SHOWN).join("\n") +
       (lines.length > MAX_WARNINGS_SHOWN ? `\n(${lines.length - MAX_WARNINGS_SHOWN} more)` : "");
@@ -365,10 +369,11 @@ function render({ model, el }) {
     status.classList.toggle("updating", !m.fromKernel && m.id !== latestId);
     const warnings = showWarnings(m.log);
     if (m.type === "error") {
+      const message = userPaths(m.message);
       errorBox.hidden = false;
-      errorBox.textContent = m.line ? `line ${m.line}: ${m.message}` : m.message;
+      errorBox.textContent = m.line ? `line ${m.line}: ${message}` : message;
       status.textContent = "error (last good model shown)";
-      saveState({ error: { message: m.message, line: m.line || null }, status: "error", warnings });
+      saveState({ error: { message, line: m.line || null }, status: "error", warnings });
       return;
     }
     errorBox.hidden = true;
