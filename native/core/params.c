@@ -966,6 +966,18 @@ static scl_status parse_child_statement(parser *p)
 
 /* statement: ';' | '{' statements '}' | assignment | module/function definition |
  *            module_instantiation | include/use */
+/* `module NAME(params)` or `function NAME(params)`, up to the body */
+static scl_status parse_definition_head(parser *p)
+{
+    TRY(advance(p));
+    if (p->cur.kind != T_ID)
+        return syntax_error(p);
+    TRY(advance(p));
+    TRY(expect_ch(p, '('));
+    TRY(parse_parameters(p));
+    return expect_ch(p, ')');
+}
+
 static scl_status parse_statement(parser *p, int top_level)
 {
     if (p->cur.kind == T_USE_INCLUDE || is_ch(&p->cur, ';'))
@@ -1000,26 +1012,14 @@ static scl_status parse_statement(parser *p, int top_level)
         return st;
     }
     if (p->cur.kind == T_MODULE) {
-        TRY(advance(p));
-        if (p->cur.kind != T_ID)
-            return syntax_error(p);
-        TRY(advance(p));
-        TRY(expect_ch(p, '('));
-        TRY(parse_parameters(p));
-        TRY(expect_ch(p, ')'));
+        TRY(parse_definition_head(p));
         TRY(enter(p));
         scl_status st = parse_statement(p, 0);
         p->depth--;
         return st;
     }
     if (p->cur.kind == T_FUNCTION) {
-        TRY(advance(p));
-        if (p->cur.kind != T_ID)
-            return syntax_error(p);
-        TRY(advance(p));
-        TRY(expect_ch(p, '('));
-        TRY(parse_parameters(p));
-        TRY(expect_ch(p, ')'));
+        TRY(parse_definition_head(p));
         TRY(expect_ch(p, '='));
         TRY(skip_expr(p));
         return expect_ch(p, ';');
