@@ -19,6 +19,7 @@
 
 #include "base64.h"
 #include "deps.h"
+#include "fileio.h"
 
 static double now_ms(void)
 {
@@ -66,16 +67,9 @@ static json_t *recv_h(zsock_t *s)
 
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    b[fread(b, 1, (size_t)n, f)] = 0;
-    fclose(f);
-    return b;
+    uint8_t *b = NULL;
+    size_t n;
+    return scl_file_read(path, (size_t)1 << 26, &b, &n, NULL) == SCL_OK ? (char *)b : NULL;
 }
 
 int main(void)
@@ -185,15 +179,11 @@ int main(void)
             size_t di;
             if (scl_deps_collect(src, d, &deps, NULL) == SCL_OK) {
                 json_array_foreach(deps, di, dep) {
-                    FILE *df = fopen(json_string_value(json_object_get(dep, "abs")), "rb");
-                    if (!df)
+                    uint8_t *bytes = NULL;
+                    size_t nread;
+                    if (scl_file_read(json_string_value(json_object_get(dep, "abs")), (size_t)64 << 20, &bytes,
+                                      &nread, NULL) != SCL_OK)
                         continue;
-                    fseek(df, 0, SEEK_END);
-                    long dn = ftell(df);
-                    fseek(df, 0, SEEK_SET);
-                    char *bytes = malloc((size_t)dn + 1);
-                    size_t nread = fread(bytes, 1, (size_t)dn, df);
-                    fclose(df);
                     char *b64 = scl_base64_encode(bytes, nread);
                     json_object_set_new(files, json_string_value(json_object_get(dep, "path")), json_pack("{s:s}", "base64", b64));
                     free(b64);

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "fileio.h"
 #include "params.h"
 
 typedef struct src {
@@ -34,15 +35,10 @@ static void walk(const char *dir)
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         size_t n = strlen(e->d_name);
         if (n > 5 && !strcmp(e->d_name + n - 5, ".scad")) {
-            FILE *f = fopen(path, "rb");
-            if (!f)
+            uint8_t *text = NULL;
+            if (scl_file_read(path, (size_t)1 << 26, &text, &files[nfiles].len, NULL) != SCL_OK)
                 continue;
-            fseek(f, 0, SEEK_END);
-            long len = ftell(f);
-            fseek(f, 0, SEEK_SET);
-            files[nfiles].text = malloc((size_t)len + 1);
-            files[nfiles].len = fread(files[nfiles].text, 1, (size_t)len, f);
-            fclose(f);
+            files[nfiles].text = (char *)text;
             nfiles++;
         } else if (e->d_type == DT_DIR) {
             walk(path);

@@ -1,6 +1,7 @@
 /* deps.c - see deps.h. */
 #define _GNU_SOURCE
 #include "deps.h"
+#include "fileio.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -19,23 +20,6 @@ typedef struct ctx {
     scl_error *err;
     scl_status st;
 } ctx;
-
-static char *read_text(const char *path, long long *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = buf ? fread(buf, 1, (size_t)n, f) : 0;
-    fclose(f);
-    if (buf)
-        buf[got] = 0;
-    *size = (long long)got;
-    return buf;
-}
 
 static int is_file(const char *p)
 {
@@ -91,9 +75,13 @@ static void add(ctx *c, const char *ref, const char *dir, const char *key_dir, i
         c->st = scl_error_set(c->err, SCL_ETOOBIG, "the model needs more than %d files", MAX_FILES);
         return;
     }
-    long long size = 0;
-    char *text = read_text(abs, &size);
-    c->total += size;
+    /* an unreadable file is still listed (the caller reports it); one over
+     * the total on its own counts as too large */
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    scl_status rs = scl_file_read(abs, (size_t)MAX_TOTAL, &bytes, &len, NULL);
+    char *text = rs == SCL_OK ? (char *)bytes : NULL;
+    c->total += rs == SCL_ETOOBIG ? MAX_TOTAL + 1 : (long long)len;
     if (c->total > MAX_TOTAL) {
         free(text);
         c->st = scl_error_set(c->err, SCL_ETOOBIG, "the files the model needs exceed 64 MiB");

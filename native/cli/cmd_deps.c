@@ -33,7 +33,7 @@ int scl_cmd_deps(int argc, char **argv)
     uint8_t *src;
     size_t len;
     scl_error err;
-    if (scl_cli_read_file(file, 64 << 20, &src, &len, &err) != SCL_OK) {
+    if (scl_file_read(file, 64 << 20, &src, &len, &err) != SCL_OK) {
         fprintf(stderr, "scadlive deps: %s\n", err.message);
         return 1;
     }

@@ -25,7 +25,7 @@ int scl_cmd_info(int argc, char **argv)
     uint8_t *data;
     size_t len;
     scl_error err;
-    if (scl_cli_read_file(path, (size_t)1 << 30, &data, &len, &err) != SCL_OK) {
+    if (scl_file_read(path, (size_t)1 << 30, &data, &len, &err) != SCL_OK) {
         fprintf(stderr, "scadlive info: %s\n", err.message);
         return 1;
     }

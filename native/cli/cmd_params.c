@@ -21,7 +21,7 @@ int scl_cmd_params(int argc, char **argv)
     uint8_t *src;
     size_t len;
     scl_error err;
-    if (scl_cli_read_file(path, SCL_PARAMS_MAX_SOURCE, &src, &len, &err) != SCL_OK) {
+    if (scl_file_read(path, SCL_PARAMS_MAX_SOURCE, &src, &len, &err) != SCL_OK) {
         fprintf(stderr, "scadlive params: %s\n", err.message);
         return 1;
     }

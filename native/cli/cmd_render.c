@@ -125,7 +125,7 @@ int scl_cmd_render(int argc, char **argv)
     uint8_t *src;
     size_t len;
     scl_error err;
-    if (scl_cli_read_file(model, SCL_PARAMS_MAX_SOURCE, &src, &len, &err) != SCL_OK)
+    if (scl_file_read(model, SCL_PARAMS_MAX_SOURCE, &src, &len, &err) != SCL_OK)
         return fail("%s%s", err.message, "");
     char title[256];
     scl_params_title_from_path(model, title, sizeof title);
@@ -143,7 +143,7 @@ int scl_cmd_render(int argc, char **argv)
         uint8_t *text;
         size_t tl;
         json_t *from_set = NULL;
-        if (scl_cli_read_file(sets, 16 << 20, &text, &tl, &err) != SCL_OK ||
+        if (scl_file_read(sets, 16 << 20, &text, &tl, &err) != SCL_OK ||
             scl_paramset_load((const char *)text, tl, set, schema, &from_set, &err) != SCL_OK)
             return fail("%s: %s", sets, err.message);
         free(text);
@@ -173,7 +173,7 @@ int scl_cmd_render(int argc, char **argv)
     json_array_foreach(deps, i, dep) {
         uint8_t *bytes;
         size_t n;
-        if (scl_cli_read_file(json_string_value(json_object_get(dep, "abs")), 64 << 20, &bytes, &n, &err) != SCL_OK)
+        if (scl_file_read(json_string_value(json_object_get(dep, "abs")), 64 << 20, &bytes, &n, &err) != SCL_OK)
             return fail("%s%s", err.message, "");
         char *b64 = scl_base64_encode(bytes, n);
         json_object_set_new(files, json_string_value(json_object_get(dep, "path")), json_pack("{s:s}", "base64", b64));
@@ -232,7 +232,7 @@ int scl_cmd_render(int argc, char **argv)
         f = zmsg_next(reply);
         if (!f)
             rc = fail("the bridge sent no payload%s%s", "", "");
-        else if (scl_cli_write_file(out, zframe_data(f), zframe_size(f), &err) != SCL_OK)
+        else if (scl_file_write(out, zframe_data(f), zframe_size(f), &err) != SCL_OK)
             rc = fail("%s%s", err.message, "");
     }
     json_decref(h);

@@ -22,6 +22,7 @@
 
 #include "base64.h"
 #include "commands.h"
+#include "fileio.h"
 #include "frame.h"
 
 static const char *openscad_path(void)
@@ -180,19 +181,10 @@ static void handle(json_t *req)
     int rc = run_capture(argv, &log);
     double ms = now_ms() - t0;
     free(argv);
-    uint8_t *payload = NULL;
+    uint8_t *payload = NULL; /* none when OpenSCAD wrote nothing */
     size_t plen = 0;
-    FILE *f = fopen(out_path, "rb");
-    if (f) {
-        fseek(f, 0, SEEK_END);
-        long n = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        if (n > 0) {
-            payload = malloc((size_t)n);
-            plen = fread(payload, 1, (size_t)n, f);
-        }
-        fclose(f);
-    }
+    if (scl_file_read(out_path, (size_t)1 << 30, &payload, &plen, NULL) != SCL_OK)
+        plen = 0;
     json_t *h = json_pack("{s:I,s:b,s:i,s:s,s:f}", "id", id, "ok", rc == 0 && plen > 0, "exit", rc, "log",
                           log ? log : "", "render_ms", ms);
     if (!h) /* log not UTF-8 */

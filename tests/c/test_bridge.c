@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "mesh.h"
 
 typedef struct bridge_proc {
@@ -151,16 +152,10 @@ static scl_mesh *payload_mesh(zmsg_t *m)
 
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    buf[*len] = 0;
-    fclose(f);
-    return buf;
+    uint8_t *buf = NULL;
+    scl_error err;
+    cr_assert_eq(scl_file_read(path, (size_t)1 << 28, &buf, len, &err), SCL_OK, "%s", err.message);
+    return (char *)buf;
 }
 
 static int run(const char *cmd) { return system(cmd); }

@@ -7,21 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fileio.h"
 #include "mesh.h"
 
 static uint8_t *read_fixture(const char *name, size_t *len)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/fixtures/mesh/%s", SCL_SOURCE_DIR, name);
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
+    uint8_t *buf = NULL;
+    scl_error err;
+    cr_assert_eq(scl_file_read(path, (size_t)1 << 28, &buf, len, &err), SCL_OK, "%s", err.message);
     return buf;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fileio.h"
 #include "params.h"
 
 /* Integers and reals with the same value compare equal (JSON has one number type). */
@@ -226,18 +227,8 @@ Test(params, deep_nesting_is_an_error_not_a_crash)
 
 static char *read_text(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    buf[got] = 0;
-    *len = got;
-    return buf;
+    uint8_t *buf = NULL;
+    return scl_file_read(path, (size_t)1 << 26, &buf, len, NULL) == SCL_OK ? (char *)buf : NULL;
 }
 
 Test(params, identical_to_openscad_over_its_corpus, .timeout = 900)

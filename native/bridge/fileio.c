@@ -1,5 +1,5 @@
-/* cliutil.c - see cliutil.h. */
-#include "cliutil.h"
+/* fileio.c - see fileio.h. */
+#include "fileio.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,8 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-scl_status scl_cli_read_file(const char *path, size_t max_bytes, uint8_t **out, size_t *len,
-                             scl_error *err)
+scl_status scl_file_read(const char *path, size_t max_bytes, uint8_t **out, size_t *len, scl_error *err)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!f)
@@ -56,7 +55,7 @@ scl_status scl_cli_read_file(const char *path, size_t max_bytes, uint8_t **out, 
     return SCL_OK;
 }
 
-scl_status scl_cli_write_file(const char *path, const uint8_t *data, size_t len, scl_error *err)
+scl_status scl_file_write(const char *path, const uint8_t *data, size_t len, scl_error *err)
 {
     if (!strcmp(path, "-")) {
         if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
