@@ -6,6 +6,7 @@
 // with the bytes) and is kept in Cache Storage by version, so a reload does
 // not ask again. A page without a kernel (the test page) sets
 // globalThis.scadliveWasmUrl instead.
+import { mayUseFonts } from "./model-needs.js";
 import { Viewer3D } from "./viewer.js";
 import { buildPanel, showValues } from "./panel.js";
 
@@ -51,8 +52,6 @@ async function storeFonts(fonts) {
   for (const [name, bytes] of Object.entries(fonts)) await c.put(FONTS_KEY + name, new Response(bytes.slice(0)));
   await c.put(FONTS_KEY + "index.json", new Response(JSON.stringify(Object.keys(fonts))));
 }
-
-const mayUseFonts = (source, files) => /text\s*\(/.test(source) || Object.keys(files).length > 0;
 
 // A render that became stale (newer parameters wait behind it) and runs
 // longer than this is abandoned: OpenSCAD cannot be interrupted, so the
@@ -271,36 +270,34 @@ function render({ model, el }) {
   let latestId = null; // the id of this view's latest render request
   let files = {}; // included files the kernel sent: {path: ArrayBuffer}
   let filesKnown = !!globalThis.scadliveWasmUrl; // whether the kernel said which files (the test page has no kernel)
-  const pendingWasm = [];
-  const getWasm = () => new Promise((resolve) => {
-    if (globalThis.scadliveWasmUrl) {
-      resolve(fetch(globalThis.scadliveWasmUrl).then((r) => r.arrayBuffer()));
-      return;
-    }
-    pendingWasm.push(resolve);
-    model.send({ type: "need-wasm", version: OPENSCAD_VERSION });
+  // Ask the kernel for something it sends back as a message of `replyType`;
+  // after `timeoutMs` (if given) settle for `fallback` instead.
+  const waiting = { wasm: [], fonts: [] }; // reply type -> resolvers
+  const askKernel = (replyType, request, timeoutMs = 0, fallback = null) => new Promise((resolve) => {
+    waiting[replyType].push(resolve);
+    model.send(request);
+    if (timeoutMs) setTimeout(() => {
+      const i = waiting[replyType].indexOf(resolve);
+      if (i >= 0) { waiting[replyType].splice(i, 1); resolve(fallback); }
+    }, timeoutMs);
   });
-  const pendingFonts = [];
-  const getFonts = () => new Promise((resolve) => {
-    if (globalThis.scadliveFontUrls) { // a page without a kernel (the test page)
-      resolve(Promise.all(globalThis.scadliveFontUrls.map((u) => fetch(u).then((r) => r.arrayBuffer())))
-        .then((all) => Object.fromEntries(all.map((b, i) => [globalThis.scadliveFontUrls[i].split("/").pop(), b]))));
-      return;
-    }
-    pendingFonts.push(resolve);
-    model.send({ type: "need-fonts" });
+  const answered = (replyType, value) => { while (waiting[replyType].length) waiting[replyType].shift()(value); };
+  const getWasm = () => (globalThis.scadliveWasmUrl // a page without a kernel (the test page)
+    ? fetch(globalThis.scadliveWasmUrl).then((r) => r.arrayBuffer())
+    : askKernel("wasm", { type: "need-wasm", version: OPENSCAD_VERSION }));
+  const getFonts = () => (globalThis.scadliveFontUrls
+    ? Promise.all(globalThis.scadliveFontUrls.map((u) => fetch(u).then((r) => r.arrayBuffer())))
+      .then((all) => Object.fromEntries(all.map((b, i) => [globalThis.scadliveFontUrls[i].split("/").pop(), b])))
     // a kernel that never answers must not hold renders back: go on without fonts
-    setTimeout(() => { if (pendingFonts.includes(resolve)) { pendingFonts.splice(pendingFonts.indexOf(resolve), 1); resolve({}); } }, 30000);
-  });
+    : askKernel("fonts", { type: "need-fonts" }, 30000, {}));
   model.on("msg:custom", (msg, buffers) => {
     const bytes = (x) => (x.buffer ? x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength) : x);
     if (msg.type === "wasm" && buffers && buffers[0]) {
-      const b = bytes(buffers[0]);
-      while (pendingWasm.length) pendingWasm.shift()(b);
+      answered("wasm", bytes(buffers[0]));
     } else if (msg.type === "fonts") {
       const fonts = Object.fromEntries((msg.names || []).map((n, i) => [n, bytes(buffers[i])]));
       if (msg.error) console.warn(`scadlive: ${msg.error}`);
-      while (pendingFonts.length) pendingFonts.shift()(fonts);
+      answered("fonts", fonts);
     } else if (msg.type === "files") {
       const had = Object.keys(files).length;
       files = Object.fromEntries((msg.paths || []).map((p, i) => [p, bytes(buffers[i])]));

@@ -19,6 +19,7 @@
 import OpenSCAD from "../../build/openscad/openscad-factory.mjs";
 import { loadCore } from "../../build/wasm/sclcore.mjs";
 import { createInstance, mkdirs } from "../../renderer/openscad-instance.mjs";
+import { mayHaveColours, mayUseFonts } from "./model-needs.js";
 import { PREVIEW_FRAGMENTS, capResolution } from "./preview.js";
 import { packResult as pack, unpackResult, writeOff } from "./packed.js";
 
@@ -41,14 +42,6 @@ function prepareNext() {
 const encoder = new TextEncoder();
 const packResult = (mesh, off) => pack(mesh, off, (m) => core.writeBinStl(m));
 
-// OpenSCAD writes OFF (which keeps color()'s face colours) far slower than
-// binary STL (candleStand: 455 vs 323 ms), so OFF is asked for only when the
-// model may have colours: color() or import() in it or in a file it includes.
-// Otherwise the OFF download is written from the mesh here.
-const MAY_COLOUR = /\b(color|import)\s*\(/;
-const decoder = new TextDecoder();
-const mayHaveColours = (source, files) =>
-  MAY_COLOUR.test(source) || Object.values(files).some((b) => MAY_COLOUR.test(decoder.decode(b)));
 
 async function render(msg) {
   const { id, source, name = "model.scad", params = {}, schema = null, quality = "full", files = {} } = msg;
@@ -93,8 +86,7 @@ async function render(msg) {
       return;
     }
     try {
-      // fonts (1.6 MB) only where text() may be called: the model or a file it includes
-      if ((/text\s*\(/.test(source) || Object.keys(files).length) && Object.keys(fonts).length) {
+      if (mayUseFonts(source, files) && Object.keys(fonts).length) {
         mkdirs(os.FS, "/fonts");
         for (const [f, bytes] of Object.entries(fonts)) os.FS.writeFile("/fonts/" + f, new Uint8Array(bytes));
         os.FS.writeFile("/fonts/fonts.conf", '<?xml version="1.0"?><fontconfig><dir>/fonts</dir></fontconfig>');
@@ -106,7 +98,8 @@ async function render(msg) {
       }
       const main = "/work/" + name.split("/").pop();
       os.FS.writeFile(main, encoder.encode(scad));
-      // OFF keeps the face colours of color(); the STL download is written from the mesh
+      // OFF keeps the face colours of color(), but is slow: only when the model may
+      // have colours; else the OFF download is written from the mesh here
       const format = mayHaveColours(source, files) ? "off" : "binstl";
       const out = `/work/out.${format === "off" ? "off" : "stl"}`;
       const args = [main, "-o", out, "--backend=manifold", `--export-format=${format}`];
