@@ -88,6 +88,14 @@ EXPORT char *sclw_render_key(const char *inputs_json)
     return envelope_ok(json_string(hex));
 }
 
+/* Hex content hash of bytes, written into out (33 bytes). */
+EXPORT void sclw_content_hash(const uint8_t *data, size_t len, char *out)
+{
+    scl_key key;
+    scl_content_hash(data, len, &key);
+    scl_key_to_hex(&key, out);
+}
+
 EXPORT char *sclw_duration(const char *text)
 {
     scl_error err;

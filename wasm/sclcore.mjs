@@ -6,6 +6,7 @@
 //   core.parseMesh(bytes)             -> { positions, indices, faceColors, stats }
 //   core.overrides(schema, values)    -> ["name=literal", ...]
 //   core.renderKey({...})             -> 32 hex chars
+//   core.contentHash(bytes)           -> 32 hex chars (XXH3-128 of the bytes)
 //   core.duration("1h")               -> 3600000
 //   new core.MemoryManager({ budgetBytes, threshold })
 //   new core.ResultCache({ budgetBytes, ttlMs, memory })
@@ -90,6 +91,19 @@ export async function loadCore(options = {}) {
 
     renderKey(inputs) {
       return withHeap([JSON.stringify(inputs)], ([p]) => envelope(fn("sclw_render_key")(p)));
+    },
+
+    contentHash(bytes) {
+      const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+      const [p, len] = put(data);
+      const out = malloc(33);
+      try {
+        fn("sclw_content_hash")(p, len, out);
+        return M.UTF8ToString(out);
+      } finally {
+        free(p);
+        free(out);
+      }
     },
 
     duration(text) {

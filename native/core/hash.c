@@ -180,6 +180,14 @@ scl_status scl_render_key_json(const char *inputs_json, scl_key *out, scl_error 
     return st;
 }
 
+void scl_content_hash(const void *data, size_t len, scl_key *out)
+{
+    XXH128_hash_t h = XXH3_128bits(len ? data : "", len);
+    XXH128_canonical_t canon;
+    XXH128_canonicalFromHash(&canon, h);
+    memcpy(out->bytes, canon.digest, 16);
+}
+
 void scl_key_to_hex(const scl_key *key, char out[33])
 {
     static const char HEX[] = "0123456789abcdef";

@@ -65,6 +65,12 @@ scl_status scl_render_key_json(const char *inputs_json, scl_key *out, scl_error 
 /* Lower-case hex of the key, NUL-terminated (33 bytes). */
 void scl_key_to_hex(const scl_key *key, char out[33]);
 
+/* XXH3-128 of `len` bytes as a key: names a file's content in a render key
+ * where the bytes cannot travel as text (the page's worker puts each
+ * included file's content hash, in hex, in scl_render_key_json's "files").
+ * Any change of any byte changes it, whatever the length. */
+void scl_content_hash(const void *data, size_t len, scl_key *out);
+
 /* Canonical JSON text of a parameter set (malloc'd), as hashed above. */
 char *scl_params_canonical(const json_t *params);
 

@@ -112,3 +112,20 @@ Test(hash, json_interface_matches_struct_interface)
     cr_assert_eq(scl_render_key_json("{\"source\": \"\", \"params\": [1]}", &k, &err), SCL_ETYPE);
     cr_assert_eq(scl_render_key_json("not json", &k, &err), SCL_EPARSE);
 }
+
+Test(hash, content_hash_sees_every_byte_not_just_the_length)
+{
+    scl_key a, b, c;
+    char ha[33], hb[33], hc[33];
+    scl_content_hash("w = 10;", 7, &a);
+    scl_content_hash("w = 12;", 7, &b); /* same length, one byte edited */
+    scl_content_hash("w = 10;", 7, &c);
+    scl_key_to_hex(&a, ha);
+    scl_key_to_hex(&b, hb);
+    scl_key_to_hex(&c, hc);
+    cr_expect_str_neq(ha, hb);
+    cr_expect_str_eq(ha, hc);
+    scl_content_hash(NULL, 0, &a); /* empty content is a valid file */
+    scl_key_to_hex(&a, ha);
+    cr_expect_eq(strlen(ha), 32);
+}

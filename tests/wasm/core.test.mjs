@@ -114,6 +114,14 @@ test("render keys match the native golden vector", () => {
   assert.equal(key, "5bbe7a14c8e1d5f353760c855f71b985"); // tests/c/test_hash.c GOLDEN_BASE
 });
 
+test("content hashes see every byte (an include edited without changing its length)", () => {
+  const enc = new TextEncoder();
+  const a = core.contentHash(enc.encode("w = 10;"));
+  assert.match(a, /^[0-9a-f]{32}$/);
+  assert.notEqual(core.contentHash(enc.encode("w = 12;")), a);
+  assert.equal(core.contentHash(enc.encode("w = 10;").buffer), a); // an ArrayBuffer as the page sends it
+});
+
 test("overrides serialize like native and refuse the same input", () => {
   const schema = core.params('w = 10; // [1:100]\ns = "x";\nb = true;\nv = [1,2,3];\nd = "a"; // [a, b]\n', "t");
   assert.deepEqual(core.overrides(schema, { w: 12.5, s: 'y"', b: false, v: [4, 5, 6], d: "b", $fn: 24 }),

