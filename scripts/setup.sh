@@ -10,7 +10,7 @@ log() { printf 'setup: %s\n' "$*"; }
 
 APT_PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
-  libczmq-dev libzmq3-dev libjansson-dev libsodium-dev libcriterion-dev libxxhash-dev
+  libczmq-dev libzmq3-dev libjansson-dev libsodium-dev libcriterion-dev libxxhash-dev libzip-dev
   emscripten openscad openscad-testing-data fonts-liberation chromium
   python3-venv
 )

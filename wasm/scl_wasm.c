@@ -25,6 +25,7 @@
 #include "mesh.h"
 #include "overrides.h"
 #include "params.h"
+#include "threemf.h"
 
 #define EXPORT EMSCRIPTEN_KEEPALIVE
 
@@ -162,6 +163,28 @@ EXPORT uint8_t *sclw_binstl_from_arrays(const float *positions, size_t vertex_co
     scl_status st = scl_mesh_write_binstl(m, &out, len, NULL);
     scl_mesh_destroy(m);
     return st == SCL_OK ? out : NULL;
+}
+
+/* The XML parts of a 3MF package (threemf.h) from indexed arrays with
+ * optional face colours: {"ok":true,"value":[{"name","text"}, ...]}. The page
+ * zips them (the zip itself is not part of the core). */
+EXPORT char *sclw_3mf_parts_from_arrays(const float *positions, size_t vertex_count, const uint32_t *indices,
+                                        size_t triangle_count, const float *face_colors, const char *title)
+{
+    scl_error err;
+    scl_mesh *m = NULL;
+    if (scl_mesh_from_arrays(positions, vertex_count, indices, triangle_count, face_colors, &m, &err) != SCL_OK)
+        return envelope_err(&err);
+    scl_3mf_package pkg;
+    scl_status st = scl_3mf_build(m, title, &pkg, &err);
+    scl_mesh_destroy(m);
+    if (st != SCL_OK)
+        return envelope_err(&err);
+    json_t *parts = json_array();
+    for (int i = 0; i < SCL_3MF_PARTS; i++)
+        json_array_append_new(parts, json_pack("{s:s,s:s%}", "name", pkg.name[i], "text", pkg.text[i], pkg.len[i]));
+    scl_3mf_package_free(&pkg);
+    return envelope_ok(parts);
 }
 
 /* --------------------------------------------------------------- memory */

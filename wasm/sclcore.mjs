@@ -4,6 +4,8 @@
 //   const core = await loadCore();
 //   core.params(source, "title")      -> OpenSCAD customizer JSON (object)
 //   core.parseMesh(bytes)             -> { positions, indices, faceColors, stats }
+//   core.threeMfParts(mesh, "title")  -> [{ name, text }]: the XML parts of a 3MF file
+//                                        (mesh as parseMesh returns it; zip them to get the file)
 //   core.overrides(schema, values)    -> ["name=literal", ...]
 //   core.renderKey({...})             -> 32 hex chars
 //   core.contentHash(bytes)           -> 32 hex chars (XXH3-128 of the bytes)
@@ -136,6 +138,25 @@ export async function loadCore(options = {}) {
       } finally {
         free(data);
         free(errOut);
+      }
+    },
+
+    // The XML parts of a 3MF package for indexed arrays with optional face
+    // colours (as parseMesh returns them), by the C writer (threemf.h):
+    // [{name: "[Content_Types].xml", text}, {name: "_rels/.rels", text},
+    //  {name: "3D/3dmodel.model", text}]. A 3MF file is these parts zipped.
+    threeMfParts({ positions, indices, faceColors = null }, title = "model") {
+      const bytesOf = (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      const [p] = put(bytesOf(positions));
+      const [i] = put(bytesOf(indices));
+      const [c] = faceColors ? put(bytesOf(faceColors)) : [0];
+      try {
+        return withHeap([title], ([t]) =>
+          envelope(fn("sclw_3mf_parts_from_arrays")(p, positions.length / 3, i, indices.length / 3, c, t)));
+      } finally {
+        free(p);
+        free(i);
+        if (c) free(c);
       }
     },
 

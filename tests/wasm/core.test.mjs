@@ -177,3 +177,21 @@ test("writeBinStl round-trips through the C writer", () => {
   assert.deepEqual(back.indices, m.indices);
   assert.equal(back.stats.volume, m.stats.volume);
 });
+
+test("threeMfParts writes every vertex, triangle and colour of a coloured OFF", () => {
+  const mesh = core.parseMesh(readFileSync(join(ROOT, "tests", "fixtures", "mesh", "colored.off")));
+  const parts = core.threeMfParts(mesh, "a & b");
+  assert.deepEqual(parts.map((p) => p.name), ["[Content_Types].xml", "_rels/.rels", "3D/3dmodel.model"]);
+  const model = parts[2].text;
+  const count = (re) => (model.match(re) || []).length;
+  assert.equal(count(/<vertex /g), mesh.positions.length / 3);
+  assert.equal(count(/<triangle /g), mesh.indices.length / 3);
+  const colours = new Set();
+  for (let t = 0; t < mesh.faceColors.length; t += 4) colours.add(Array.from(mesh.faceColors.subarray(t, t + 4)).join());
+  assert.ok(colours.size > 1);
+  assert.equal(count(/<base /g), colours.size);
+  assert.match(model, /unit="millimeter"/);
+  assert.match(model, /name="a &amp; b"/);
+  assert.throws(() => core.threeMfParts({ positions: new Float32Array(0), indices: new Uint32Array(0) }),
+    (e) => e instanceof SclError && /empty/.test(e.message));
+});

@@ -1,0 +1,122 @@
+/* Tests for the 3MF writer: the core's XML parts (threemf.h) and the zip
+ * (zip3mf.h), read back with libzip. The package read by an independent 3MF
+ * reader (lib3mf) is tested in tests/python/test_formats.py. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zip.h>
+
+#include "fileio.h"
+#include "mesh.h"
+#include "threemf.h"
+#include "zip3mf.h"
+
+static scl_mesh *fixture(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/fixtures/mesh/%s", SCL_SOURCE_DIR, name);
+    uint8_t *buf = NULL;
+    size_t len;
+    scl_error err;
+    cr_assert_eq(scl_file_read(path, (size_t)1 << 28, &buf, &len, &err), SCL_OK, "%s", err.message);
+    scl_mesh *m = NULL;
+    cr_assert_eq(scl_mesh_parse(buf, len, SCL_MESH_AUTO, NULL, &m, &err), SCL_OK, "%s", err.message);
+    free(buf);
+    return m;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+Test(threemf, colored_off_keeps_every_triangle_and_colour)
+{
+    scl_mesh *m = fixture("colored.off");
+    scl_3mf_package pkg;
+    scl_error err;
+    cr_assert_eq(scl_3mf_build(m, "parts & <pieces>", &pkg, &err), SCL_OK, "%s", err.message);
+    const char *model = pkg.text[2];
+    cr_assert_str_eq(pkg.name[2], "3D/3dmodel.model");
+    cr_assert(strstr(model, "unit=\"millimeter\""));
+    cr_assert_eq(count(model, "<vertex "), scl_mesh_vertex_count(m));
+    cr_assert_eq(count(model, "<triangle "), scl_mesh_triangle_count(m));
+    cr_assert_eq(count(model, "<object "), 1);
+    cr_assert(strstr(model, "name=\"parts &amp; &lt;pieces&gt;\""), "the title is escaped");
+    /* every distinct face colour is one base material */
+    const float *fc = scl_mesh_face_colors(m);
+    cr_assert_not_null(fc);
+    size_t distinct = 0;
+    for (size_t t = 0; t < scl_mesh_triangle_count(m); t++) {
+        int seen = 0;
+        for (size_t u = 0; u < t && !seen; u++)
+            seen = !memcmp(fc + 4 * t, fc + 4 * u, 4 * sizeof(float));
+        distinct += !seen;
+    }
+    cr_assert_gt(distinct, 1, "the fixture has several colours");
+    cr_assert_eq(count(model, "<base "), distinct);
+    scl_3mf_package_free(&pkg);
+    scl_mesh_destroy(m);
+}
+
+Test(threemf, stl_has_no_materials)
+{
+    scl_mesh *m = fixture("cube10_ascii.stl");
+    scl_3mf_package pkg;
+    cr_assert_eq(scl_3mf_build(m, NULL, &pkg, NULL), SCL_OK);
+    cr_assert_null(strstr(pkg.text[2], "basematerials"));
+    cr_assert_eq(count(pkg.text[2], "<triangle "), 12);
+    scl_3mf_package_free(&pkg);
+    scl_mesh_destroy(m);
+}
+
+Test(threemf, empty_mesh_is_refused)
+{
+    scl_mesh *m = NULL;
+    cr_assert_eq(scl_mesh_from_arrays(NULL, 0, NULL, 0, NULL, &m, NULL), SCL_OK);
+    scl_3mf_package pkg;
+    scl_error err;
+    cr_assert_eq(scl_3mf_build(m, "x", &pkg, &err), SCL_EINVAL);
+    cr_assert(strstr(err.message, "empty"), "%s", err.message);
+    scl_mesh_destroy(m);
+}
+
+Test(threemf, zip_holds_the_three_parts_and_is_reproducible)
+{
+    scl_mesh *m = fixture("colored.off");
+    uint8_t *a = NULL, *b = NULL;
+    size_t al, bl;
+    scl_error err;
+    cr_assert_eq(scl_3mf_write(m, "model", &a, &al, &err), SCL_OK, "%s", err.message);
+    cr_assert_eq(scl_3mf_write(m, "model", &b, &bl, &err), SCL_OK, "%s", err.message);
+    cr_assert_eq(al, bl);
+    cr_assert_eq(memcmp(a, b, al), 0, "same mesh, same bytes");
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *src = zip_source_buffer_create(a, al, 0, &ze);
+    zip_t *za = zip_open_from_source(src, ZIP_RDONLY, &ze);
+    cr_assert_not_null(za);
+    cr_assert_eq(zip_get_num_entries(za, 0), 3);
+    scl_3mf_package pkg;
+    cr_assert_eq(scl_3mf_build(m, "model", &pkg, NULL), SCL_OK);
+    for (int i = 0; i < SCL_3MF_PARTS; i++) {
+        zip_stat_t st;
+        cr_assert_eq(zip_stat(za, pkg.name[i], 0, &st), 0, "%s", pkg.name[i]);
+        cr_assert_eq(st.size, pkg.len[i]);
+        zip_file_t *f = zip_fopen(za, pkg.name[i], 0);
+        char *text = malloc(st.size);
+        cr_assert_eq(zip_fread(f, text, st.size), (zip_int64_t)st.size);
+        cr_assert_eq(memcmp(text, pkg.text[i], st.size), 0);
+        free(text);
+        zip_fclose(f);
+    }
+    scl_3mf_package_free(&pkg);
+    zip_close(za);
+    free(a);
+    free(b);
+    scl_mesh_destroy(m);
+}
