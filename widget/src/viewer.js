@@ -124,4 +124,13 @@ export class Viewer3D {
   draw() {
     this.renderer.render(this.scene, this.camera);
   }
+
+  // The view went away: stop observing, free the GPU's copies.
+  dispose() {
+    this.resizeObserver.disconnect();
+    this.controls.dispose();
+    for (const c of this.group.children) c.geometry.dispose();
+    for (const m of Object.values(this.materials)) m.dispose();
+    this.renderer.dispose();
+  }
 }

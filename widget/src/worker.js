@@ -14,6 +14,8 @@
 //               {type:"wasm", wasm: ArrayBuffer} -> {type:"wasm-ready"} | {type:"wasm-failed", message}
 //               {type:"fonts", fonts: {name: ArrayBuffer}} (sent before the first model that may call text())
 //               {type:"render", id, source, name, params, schema, quality, files}
+//               {type:"update", viewer, generation, kind, ...render fields} (debounced per viewer)
+//               {type:"forget", viewer} (the view went away)
 // Messages out: {type:"ready"} | {type:"result", id, positions, indices, faceColors,
 //               edges, stats, renderMs, cache, log, stl, off} | {type:"error", id, message, line, log}
 import OpenSCAD from "../../build/openscad/openscad-factory.mjs";
@@ -161,7 +163,12 @@ function pump(vid) {
       const msg = v.requests.get(a.generation);
       queue = queue.then(() => render({ ...msg, quality: a.quality, viewer: vid }))
         .catch((err) => postMessage({ type: "error", id: msg.id, viewer: vid, message: err.message, line: err.line || 0 }))
-        .finally(() => { v.debouncer.renderDone(a.generation, performance.now()); v.requests.delete(a.generation); pump(vid); });
+        .finally(() => {
+          if (viewers.get(vid) !== v) return; // the view went away meanwhile
+          v.debouncer.renderDone(a.generation, performance.now());
+          v.requests.delete(a.generation);
+          pump(vid);
+        });
     }
   }
   const next = v.debouncer.nextDeadline();
@@ -208,6 +215,15 @@ self.onmessage = (e) => {
       v.requests.set(msg.generation, msg);
       v.debouncer.update(performance.now(), msg.kind, msg.generation);
       pump(msg.viewer);
+    });
+  } else if (msg.type === "forget") {
+    // a view went away: its debouncer and pending requests go too
+    queue = queue.then(() => {
+      const v = viewers.get(msg.viewer);
+      if (!v) return;
+      clearTimeout(v.timer);
+      v.debouncer.destroy();
+      viewers.delete(msg.viewer);
     });
   } else if (msg.type === "mesh") {
     // a model rendered in the kernel (binary STL bytes): index it with the core

@@ -15,7 +15,7 @@ export function createModel(initial) {
       if (old !== v) for (const f of listeners.get(`change:${k}`) || []) f();
     },
     on: (ev, f) => listeners.set(ev, [...(listeners.get(ev) || []), f]),
-    off: () => {},
+    off: (ev, f) => listeners.set(ev, (listeners.get(ev) || []).filter((g) => g !== f)),
     save_changes: () => {},
     send: (msg, _callbacks, buffers) => { sent.push({ msg, buffers }); },
     emit: (msg, buffers = []) => { for (const f of listeners.get("msg:custom") || []) f(msg, buffers); },
