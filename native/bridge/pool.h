@@ -11,7 +11,10 @@
  * Both speak frames (frame.h) over stdin/stdout. Each worker runs in its own
  * process group with PR_SET_PDEATHSIG, so nothing outlives the bridge.
  *
- * Jobs queue in submission order and go to the first idle worker. A worker
+ * A renderer says {"ready": true} when it can start a request at once: after
+ * starting and after each reply (the WASM renderer once its next OpenSCAD
+ * instance is made). Jobs queue in submission order and go to the worker
+ * ready longest; none goes to a worker that is not ready. A worker
  * that dies fails its job with RENDERER_LOST; one past its job's deadline is
  * killed, its job fails with TIMEOUT; a cancelled running job kills its
  * worker (an OpenSCAD run cannot be interrupted). Killed workers are

@@ -6,7 +6,9 @@
  * model and files are written to a private temporary directory, openscad
  * runs there (its output is the log), and the directory is removed. The
  * binary is $SCADLIVE_OPENSCAD or `openscad` on PATH; its version is sent in
- * the ready frame. Not meant to be run by hand. */
+ * the first ready frame, and a ready frame follows each reply (the pool's
+ * protocol: a renderer takes a request only after saying it is ready).
+ * Not meant to be run by hand. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -229,5 +231,9 @@ int scl_cmd_renderer_openscad(int argc, char **argv)
             return 1;
         handle(req);
         json_decref(req);
+        /* nothing to prepare between runs: ready again at once */
+        json_t *again = json_pack("{s:b}", "ready", 1);
+        reply(again, NULL, 0);
+        json_decref(again);
     }
 }
