@@ -34,6 +34,7 @@ typedef struct worker {
     zmq_pollitem_t item;
     int polled;
     scl_frame_reader *reader;
+    int up;              /* said {"ready":true} at least once (started) */
     int ready;           /* said {"ready":true} since its last job: it can start a
                             request at once (its next OpenSCAD instance is made) */
     job *job;
@@ -166,7 +167,7 @@ static void stop_worker(scl_pool *p, worker *w, int sig)
     w->pid = -1;
     w->in_fd = w->out_fd = -1;
     w->reader = NULL;
-    w->ready = 0;
+    w->ready = w->up = 0;
     w->job = NULL;
 }
 
@@ -252,6 +253,7 @@ static void handle_frame(scl_pool *p, worker *w, const char *header, const uint8
         return;
     }
     if (json_is_true(json_object_get(h, "ready"))) {
+        w->up = 1;
         if (!w->job && !w->ready) {
             w->ready = 1;
             w->ready_since = (uint64_t)zclock_mono();
@@ -632,8 +634,8 @@ void scl_pool_get_stats(const scl_pool *p, scl_pool_stats *out)
     for (int i = 0; i < p->nworkers; i++) {
         if (p->workers[i].job)
             out->busy++;
-        else if (p->workers[i].ready)
-            out->idle++;
+        else if (p->workers[i].up)
+            out->idle++; /* ready, or making its next instance */
         else
             out->starting++;
     }
