@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "endpoint.h"
 #include "protocol.h"
 
 struct scl_client {
@@ -27,12 +28,19 @@ scl_status scl_client_connect(const char *path, scl_client **out, scl_error *err
         return scl_error_set(err, SCL_ENOTFOUND, "the bridge in %s is not running", path);
     }
     scl_client *c = calloc(1, sizeof *c);
-    c->sock = zsock_new(ZMQ_DEALER);
-    zsock_set_linger(c->sock, 0);
-    if (zsock_connect(c->sock, "%s", ep) != 0) {
+    c->sock = c ? zsock_new(ZMQ_DEALER) : NULL;
+    if (!c || !c->sock) {
         json_decref(cf);
         scl_client_destroy(c);
-        return scl_error_set(err, SCL_EIO, "cannot connect to %s", ep);
+        return scl_error_set(err, SCL_ENOMEM, "cannot create a ZeroMQ socket");
+    }
+    zsock_set_linger(c->sock, 0);
+    /* with the file's CURVE keys when the bridge listens on anything but private ipc */
+    scl_status st = scl_endpoint_connect(c->sock, cf, err);
+    if (st != SCL_OK) {
+        json_decref(cf);
+        scl_client_destroy(c);
+        return st;
     }
     c->pid = pid;
     json_decref(cf);

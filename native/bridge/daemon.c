@@ -4,6 +4,7 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "base64.h"
 #include "cache.h"
+#include "endpoint.h"
 #include "hash.h"
 #include "mesh.h"
 #include "overrides.h"
@@ -71,9 +73,8 @@ typedef struct bridge {
     size_t queue_limit;
     uint64_t requests, errors, busy_refusals;
     latency render_ms, queue_ms;
-    char endpoint[512];
+    scl_endpoint *endpoint; /* where we listen, who may connect (endpoint.h) */
     char conn_file[512];
-    char ipc_path[480];
     int parent_pid;
 } bridge;
 
@@ -603,19 +604,7 @@ static int watch_parent(zloop_t *loop, int timer_id, void *arg)
 
 scl_status scl_daemon_runtime_dir(char *out, size_t cap, scl_error *err)
 {
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
-    if (xdg && *xdg)
-        snprintf(out, cap, "%s/scadlive", xdg);
-    else
-        snprintf(out, cap, "/tmp/scadlive-%u", (unsigned)getuid());
-    if (mkdir(out, 0700) != 0 && errno != EEXIST)
-        return scl_error_set(err, SCL_EIO, "cannot create %s: %s", out, strerror(errno));
-    struct stat st;
-    if (lstat(out, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid())
-        return scl_error_set(err, SCL_EIO, "%s is not a directory owned by this user; refusing to use it", out);
-    if ((st.st_mode & 077) && chmod(out, 0700) != 0)
-        return scl_error_set(err, SCL_EIO, "cannot make %s private: %s", out, strerror(errno));
-    return SCL_OK;
+    return scl_endpoint_runtime_dir(out, cap, err);
 }
 
 scl_status scl_daemon_default_connection_file(char *out, size_t cap, scl_error *err)
@@ -632,11 +621,6 @@ scl_status scl_daemon_default_connection_file(char *out, size_t cap, scl_error *
     return st;
 }
 
-static int is_loopback_tcp(const char *ep)
-{
-    return !strncmp(ep, "tcp://127.", 10) || !strncmp(ep, "tcp://localhost:", 16) || !strncmp(ep, "tcp://[::1]:", 12);
-}
-
 static scl_status bind_router(bridge *d, scl_error *err)
 {
     d->router = zsock_new(ZMQ_ROUTER);
@@ -649,50 +633,33 @@ static scl_status bind_router(bridge *d, scl_error *err)
      * instead of a silent disconnect */
     zsock_set_maxmsgsize(d->router, (int64_t)SCL_PROTOCOL_MAX_REQUEST * 4);
     zsock_set_linger(d->router, 0);
-    const char *ep = d->cfg->endpoint;
-    if (ep && !strncmp(ep, "tcp://", 6) && !is_loopback_tcp(ep)) {
-        if (!d->cfg->curve_secret)
-            return scl_error_set(err, SCL_EINVAL,
-                                 "refusing to listen on %s without encryption: non-loopback TCP needs a CURVE "
-                                 "secret key (SCADLIVE_CURVE_SECRET, z85)", ep);
-        zsock_set_curve_server(d->router, 1);
-        zsock_set_curve_secretkey(d->router, d->cfg->curve_secret);
-    }
-    if (ep) {
-        if (zsock_bind(d->router, "%s", ep) < 0)
-            return scl_error_set(err, SCL_EIO, "cannot bind %s: %s", ep, zmq_strerror(zmq_errno()));
-        snprintf(d->endpoint, sizeof d->endpoint, "%s", zsock_endpoint(d->router));
-        return SCL_OK;
-    }
-    char dir[400];
-    if (scl_daemon_runtime_dir(dir, sizeof dir, err) == SCL_OK) {
-        snprintf(d->ipc_path, sizeof d->ipc_path, "%s/bridge-%d.sock", dir, (int)getpid());
-        if (zsock_bind(d->router, "ipc://%s", d->ipc_path) >= 0) {
-            chmod(d->ipc_path, 0600);
-            snprintf(d->endpoint, sizeof d->endpoint, "ipc://%s", d->ipc_path);
-            return SCL_OK;
-        }
-        d->ipc_path[0] = 0;
-    }
-    if (zsock_bind(d->router, "tcp://127.0.0.1:*") < 0)
-        return scl_error_set(err, SCL_EIO, "cannot bind an ipc or loopback TCP endpoint");
-    snprintf(d->endpoint, sizeof d->endpoint, "%s", zsock_endpoint(d->router));
-    return SCL_OK;
+    /* private ipc, or CURVE with the keys in the connection file: endpoint.h */
+    d->endpoint = scl_endpoint_bind(d->router, d->cfg->endpoint, err);
+    return d->endpoint ? SCL_OK : err->code;
 }
 
 static scl_status write_connection_file(bridge *d, scl_error *err)
 {
     char tmp[600];
     snprintf(tmp, sizeof tmp, "%s.tmp%d", d->conn_file, (int)getpid());
-    json_t *j = json_pack("{s:s,s:i,s:s,s:i}", "endpoint", d->endpoint, "pid", (int)getpid(), "version",
-                          SCL_VERSION, "protocol", SCL_PROTOCOL_VERSION);
-    mode_t old = umask(077);
-    int rc = json_dump_file(j, tmp, JSON_COMPACT);
-    umask(old);
+    json_t *j = json_pack("{s:i,s:s,s:i}", "pid", (int)getpid(), "version", SCL_VERSION, "protocol",
+                          SCL_PROTOCOL_VERSION);
+    if (!j || scl_endpoint_describe(d->endpoint, j, err) != SCL_OK) {
+        json_decref(j);
+        return scl_error_set(err, SCL_ENOMEM, "out of memory");
+    }
+    /* it may hold CURVE keys: readable by this user only, and never written
+     * through a link someone else put in our way */
+    remove(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int rc = fd < 0 ? -1 : json_dumpfd(j, fd, JSON_COMPACT);
+    if (fd >= 0 && close(fd) != 0)
+        rc = -1;
     json_decref(j);
     if (rc != 0 || rename(tmp, d->conn_file) != 0) {
+        int e = errno;
         remove(tmp);
-        return scl_error_set(err, SCL_EIO, "cannot write the connection file %s: %s", d->conn_file, strerror(errno));
+        return scl_error_set(err, SCL_EIO, "cannot write the connection file %s: %s", d->conn_file, strerror(e));
     }
     return SCL_OK;
 }
@@ -733,11 +700,17 @@ scl_status scl_daemon_run(const scl_daemon_config *cfg, scl_error *err)
             d.npools = 1;
     }
     if (st == SCL_OK)
+        st = scl_endpoint_attach(d.endpoint, d.loop, err);
+    if (st == SCL_OK)
         st = write_connection_file(&d, err);
     if (st == SCL_OK) {
         zloop_reader(d.loop, d.router, handle_router, &d);
         zloop_timer(d.loop, 200, 0, watch_parent, &d);
-        zsys_info("scadlive bridge %s listening on %s (connection file %s)", SCL_VERSION, d.endpoint, d.conn_file);
+        zsys_info("scadlive bridge %s listening on %s (%s; connection file %s)", SCL_VERSION,
+                  scl_endpoint_address(d.endpoint),
+                  scl_endpoint_uses_curve(d.endpoint) ? "CURVE: clients need the keys in the connection file"
+                                                      : "private ipc: this user only",
+                  d.conn_file);
         zloop_start(d.loop); /* returns on a stop signal or when watch_parent says so */
     }
     /* stop: answer nobody further, remove what we created */
@@ -763,7 +736,6 @@ scl_status scl_daemon_run(const scl_daemon_config *cfg, scl_error *err)
             remove(d.conn_file);
         json_decref(cf);
     }
-    if (d.ipc_path[0])
-        remove(d.ipc_path);
+    scl_endpoint_destroy(&d.endpoint); /* after the router: removes its socket file */
     return st;
 }

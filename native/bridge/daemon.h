@@ -4,9 +4,9 @@
  * OpenSCAD renderers, through the core's result cache (identical requests
  * render once; finished ones come from memory).
  *
- * It binds ipc:// in a private runtime directory (mode 0700) by default,
- * or tcp://127.0.0.1:* when ipc is unavailable; any other TCP endpoint
- * needs a CURVE secret key. It writes a connection file (endpoint, pid,
+ * It binds ipc:// in a private runtime directory (mode 0700) by default;
+ * any other endpoint gets CURVE keys that only the connection file holds
+ * (endpoint.h). It writes the connection file (0600: endpoint, keys, pid,
  * version, protocol) and removes it and its socket when it stops: on
  * SIGTERM/SIGINT, or when its parent (--parent-pid) dies.
  */
@@ -29,14 +29,14 @@ typedef struct scl_daemon_config {
     int parent_pid;              /* 0 = none */
     const char *self_exe;        /* this binary (renderer-openscad workers) */
     const char *source_dir;      /* where renderer/ and build/openscad/ are */
-    const char *curve_secret;    /* z85 secret key for non-loopback TCP, or NULL */
 } scl_daemon_config;
 
 /* Run until stopped. Returns SCL_OK on a clean stop. */
 scl_status scl_daemon_run(const scl_daemon_config *config, scl_error *err);
 
 /* $XDG_RUNTIME_DIR/scadlive or /tmp/scadlive-UID, created 0700 and checked
- * to belong to us; writes the directory path into out. */
+ * to belong to us; writes the directory path into out
+ * (scl_endpoint_runtime_dir). */
 scl_status scl_daemon_runtime_dir(char *out, size_t cap, scl_error *err);
 
 /* <runtime dir>/bridge.json, or $SCADLIVE_CONNECTION_FILE. */

@@ -16,8 +16,9 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: scadlive bridge [options]\n"
             "Runs the render bridge (see docs/bridge.md) until SIGTERM/SIGINT or until --parent-pid exits.\n"
-            "  --endpoint EP          ZeroMQ endpoint (default: ipc:// in a private runtime dir;\n"
-            "                         non-loopback tcp needs SCADLIVE_CURVE_SECRET)\n"
+            "  --endpoint EP          ZeroMQ endpoint (default: ipc:// in a private runtime dir).\n"
+            "                         Any other (tcp://127.0.0.1:0, ws://..., ipc://@name) gets CURVE:\n"
+            "                         clients need the keys the bridge writes into the connection file\n"
             "  --connection-file F    where to write the connection file (default: runtime dir/bridge.json)\n"
             "  --workers N            renderer processes (default: cores)\n"
             "  --backend B            wasm (default) or openscad\n"
@@ -48,7 +49,6 @@ int scl_cmd_bridge(int argc, char **argv)
     scl_daemon_config cfg = {0};
     cfg.self_exe = scl_cli_self_exe();
     cfg.source_dir = scl_cli_source_dir();
-    cfg.curve_secret = getenv("SCADLIVE_CURVE_SECRET");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -1,0 +1,170 @@
+/* bridge_harness.c - see bridge_harness.h. */
+#define _GNU_SOURCE
+#include "bridge_harness.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "endpoint.h"
+#include "fileio.h"
+
+int scl_test_bridge_start(scl_test_bridge *b, const scl_test_bridge_options *opt)
+{
+    static const scl_test_bridge_options none = {0};
+    if (!opt)
+        opt = &none;
+    memset(b, 0, sizeof *b);
+    snprintf(b->dir, sizeof b->dir, "/tmp/scl-test-XXXXXX");
+    if (!mkdtemp(b->dir))
+        return -1;
+    snprintf(b->conn, sizeof b->conn, "%s/bridge.json", b->dir);
+    snprintf(b->log, sizeof b->log, "%s/bridge.log", b->dir);
+    char parent[16];
+    snprintf(parent, sizeof parent, "%d", (int)getpid());
+    const char *argv[64];
+    size_t k = 0;
+    char exe[512];
+    snprintf(exe, sizeof exe, "%s/scadlive", SCL_BUILD_DIR);
+    argv[k++] = exe;
+    argv[k++] = "bridge";
+    argv[k++] = "--connection-file";
+    argv[k++] = b->conn;
+    argv[k++] = "--parent-pid";
+    argv[k++] = parent;
+    for (size_t i = 0; opt->args && opt->args[i] && k < 62; i++)
+        argv[k++] = opt->args[i];
+    argv[k] = NULL;
+    b->pid = fork();
+    if (b->pid < 0)
+        return -1;
+    if (b->pid == 0) {
+        if (!freopen(b->log, "w", stdout) || !freopen(b->log, "a", stderr))
+            _exit(126);
+        setenv("XDG_RUNTIME_DIR", opt->runtime_dir ? opt->runtime_dir : b->dir, 1);
+        setenv("SCADLIVE_HOME", SCL_SOURCE_DIR, 1);
+        unsetenv("SCADLIVE_CONNECTION_FILE");
+        execv(exe, (char *const *)argv);
+        _exit(127);
+    }
+    int wait_ms = opt->wait_ms > 0 ? opt->wait_ms : 20000;
+    for (int waited = 0; waited < wait_ms; waited += 20) {
+        b->conn_json = json_load_file(b->conn, 0, NULL);
+        if (b->conn_json)
+            return 0;
+        int status;
+        if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
+            b->pid = 0;
+            return -1;
+        }
+        usleep(20000);
+    }
+    return -1;
+}
+
+int scl_test_bridge_stop(scl_test_bridge *b)
+{
+    int status = -1;
+    if (b->pid > 0) {
+        kill(b->pid, SIGTERM);
+        waitpid(b->pid, &status, 0);
+        b->pid = 0;
+    }
+    return status;
+}
+
+void scl_test_bridge_cleanup(scl_test_bridge *b)
+{
+    scl_test_bridge_stop(b);
+    json_decref(b->conn_json);
+    b->conn_json = NULL;
+    if (b->dir[0]) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", b->dir);
+        b->dir[0] = 0;
+    }
+}
+
+char *scl_test_bridge_log(const scl_test_bridge *b)
+{
+    uint8_t *text = NULL;
+    size_t len;
+    if (scl_file_read(b->log, 1 << 20, &text, &len, NULL) != SCL_OK)
+        return strdup("");
+    return (char *)text;
+}
+
+zsock_t *scl_test_client(const json_t *conn)
+{
+    zsock_t *s = zsock_new(ZMQ_DEALER);
+    if (!s)
+        return NULL;
+    zsock_set_linger(s, 0);
+    scl_error err;
+    if (scl_endpoint_connect(s, conn, &err) != SCL_OK) {
+        fprintf(stderr, "scl_test_client: %s\n", err.message);
+        zsock_destroy(&s);
+    }
+    return s;
+}
+
+int scl_test_send(zsock_t *s, json_t *header)
+{
+    char *text = json_dumps(header, JSON_COMPACT);
+    json_decref(header);
+    if (!text)
+        return -1;
+    zmsg_t *m = zmsg_new();
+    zmsg_addmem(m, "SCL1", 4);
+    zmsg_addstr(m, text);
+    free(text);
+    if (zmsg_send(&m, s) != 0) {
+        zmsg_destroy(&m);
+        return -1;
+    }
+    return 0;
+}
+
+json_t *scl_test_recv(zsock_t *s, int timeout_ms, zmsg_t **keep)
+{
+    int64_t deadline = zclock_mono() + timeout_ms;
+    for (;;) {
+        int64_t left = deadline - zclock_mono();
+        if (left <= 0)
+            return NULL;
+        zsock_set_rcvtimeo(s, (int)left);
+        zmsg_t *m = zmsg_recv(s);
+        if (!m)
+            return NULL;
+        zframe_t *magic = zmsg_first(m);
+        zframe_t *hf = zmsg_next(m);
+        json_t *h = magic && hf && zframe_size(magic) == 4 && !memcmp(zframe_data(magic), "SCL1", 4)
+                        ? json_loadb((const char *)zframe_data(hf), zframe_size(hf), 0, NULL)
+                        : NULL;
+        const char *type = json_string_value(json_object_get(h, "type"));
+        if (h && type && strcmp(type, "progress") != 0) {
+            if (keep)
+                *keep = m;
+            else
+                zmsg_destroy(&m);
+            return h;
+        }
+        json_decref(h);
+        zmsg_destroy(&m);
+    }
+}
+
+int scl_test_ping(zsock_t *s, int timeout_ms)
+{
+    if (scl_test_send(s, json_pack("{s:s,s:s}", "type", "ping", "id", "ping")) != 0)
+        return 0;
+    json_t *h = scl_test_recv(s, timeout_ms, NULL);
+    int pong = json_is_true(json_object_get(h, "pong"));
+    json_decref(h);
+    return pong;
+}

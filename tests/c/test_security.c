@@ -1,0 +1,264 @@
+/* Security tests of the render bridge (docs/bridge.md, "Security model"):
+ * the real daemon (this build's `scadlive bridge`), real ZeroMQ, a real
+ * second Unix user. Who may connect on each transport, what the connection
+ * file gives them, and what a renderer may read. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bridge_harness.h"
+
+#define NO_REPLY_WAIT_MS 1500 /* how long "gets nothing" waits */
+
+static const char *str(const json_t *j, const char *k) { return json_string_value(json_object_get(j, k)); }
+
+static void start(scl_test_bridge *b, const char *const *args, const char *runtime_dir)
+{
+    scl_test_bridge_options opt = {args, runtime_dir, 0};
+    int rc = scl_test_bridge_start(b, &opt);
+    if (rc != 0) {
+        char *log = scl_test_bridge_log(b);
+        cr_assert_fail("the bridge did not start: %s", log);
+    }
+}
+
+/* The connection file with its endpoint only, or with a client key pair of
+ * our own making (the server key stays right: it is public anyway). */
+static json_t *without_keys(const json_t *conn) { return json_pack("{s:s}", "endpoint", str(conn, "endpoint")); }
+
+static json_t *with_wrong_client_key(const json_t *conn)
+{
+    char pub[41], sec[41];
+    cr_assert_eq(zmq_curve_keypair(pub, sec), 0);
+    const char *server = str(json_object_get(conn, "curve"), "serverkey");
+    cr_assert_not_null(server, "the connection file has no curve.serverkey");
+    return json_pack("{s:s,s:{s:s,s:s,s:s}}", "endpoint", str(conn, "endpoint"), "curve", "serverkey", server,
+                     "publickey", pub, "secretkey", sec);
+}
+
+static int ping_with(json_t *conn, int timeout_ms)
+{
+    zsock_t *s = scl_test_client(conn);
+    json_decref(conn);
+    if (!s)
+        return -1;
+    int pong = scl_test_ping(s, timeout_ms);
+    zsock_destroy(&s);
+    return pong;
+}
+
+/* Only a client holding the connection file's keys gets an answer. */
+static void assert_keys_required(const scl_test_bridge *b, const char *what)
+{
+    const json_t *conn = b->conn_json;
+    cr_assert_str_eq(str(conn, "security"), "curve", "%s: not CURVE", what);
+    cr_assert_eq(ping_with(without_keys(conn), NO_REPLY_WAIT_MS), 0, "%s: a client without keys got a reply", what);
+    cr_assert_eq(ping_with(with_wrong_client_key(conn), NO_REPLY_WAIT_MS), 0,
+                 "%s: a client with a key of its own got a reply", what);
+    cr_assert_eq(ping_with(json_deep_copy(conn), 10000), 1, "%s: the connection file's keys got no reply", what);
+    struct stat st;
+    cr_assert_eq(stat(b->conn, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600, "%s: connection file mode %o", what, st.st_mode & 0777);
+}
+
+Test(security, tcp_port_zero_writes_the_real_port, .timeout = 60)
+{
+    scl_test_bridge b;
+    const char *args[] = {"--endpoint", "tcp://127.0.0.1:0", "--workers", "1", NULL};
+    start(&b, args, NULL);
+    const char *ep = str(b.conn_json, "endpoint");
+    cr_assert(!strncmp(ep, "tcp://127.0.0.1:", 16), "endpoint %s", ep);
+    long port = strtol(ep + 16, NULL, 10);
+    cr_assert(port > 0 && port < 65536, "the connection file says %s, not the bound port", ep);
+    assert_keys_required(&b, ep);
+    scl_test_bridge_cleanup(&b);
+}
+
+Test(security, ws_abstract_and_shared_dir_ipc_need_the_keys, .timeout = 120)
+{
+    char abstract[64], shared_dir[64], shared_ipc[128];
+    snprintf(abstract, sizeof abstract, "ipc://@scl-test-%d", (int)getpid());
+    snprintf(shared_dir, sizeof shared_dir, "/tmp/scl-test-shared-XXXXXX");
+    cr_assert_not_null(mkdtemp(shared_dir));
+    chmod(shared_dir, 0755); /* others may enter: the socket's mode alone is not trusted */
+    snprintf(shared_ipc, sizeof shared_ipc, "ipc://%s/bridge.sock", shared_dir);
+    const char *endpoints[] = {"ws://127.0.0.1:0", abstract, shared_ipc, "tcp://127.0.0.1:0"};
+    for (size_t i = 0; i < sizeof endpoints / sizeof *endpoints; i++) {
+        scl_test_bridge b;
+        const char *args[] = {"--endpoint", endpoints[i], "--workers", "1", NULL};
+        start(&b, args, NULL);
+        assert_keys_required(&b, endpoints[i]);
+        char *log = scl_test_bridge_log(&b);
+        cr_assert(strstr(log, "refused a client"), "%s: the refusals were not logged: %s", endpoints[i], log);
+        free(log);
+        scl_test_bridge_cleanup(&b);
+    }
+    rmdir(shared_dir);
+}
+
+Test(security, default_endpoint_is_private_ipc, .timeout = 60)
+{
+    scl_test_bridge b;
+    const char *args[] = {"--workers", "1", NULL};
+    start(&b, args, NULL);
+    const char *ep = str(b.conn_json, "endpoint");
+    cr_assert_str_eq(str(b.conn_json, "security"), "private-ipc");
+    cr_assert_null(json_object_get(b.conn_json, "curve"));
+    cr_assert(!strncmp(ep, "ipc://", 6) && ep[6] == '/', "endpoint %s", ep);
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/scadlive", b.dir);
+    cr_assert(!strncmp(ep + 6, dir, strlen(dir)), "%s is not in the runtime dir %s", ep, dir);
+    struct stat st;
+    cr_assert_eq(stat(dir, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0700);
+    cr_assert_eq(stat(ep + 6, &st), 0);
+    cr_assert_eq(st.st_mode & 077, 0, "socket mode %o", st.st_mode & 0777);
+    cr_assert_eq(ping_with(json_deep_copy(b.conn_json), 10000), 1);
+    scl_test_bridge_cleanup(&b);
+    cr_assert_neq(stat(ep + 6, &st), 0, "the socket outlived the bridge");
+}
+
+Test(security, runtime_dir_too_long_for_a_socket_falls_back_to_a_private_dir, .timeout = 60)
+{
+    /* XDG_RUNTIME_DIR of 113+ characters: $XDG/scadlive/bridge-PID.sock no
+     * longer fits in sun_path. The bridge used to fall back to loopback TCP
+     * without keys; now it must pick another private directory. */
+    char longdir[256];
+    snprintf(longdir, sizeof longdir, "/tmp/scl-test-long-XXXXXX");
+    cr_assert_not_null(mkdtemp(longdir));
+    size_t n = strlen(longdir);
+    longdir[n++] = '/';
+    while (n < 120)
+        longdir[n++] = 'x';
+    longdir[n] = 0;
+    cr_assert_eq(mkdir(longdir, 0700), 0);
+    scl_test_bridge b;
+    const char *args[] = {"--workers", "1", NULL};
+    start(&b, args, longdir);
+    const char *ep = str(b.conn_json, "endpoint");
+    cr_assert(!strncmp(ep, "ipc:///", 7), "fell back to %s", ep);
+    cr_assert_str_eq(str(b.conn_json, "security"), "private-ipc");
+    cr_assert(strncmp(ep + 6, longdir, strlen(longdir)) != 0, "%s cannot be bound", ep);
+    char sockdir[256];
+    snprintf(sockdir, sizeof sockdir, "%s", ep + 6);
+    *strrchr(sockdir, '/') = 0;
+    struct stat st;
+    cr_assert_eq(lstat(sockdir, &st), 0);
+    cr_assert(S_ISDIR(st.st_mode) && st.st_uid == getuid() && (st.st_mode & 077) == 0,
+              "%s is not private (mode %o, uid %d)", sockdir, st.st_mode & 0777, (int)st.st_uid);
+    cr_assert_eq(ping_with(json_deep_copy(b.conn_json), 10000), 1);
+    char *log = scl_test_bridge_log(&b);
+    cr_assert(strstr(log, "could not hold the socket"), "no log line says why: %s", log);
+    free(log);
+    scl_test_bridge_cleanup(&b);
+    *strrchr(longdir, '/') = 0;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", longdir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* ------------------------------------------------------- a second user */
+
+#define OTHER_USER "scl-sec-test"
+
+static struct passwd *other_user(void)
+{
+    if (getuid() != 0)
+        return NULL;
+    struct passwd *pw = getpwnam(OTHER_USER);
+    if (!pw) {
+        int rc = system("useradd --system --no-create-home --shell /usr/sbin/nologin " OTHER_USER " 2>/dev/null");
+        pw = getpwnam(OTHER_USER);
+        cr_assert_not_null(pw, "useradd " OTHER_USER " failed (%d)", rc);
+    }
+    return pw;
+}
+
+enum {
+    OK_REFUSED = 0,
+    READ_THE_CONNECTION_FILE = 10,
+    ENTERED_THE_PRIVATE_DIR,
+    GOT_A_REPLY_WITHOUT_KEYS,
+    GOT_A_REPLY_WITH_ITS_OWN_KEY,
+    CONTROL_FAILED,
+    CANNOT_DROP_ROOT,
+};
+
+/* In a forked child, as the other user: try everything a local attacker
+ * can. `stolen` is the connection file as root read it: a control that the
+ * transport itself works for this user when the keys are known. */
+static int attack_as(const struct passwd *pw, const scl_test_bridge *b, const json_t *stolen)
+{
+    if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0 || getuid() == 0)
+        return CANNOT_DROP_ROOT;
+    int fd = open(b->conn, O_RDONLY);
+    if (fd >= 0 || errno != EACCES)
+        return READ_THE_CONNECTION_FILE;
+    const char *ep = str(stolen, "endpoint");
+    if (!strcmp(str(stolen, "security"), "private-ipc")) {
+        /* the kernel refuses: the socket's directory is 0700 */
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        snprintf(a.sun_path, sizeof a.sun_path, "%s", ep + 6);
+        int rc = connect(s, (struct sockaddr *)&a, sizeof a);
+        close(s);
+        if (rc == 0 || errno != EACCES)
+            return ENTERED_THE_PRIVATE_DIR;
+        if (ping_with(without_keys(stolen), NO_REPLY_WAIT_MS) != 0)
+            return GOT_A_REPLY_WITHOUT_KEYS;
+        return OK_REFUSED;
+    }
+    if (ping_with(without_keys(stolen), NO_REPLY_WAIT_MS) != 0)
+        return GOT_A_REPLY_WITHOUT_KEYS;
+    char pub[41], sec[41];
+    zmq_curve_keypair(pub, sec);
+    json_t *own = json_pack("{s:s,s:{s:s,s:s,s:s}}", "endpoint", ep, "curve", "serverkey",
+                            str(json_object_get(stolen, "curve"), "serverkey"), "publickey", pub, "secretkey", sec);
+    if (ping_with(own, NO_REPLY_WAIT_MS) != 0)
+        return GOT_A_REPLY_WITH_ITS_OWN_KEY;
+    if (ping_with(json_deep_copy(stolen), 10000) != 1)
+        return CONTROL_FAILED;
+    return OK_REFUSED;
+}
+
+Test(security, a_second_user_is_refused_on_every_transport, .timeout = 180)
+{
+    struct passwd *pw = other_user();
+    if (!pw)
+        cr_skip_test("needs root to create and become a second user");
+    char abstract[64];
+    snprintf(abstract, sizeof abstract, "ipc://@scl-test-other-%d", (int)getpid());
+    const char *endpoints[] = {NULL, "tcp://127.0.0.1:0", "ws://127.0.0.1:0", abstract};
+    for (size_t i = 0; i < sizeof endpoints / sizeof *endpoints; i++) {
+        scl_test_bridge b;
+        const char *with_ep[] = {"--endpoint", endpoints[i], "--workers", "1", NULL};
+        const char *default_ep[] = {"--workers", "1", NULL};
+        start(&b, endpoints[i] ? with_ep : default_ep, NULL);
+        /* the test directory may be entered: what keeps the user out must be
+         * the connection file's own mode and the socket directory's */
+        cr_assert_eq(chmod(b.dir, 0755), 0);
+        const char *what = endpoints[i] ? endpoints[i] : "default ipc";
+        /* no ZeroMQ in this process before the fork: the child makes its own context */
+        pid_t child = fork();
+        if (child == 0)
+            _exit(attack_as(pw, &b, b.conn_json));
+        int status;
+        cr_assert_eq(waitpid(child, &status, 0), child);
+        cr_assert(WIFEXITED(status), "%s: the attacking child crashed (status %d)", what, status);
+        cr_assert_eq(WEXITSTATUS(status), OK_REFUSED, "%s: the second user was not refused (%d)", what,
+                     WEXITSTATUS(status));
+        scl_test_bridge_cleanup(&b);
+    }
+}
