@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "confine.h"
 #include "frame.h"
 
 #define MAX_WORKERS 64
@@ -493,6 +494,15 @@ scl_pool *scl_pool_new(const scl_pool_config *config, zloop_t *loop, scl_pool_do
         pclose(f);
         line[strcspn(line, "\r\n")] = 0;
         snprintf(p->renderer, sizeof p->renderer, "%s", line);
+        /* say once what the renderers may read (cmd_renderer.c confines each run) */
+        char why[200];
+        int abi = scl_confine_abi(why, sizeof why);
+        if (abi > 0)
+            zsys_info("scadlive bridge: openscad renderers are confined with Landlock (ABI %d): they read only "
+                      "the model's directory, library folders, fonts and system files", abi);
+        else
+            zsys_warning("scadlive bridge: openscad renderers are NOT confined (%s): a model can read any file "
+                         "this user can read (import, surface, include with absolute paths or ../)", why);
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     p->nworkers = config->workers > 0 ? config->workers : (int)(cores > 0 ? cores : 2);

@@ -24,6 +24,7 @@
 
 #include "base64.h"
 #include "commands.h"
+#include "confine.h"
 #include "fileio.h"
 #include "frame.h"
 
@@ -33,8 +34,9 @@ static const char *openscad_path(void)
     return p && *p ? p : "openscad";
 }
 
-/* Run argv, collecting stdout+stderr into *log (malloc'd). Returns exit status or -1. */
-static int run_capture(char *const argv[], char **log)
+/* Run argv, collecting stdout+stderr into *log (malloc'd), confined to
+ * `sandbox` when not NULL. Returns exit status or -1. */
+static int run_capture(char *const argv[], const scl_confine *sandbox, char **log)
 {
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0)
@@ -45,6 +47,10 @@ static int run_capture(char *const argv[], char **log)
     if (pid == 0) {
         dup2(pipefd[1], 1);
         dup2(pipefd[1], 2);
+        if (sandbox && scl_confine_apply(sandbox) != 0) {
+            fprintf(stderr, "ERROR: renderer: cannot confine openscad with Landlock: %s\n", strerror(errno));
+            _exit(126);
+        }
         execvp(argv[0], argv);
         fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -127,6 +133,97 @@ static void reply(json_t *h, const uint8_t *payload, size_t len)
     free(text);
 }
 
+/* ------------------------------------------------------------ confinement
+ *
+ * What the native openscad may touch while it renders (docs/bridge.md,
+ * "What a renderer can read"). Everything else, e.g. the user's home, other
+ * models, /etc/shadow-like files, /tmp and ../ out of the model's directory,
+ * is refused by the kernel (Landlock) and OpenSCAD reports it as a file it
+ * cannot open. */
+
+/* read + execute: the system's programs, libraries and data, OpenSCAD's own
+ * (/usr/share/openscad: libraries, fonts, locale), the dynamic loader's
+ * cache, fontconfig's configuration and cache */
+static const char *const system_paths[] = {"/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin",
+                                           "/etc/fonts", "/etc/ld.so.cache", "/etc/ld.so.conf",
+                                           "/etc/ld.so.conf.d", "/etc/localtime", "/etc/locale.alias",
+                                           "/var/cache/fontconfig"};
+/* read only, below $HOME (or their XDG_* variables): the user's fonts and
+ * font cache, OpenSCAD's user library folder and settings */
+static const struct {
+    const char *xdg, *xdg_sub, *home_sub;
+} home_paths[] = {
+    {NULL, NULL, ".fonts"},
+    {"XDG_DATA_HOME", "fonts", ".local/share/fonts"},
+    {"XDG_CACHE_HOME", "fontconfig", ".cache/fontconfig"},
+    {"XDG_CONFIG_HOME", "fontconfig", ".config/fontconfig"},
+    {"XDG_DATA_HOME", "OpenSCAD", ".local/share/OpenSCAD"},
+    {"XDG_CONFIG_HOME", "OpenSCAD", ".config/OpenSCAD"},
+};
+
+static scl_status allow_list(scl_confine *c, const char *list, int what, scl_error *err)
+{
+    char *copy = strdup(list), *save = NULL;
+    if (!copy)
+        return scl_error_set(err, SCL_ENOMEM, "out of memory");
+    scl_status st = SCL_OK;
+    for (char *tok = strtok_r(copy, ":", &save); tok && st == SCL_OK; tok = strtok_r(NULL, ":", &save))
+        st = scl_confine_allow(c, tok, what, err);
+    free(copy);
+    return st;
+}
+
+/* The rule set for one render in `work_dir`. NULL with *unavailable = 1 when
+ * the kernel has no Landlock (the render runs unconfined; the bridge logs
+ * that when the pool starts), NULL with err set when a rule cannot be made
+ * (the render fails: never unconfined by accident). */
+static scl_confine *openscad_sandbox(const char *work_dir, const json_t *req, int *unavailable, scl_error *err)
+{
+    *unavailable = 0;
+    scl_confine *c = scl_confine_new(err);
+    if (!c) {
+        *unavailable = err->code == SCL_ENOTFOUND;
+        return NULL;
+    }
+    scl_status st = scl_confine_allow(c, work_dir, SCL_CONFINE_READ | SCL_CONFINE_WRITE, err);
+    for (size_t i = 0; st == SCL_OK && i < sizeof system_paths / sizeof *system_paths; i++)
+        st = scl_confine_allow(c, system_paths[i], SCL_CONFINE_READ | SCL_CONFINE_EXEC, err);
+    if (st == SCL_OK)
+        st = scl_confine_allow(c, "/dev/null", SCL_CONFINE_READ | SCL_CONFINE_WRITE, err);
+    if (st == SCL_OK)
+        st = allow_list(c, "/dev/zero:/dev/random:/dev/urandom", SCL_CONFINE_READ, err);
+    const char *home = getenv("HOME");
+    for (size_t i = 0; st == SCL_OK && i < sizeof home_paths / sizeof *home_paths; i++) {
+        const char *xdg = home_paths[i].xdg ? getenv(home_paths[i].xdg) : NULL;
+        char path[4096];
+        if (xdg && *xdg == '/')
+            snprintf(path, sizeof path, "%s/%s", xdg, home_paths[i].xdg_sub);
+        else if (home && *home == '/')
+            snprintf(path, sizeof path, "%s/%s", home, home_paths[i].home_sub);
+        else
+            continue;
+        st = scl_confine_allow(c, path, SCL_CONFINE_READ, err);
+    }
+    /* library folders: OPENSCADPATH, and those the bridge mounts for this model */
+    const char *osp = getenv("OPENSCADPATH");
+    if (st == SCL_OK && osp && *osp)
+        st = allow_list(c, osp, SCL_CONFINE_READ, err);
+    const char *name;
+    json_t *dir;
+    json_object_foreach(json_object_get(req, "libraries"), name, dir) {
+        if (st == SCL_OK && json_is_string(dir))
+            st = scl_confine_allow(c, json_string_value(dir), SCL_CONFINE_READ, err);
+    }
+    /* the binary itself, wherever SCADLIVE_OPENSCAD puts it */
+    if (st == SCL_OK && strchr(openscad_path(), '/'))
+        st = scl_confine_allow(c, openscad_path(), SCL_CONFINE_READ | SCL_CONFINE_EXEC, err);
+    if (st != SCL_OK) {
+        scl_confine_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
 static void handle(json_t *req)
 {
     json_int_t id = json_integer_value(json_object_get(req, "id"));
@@ -180,7 +277,20 @@ static void handle(json_t *req)
     argv[k] = NULL;
     double t0 = now_ms();
     char *log = NULL;
-    int rc = run_capture(argv, &log);
+    int unconfined = 0;
+    scl_error err;
+    scl_confine *sandbox = openscad_sandbox(dir, req, &unconfined, &err);
+    int rc;
+    if (!sandbox && !unconfined) {
+        size_t n = strlen(err.message) + 64;
+        log = malloc(n);
+        if (log)
+            snprintf(log, n, "ERROR: renderer: cannot confine openscad: %s\n", err.message);
+        rc = -1;
+    } else {
+        rc = run_capture(argv, sandbox, &log);
+    }
+    scl_confine_destroy(sandbox);
     double ms = now_ms() - t0;
     free(argv);
     uint8_t *payload = NULL; /* none when OpenSCAD wrote nothing */
@@ -205,7 +315,7 @@ int scl_cmd_renderer_openscad(int argc, char **argv)
     (void)argv;
     char *version_log = NULL;
     char *vargv[] = {(char *)openscad_path(), "--version", NULL};
-    int rc = run_capture(vargv, &version_log);
+    int rc = run_capture(vargv, NULL, &version_log);
     char version[128] = "unknown";
     if (rc == 0 && version_log) {
         const char *v = strstr(version_log, "version ");

@@ -18,7 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "bridge_harness.h"
+#include "confine.h"
+#include "fileio.h"
 
 #define NO_REPLY_WAIT_MS 1500 /* how long "gets nothing" waits */
 
@@ -261,4 +264,99 @@ Test(security, a_second_user_is_refused_on_every_transport, .timeout = 180)
                      WEXITSTATUS(status));
         scl_test_bridge_cleanup(&b);
     }
+}
+
+/* ------------------------------------------------------- renderer confinement */
+
+static json_t *render_request(const char *id, const char *source, json_t *files)
+{
+    return json_pack("{s:s,s:s,s:s,s:o,s:s,s:s}", "type", "render", "id", id, "source", source, "files",
+                     files ? files : json_object(), "format", "asciistl", "renderer", "openscad");
+}
+
+static json_t *file_entry(const char *path)
+{
+    uint8_t *bytes;
+    size_t len;
+    scl_error err;
+    cr_assert_eq(scl_file_read(path, 1 << 20, &bytes, &len, &err), SCL_OK, "%s", err.message);
+    char *b64 = scl_base64_encode(bytes, len);
+    json_t *e = json_pack("{s:s}", "base64", b64);
+    free(b64);
+    free(bytes);
+    return e;
+}
+
+/* Render and return the reply header (asserting one came). */
+static json_t *render(zsock_t *s, const char *id, const char *source, json_t *files)
+{
+    cr_assert_eq(scl_test_send(s, render_request(id, source, files)), 0);
+    json_t *h = scl_test_recv(s, 120000, NULL);
+    cr_assert_not_null(h, "%s: no reply", id);
+    return h;
+}
+
+Test(security, native_renderer_reads_only_the_model_dir_libraries_and_fonts, .timeout = 240)
+{
+    char why[200];
+    if (scl_confine_abi(why, sizeof why) == 0)
+        cr_skip_test("%s", why);
+    /* a private file of this user: a heightmap surface() would turn into geometry */
+    char secret_dir[64], secret[128], part[128], cmd[512];
+    snprintf(secret_dir, sizeof secret_dir, "/tmp/scl-test-secret-XXXXXX");
+    cr_assert_not_null(mkdtemp(secret_dir));
+    snprintf(secret, sizeof secret, "%s/secret.dat", secret_dir);
+    snprintf(part, sizeof part, "%s/part.stl", secret_dir);
+    const char heights[] = "1 2 3\n4 5 6\n7 8 9\n";
+    scl_error err;
+    cr_assert_eq(scl_file_write(secret, (const uint8_t *)heights, strlen(heights), &err), SCL_OK);
+    cr_assert_eq(chmod(secret, 0600), 0);
+    snprintf(cmd, sizeof cmd, "printf 'cube(2);' > '%s/c.scad' && openscad -o '%s' '%s/c.scad' >/dev/null 2>&1",
+             secret_dir, part, secret_dir);
+    cr_assert_eq(system(cmd), 0, "could not make %s", part);
+
+    scl_test_bridge b;
+    const char *args[] = {"--backend", "openscad", "--workers", "1", NULL};
+    start(&b, args, NULL);
+    zsock_t *s = scl_test_client(b.conn_json);
+    cr_assert_not_null(s);
+    char src[512];
+
+    /* outside the model's directory: refused by the kernel, so no geometry */
+    snprintf(src, sizeof src, "surface(file=\"%s\");", secret);
+    json_t *h = render(s, "surface-abs", src, NULL);
+    cr_assert_str_eq(str(h, "type"), "error", "surface() read %s: %s", secret, json_dumps(h, 0));
+    json_decref(h);
+    snprintf(src, sizeof src, "import(\"%s\");", part);
+    h = render(s, "import-abs", src, NULL);
+    cr_assert_str_eq(str(h, "type"), "error", "import() read %s", part);
+    json_decref(h);
+    snprintf(src, sizeof src, "import(\"../%s/part.stl\");", secret_dir + 5); /* ../scl-test-secret-X/part.stl */
+    h = render(s, "import-dotdot", src, NULL);
+    cr_assert_str_eq(str(h, "type"), "error", "import() read ../ out of the model's directory");
+    json_decref(h);
+
+    /* the same files next to the model (shipped with the request): rendered */
+    h = render(s, "surface-local", "surface(file=\"secret.dat\");", json_pack("{s:o}", "secret.dat", file_entry(secret)));
+    cr_assert_str_eq(str(h, "type"), "result", "surface() of the model's own file failed: %s", str(h, "message"));
+    cr_assert_gt(json_integer_value(json_object_get(h, "triangles")), 0);
+    json_decref(h);
+    h = render(s, "import-local", "import(\"part.stl\");", json_pack("{s:o}", "part.stl", file_entry(part)));
+    cr_assert_str_eq(str(h, "type"), "result", "import(\"part.stl\") failed: %s", str(h, "message"));
+    cr_assert_eq(json_integer_value(json_object_get(h, "triangles")), 12);
+    json_decref(h);
+    /* libraries and fonts still work */
+    h = render(s, "library-font",
+               "use <MCAD/involute_gears.scad>\ngear(number_of_teeth=10, circular_pitch=200);\n"
+               "translate([0, 30, 0]) linear_extrude(1) text(\"Hi\");", NULL);
+    cr_assert_str_eq(str(h, "type"), "result", "MCAD + text() failed: %s", str(h, "message"));
+    json_decref(h);
+
+    char *log = scl_test_bridge_log(&b);
+    cr_assert(strstr(log, "confined with Landlock"), "no log line says the renderers are confined: %s", log);
+    free(log);
+    zsock_destroy(&s);
+    scl_test_bridge_cleanup(&b);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", secret_dir);
+    cr_assert_eq(system(cmd), 0);
 }
