@@ -74,6 +74,8 @@ typedef struct bridge {
     uint64_t requests, errors, busy_refusals;
     latency render_ms, queue_ms;
     scl_endpoint *endpoint; /* where we listen, who may connect (endpoint.h) */
+    char renderers[32];      /* the backends clients may ask for: "wasm", "wasm,openscad" */
+    char default_backend[16];
     char conn_file[512];
     int parent_pid;
 } bridge;
@@ -261,10 +263,61 @@ static void on_pool_done(const scl_pool_result *r, void *user)
 
 /* ---------------------------------------------------------- requests */
 
+static int renderer_allowed(const bridge *d, const char *backend)
+{
+    size_t n = strlen(backend);
+    for (const char *p = d->renderers; *p; p += strcspn(p, ","), p += *p == ',')
+        if (!strncmp(p, backend, n) && (p[n] == ',' || !p[n]))
+            return 1;
+    return 0;
+}
+
+/* The backends clients may ask for are the bridge's choice (--renderers),
+ * by default only its own backend: the native one reads files from disk
+ * (confined: docs/bridge.md), so a client alone must not switch to it. */
+static scl_status choose_renderers(bridge *d, scl_error *err)
+{
+    const char *list = d->cfg->renderers && *d->cfg->renderers ? d->cfg->renderers : NULL;
+    const char *backend = d->cfg->backend && *d->cfg->backend ? d->cfg->backend : NULL;
+    if (!list) {
+        snprintf(d->renderers, sizeof d->renderers, "%s", backend ? backend : "wasm");
+    } else {
+        d->renderers[0] = 0;
+        for (const char *p = list; *p; p += strcspn(p, ","), p += *p == ',') {
+            size_t n = strcspn(p, ",");
+            if (!((n == 4 && !strncmp(p, "wasm", 4)) || (n == 8 && !strncmp(p, "openscad", 8))))
+                return scl_error_set(err, SCL_EINVAL, "--renderers: unknown renderer \"%.*s\" (use wasm, openscad)",
+                                     (int)n, p);
+            if (renderer_allowed(d, n == 4 ? "wasm" : "openscad"))
+                continue;
+            size_t used = strlen(d->renderers);
+            snprintf(d->renderers + used, sizeof d->renderers - used, "%s%.*s", used ? "," : "", (int)n, p);
+        }
+        if (!d->renderers[0])
+            return scl_error_set(err, SCL_EINVAL, "--renderers names no renderer");
+    }
+    if (!backend) /* the first one listed serves requests that name none */
+        snprintf(d->default_backend, sizeof d->default_backend, "%.*s", (int)strcspn(d->renderers, ","), d->renderers);
+    else
+        snprintf(d->default_backend, sizeof d->default_backend, "%s", backend);
+    if (!renderer_allowed(d, d->default_backend))
+        return scl_error_set(err, SCL_EINVAL, "--backend %s is not among --renderers %s", d->default_backend,
+                             d->renderers);
+    return SCL_OK;
+}
+
 static pool_slot *pool_for(bridge *d, const char *backend, scl_error *err)
 {
     if (!backend)
         return &d->pools[0];
+    if (!renderer_allowed(d, backend)) {
+        scl_error_set(err, SCL_EINVAL,
+                      "renderer \"%s\" is not enabled on this bridge (it allows: %s); its owner can allow it "
+                      "with scadlive bridge --renderers %s,%s",
+                      backend, d->renderers, d->renderers, backend);
+        scl_error_field(err, "renderer");
+        return NULL;
+    }
     for (int i = 0; i < d->npools; i++)
         if (!strcmp(d->pools[i].backend, backend))
             return &d->pools[i];
@@ -321,7 +374,9 @@ static void handle_render(bridge *d, zframe_t *identity, scl_request *req)
     if (!slot) {
         json_decref(values);
         scl_overrides_destroy(ov);
-        reply_error(d, identity, req->id, "RENDERER_LOST", err.message, NULL, 0, "renderer");
+        /* not allowed: the request's fault (PROTOCOL); allowed but not starting: the renderer's */
+        reply_error(d, identity, req->id, err.field[0] ? "PROTOCOL" : "RENDERER_LOST", err.message, NULL, 0,
+                    "renderer");
         return;
     }
     const char *out_format = !strcmp(req->format, "mesh") ? "binstl" : req->format;
@@ -501,8 +556,12 @@ static int handle_router(zloop_t *loop, zsock_t *sock, void *arg)
     } else {
         switch (req.type) {
         case SCL_REQ_PING: {
-            json_t *h = json_pack("{s:s,s:s,s:b,s:s,s:i,s:i}", "type", "result", "id", req.id, "pong", 1,
-                                  "version", SCL_VERSION, "protocol", SCL_PROTOCOL_VERSION, "pid", (int)getpid());
+            json_t *renderers = json_array();
+            for (const char *p = d->renderers; *p; p += strcspn(p, ","), p += *p == ',')
+                json_array_append_new(renderers, json_stringn(p, strcspn(p, ",")));
+            json_t *h = json_pack("{s:s,s:s,s:b,s:s,s:i,s:i,s:o}", "type", "result", "id", req.id, "pong", 1,
+                                  "version", SCL_VERSION, "protocol", SCL_PROTOCOL_VERSION, "pid", (int)getpid(),
+                                  "renderers", renderers);
             send_msg(d, scl_protocol_reply(identity, h), identity);
             break;
         }
@@ -685,12 +744,14 @@ scl_status scl_daemon_run(const scl_daemon_config *cfg, scl_error *err)
         snprintf(d.conn_file, sizeof d.conn_file, "%s", cfg->connection_file);
     else if (scl_daemon_default_connection_file(d.conn_file, sizeof d.conn_file, err) != SCL_OK)
         return err->code;
-    scl_status st = bind_router(&d, err);
+    scl_status st = choose_renderers(&d, err);
+    if (st == SCL_OK)
+        st = bind_router(&d, err);
     scl_cache_config cc = {cfg->cache_bytes, cfg->cache_ttl_ms};
     d.cache = scl_cache_new(&cc, NULL);
     d.loop = zloop_new();
     if (st == SCL_OK) {
-        snprintf(d.pools[0].backend, sizeof d.pools[0].backend, "%s", cfg->backend ? cfg->backend : "wasm");
+        snprintf(d.pools[0].backend, sizeof d.pools[0].backend, "%s", d.default_backend);
         d.pools[0].d = &d;
         scl_pool_config pc = {cfg->workers, d.pools[0].backend, cfg->self_exe, cfg->source_dir};
         d.pools[0].pool = scl_pool_new(&pc, d.loop, on_pool_done, &d.pools[0], err);

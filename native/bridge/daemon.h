@@ -22,7 +22,8 @@ typedef struct scl_daemon_config {
     const char *endpoint;        /* NULL = ipc in the runtime dir */
     const char *connection_file; /* NULL = default (scl_daemon_default_connection_file) */
     int workers;                 /* 0 = cores */
-    const char *backend;         /* "wasm" (default) or "openscad" */
+    const char *backend;         /* "wasm" (default) or "openscad": requests that name none */
+    const char *renderers;       /* backends clients may ask for, "wasm,openscad"; NULL = backend only */
     size_t queue_limit;          /* 0 = 64 jobs waiting or running */
     size_t cache_bytes;          /* 0 = 256 MiB */
     uint64_t cache_ttl_ms;       /* 0 = no expiry */

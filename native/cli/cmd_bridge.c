@@ -21,7 +21,9 @@ static void usage(FILE *out)
             "                         clients need the keys the bridge writes into the connection file\n"
             "  --connection-file F    where to write the connection file (default: runtime dir/bridge.json)\n"
             "  --workers N            renderer processes (default: cores)\n"
-            "  --backend B            wasm (default) or openscad\n"
+            "  --backend B            wasm (default) or openscad: for requests that name no renderer\n"
+            "  --renderers LIST       the renderers clients may ask for, e.g. wasm,openscad\n"
+            "                         (default: only --backend's; see docs/bridge.md, Security model)\n"
             "  --queue N              requests in progress before BUSY (default 64)\n"
             "  --cache-bytes N        result cache budget (default 256 MiB)\n"
             "  --parent-pid PID       exit when this process exits\n"
@@ -69,6 +71,8 @@ int scl_cmd_bridge(int argc, char **argv)
             cfg.workers = atoi(v);
         else if (!strcmp(a, "--backend"))
             cfg.backend = v;
+        else if (!strcmp(a, "--renderers"))
+            cfg.renderers = v;
         else if (!strcmp(a, "--queue"))
             cfg.queue_limit = (size_t)atol(v);
         else if (!strcmp(a, "--cache-bytes"))

@@ -360,3 +360,60 @@ Test(security, native_renderer_reads_only_the_model_dir_libraries_and_fonts, .ti
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", secret_dir);
     cr_assert_eq(system(cmd), 0);
 }
+
+/* ------------------------------------------------------- backends: the bridge's choice */
+
+static json_t *ping_reply(zsock_t *s)
+{
+    cr_assert_eq(scl_test_send(s, json_pack("{s:s,s:s}", "type", "ping", "id", "p")), 0);
+    json_t *h = scl_test_recv(s, 10000, NULL);
+    cr_assert_not_null(h, "no pong");
+    return h;
+}
+
+Test(security, clients_get_only_the_renderers_the_bridge_allows, .timeout = 180)
+{
+    /* default: only the bridge's own backend */
+    scl_test_bridge b;
+    const char *wasm_only[] = {"--workers", "1", NULL};
+    start(&b, wasm_only, NULL);
+    zsock_t *s = scl_test_client(b.conn_json);
+    json_t *h = ping_reply(s);
+    cr_assert_eq(json_array_size(json_object_get(h, "renderers")), 1);
+    cr_assert_str_eq(json_string_value(json_array_get(json_object_get(h, "renderers"), 0)), "wasm");
+    json_decref(h);
+    h = render(s, "native-refused", "cube(1);", NULL);
+    cr_assert_str_eq(str(h, "type"), "error", "a client switched the bridge to the native renderer");
+    cr_assert_str_eq(str(h, "code"), "PROTOCOL");
+    cr_assert_str_eq(str(h, "field"), "renderer");
+    cr_assert(strstr(str(h, "message"), "not enabled on this bridge"), "%s", str(h, "message"));
+    json_decref(h);
+    zsock_destroy(&s);
+    scl_test_bridge_cleanup(&b);
+
+    /* the owner allows both */
+    const char *both[] = {"--workers", "1", "--renderers", "wasm,openscad", NULL};
+    start(&b, both, NULL);
+    s = scl_test_client(b.conn_json);
+    h = ping_reply(s);
+    cr_assert_eq(json_array_size(json_object_get(h, "renderers")), 2);
+    json_decref(h);
+    h = render(s, "native-allowed", "cube(1);", NULL);
+    cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
+    cr_assert_eq(json_integer_value(json_object_get(h, "triangles")), 12);
+    json_decref(h);
+    zsock_destroy(&s);
+    scl_test_bridge_cleanup(&b);
+
+    /* nonsense is refused at start, with a message */
+    const char *bad[][7] = {{"--renderers", "wasm,gpu", NULL}, {"--backend", "openscad", "--renderers", "wasm", NULL}};
+    const char *says[] = {"unknown renderer \"gpu\"", "--backend openscad is not among --renderers wasm"};
+    for (int i = 0; i < 2; i++) {
+        scl_test_bridge_options opt = {bad[i], NULL, 10000};
+        cr_assert_neq(scl_test_bridge_start(&b, &opt), 0, "the bridge started with %s", bad[i][1]);
+        char *log = scl_test_bridge_log(&b);
+        cr_assert(strstr(log, says[i]), "no clear message: %s", log);
+        free(log);
+        scl_test_bridge_cleanup(&b);
+    }
+}
