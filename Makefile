@@ -7,7 +7,8 @@
 #   make demo    setup, build, then the demo notebook with its bridge
 #   make bench   benchmarks, reported as ratios against baselines from the same run
 #   make fuzz    every libFuzzer target for a short bounded time
-.PHONY: setup build test demo bench fuzz clean
+#   make wheel   the sdist and a self-contained manylinux wheel in dist/ (scripts/wheel.sh)
+.PHONY: setup build test demo bench fuzz wheel clean
 
 setup:
 	@scripts/setup.sh
@@ -27,5 +28,8 @@ bench: build
 fuzz: setup
 	@scripts/fuzz.sh
 
+wheel: setup
+	@scripts/wheel.sh
+
 clean:
-	rm -rf build
+	rm -rf build dist

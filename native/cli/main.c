@@ -1,8 +1,11 @@
 /* main.c - `scadlive` CLI entry point: dispatches to the subcommands in commands.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cliutil.h"
 #include "commands.h"
+#include "node.h"
 
 typedef struct {
     const char *name;
@@ -29,11 +32,34 @@ static void usage(FILE *out)
     fprintf(out, "\n`scadlive <command> --help` describes a command.\n");
 }
 
+/* The version, then what the bridge would run with: the Node.js of the WASM
+ * renderer (and where that choice came from) and the renderer's home. */
 int scl_cmd_version(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
     printf("scadlive %s\n", SCL_VERSION);
+    scl_node_choice node;
+    scl_error err;
+    if (scl_node_find(&node, &err) != SCL_OK) {
+        printf("node: none (%s)\n", err.message);
+    } else {
+        char version[64] = "";
+        char cmd[1200];
+        if (!strchr(node.path, '\'')) {
+            snprintf(cmd, sizeof cmd, "'%s' --version 2>/dev/null", node.path);
+            FILE *f = popen(cmd, "r");
+            if (f) {
+                if (!fgets(version, sizeof version, f))
+                    version[0] = 0;
+                pclose(f);
+            }
+            version[strcspn(version, "\r\n")] = 0;
+        }
+        printf("node: %s %s (%s)\n", node.path, version[0] ? version : "(did not run)", node.origin);
+    }
+    const char *home = getenv("SCADLIVE_HOME");
+    printf("home: %s (%s)\n", scl_cli_source_dir(), home && *home ? "SCADLIVE_HOME" : "source tree");
     return 0;
 }
 

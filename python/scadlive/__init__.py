@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+from ._assets import info
 from .api import parameters, render, render_async
 from .compat import render_stl, view
 from .errors import BridgeLost, BridgeStartError, RenderError, ScadliveError
@@ -15,6 +16,6 @@ from .viewer import Viewer
 __version__ = "0.1.0"
 
 __all__ = [
-    "Viewer", "render", "render_async", "parameters", "view", "render_stl",
+    "Viewer", "render", "render_async", "parameters", "view", "render_stl", "info",
     "ScadliveError", "RenderError", "BridgeLost", "BridgeStartError", "__version__",
 ]

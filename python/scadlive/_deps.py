@@ -19,7 +19,8 @@ MAX_TOTAL_BYTES = 64 * 1024 * 1024
 def gather(model: Model) -> dict[str, bytes]:
     """Map of path (relative to the model's directory, or a library path) to content."""
     args = [str(_assets.binary()), "deps", "--json", "--base-dir", str(model.base_dir), "-"]
-    proc = subprocess.run(args, input=model.text.encode(), capture_output=True, timeout=60)
+    proc = subprocess.run(args, input=model.text.encode(), capture_output=True, timeout=60,
+                          env=_assets.binary_env())
     if proc.returncode != 0:
         msg = proc.stderr.decode(errors="replace").strip() or f"exit status {proc.returncode}"
         raise ScadliveError(f"could not gather the files {model.name} includes: {msg}")

@@ -102,10 +102,7 @@ class BridgeProcess:
             args += ["--backend", self._backend]
         args += self._extra
         log = open(self._log_path, "ab")
-        env = dict(os.environ)
-        home = _assets.bridge_home()
-        if home is not None:
-            env.setdefault("SCADLIVE_HOME", str(home))
+        env = _assets.binary_env()
         try:
             self._proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, env=env,
                                           stderr=subprocess.STDOUT, start_new_session=True)

@@ -132,7 +132,7 @@ class Viewer(anywidget.AnyWidget):
                 except traitlets.TraitError as exc:  # a malformed message: keep the last good state
                     warnings.warn(f"scadlive: ignored a state message from the page: {exc}", stacklevel=2)
         elif kind == "need-wasm":
-            wasm = _assets.widget_dir() / "openscad.wasm"
+            wasm = _assets.openscad_wasm()
             self.send({"type": "wasm", "version": content.get("version", "")}, [wasm.read_bytes()])
         elif kind == "need-files":
             self._send_files()

@@ -16,7 +16,11 @@ def test_pip_install_builds_a_self_contained_package(tmp_path: Path) -> None:
     bundled = target / "scadlive" / "_bundled"
     assert (bundled / "bin" / "scadlive").exists()
     assert (bundled / "widget" / "widget.js").stat().st_size > 100_000
-    assert (bundled / "widget" / "openscad.wasm").stat().st_size > 1_000_000
+    # one copy of OpenSCAD's WebAssembly, the renderer's (the kernel sends it to the page)
+    assert (bundled / "home" / "build" / "openscad" / "openscad.wasm").stat().st_size > 1_000_000
+    assert not (bundled / "widget" / "openscad.wasm").exists()
+    assert (bundled / "home" / "fonts" / "LiberationSans-Regular.ttf").exists()
+    assert (bundled / "home" / "libraries" / "MCAD" / "gears.scad").exists()
     assert (bundled / "home" / "renderer" / "wasm-worker.mjs").exists()
     # the installed package renders with its own binary and renderer, from outside the checkout
     code = ("import scadlive, scadlive._assets as a; "
