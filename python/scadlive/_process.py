@@ -13,11 +13,22 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import zmq
 
 from . import _assets
 from .errors import BridgeLost, BridgeStartError
+
+
+@dataclass(frozen=True)
+class CurveKeys:
+    """What a client needs for a bridge listening with CURVE (Z85 text, 40 characters each)."""
+    serverkey: str
+    publickey: str
+    secretkey: str
 
 
 @dataclass(frozen=True)
@@ -27,10 +38,32 @@ class Connection:
     version: str
     protocol: int
     path: Path
+    curve: CurveKeys | None = field(default=None, repr=False)  # None: private ipc, no keys
+
+    def connect(self, socket: zmq.Socket[Any]) -> None:
+        """Connect ``socket`` to the bridge, with the file's CURVE keys when it has them."""
+        if self.curve is not None:
+            socket.curve_serverkey = self.curve.serverkey.encode("ascii")
+            socket.curve_publickey = self.curve.publickey.encode("ascii")
+            socket.curve_secretkey = self.curve.secretkey.encode("ascii")
+        socket.connect(self.endpoint)
+
+
+def _curve_keys(data: dict[str, Any], path: Path) -> CurveKeys | None:
+    curve = data.get("curve")
+    if curve is None and data.get("security", "private-ipc") != "curve":
+        return None
+    keys = []
+    for name in ("serverkey", "publickey", "secretkey"):
+        key = curve.get(name) if isinstance(curve, dict) else None
+        if not isinstance(key, str) or len(key) != 40:
+            raise BridgeStartError(f"connection file {path}: curve.{name} is missing or not a Z85 CURVE key")
+        keys.append(key)
+    return CurveKeys(*keys)
 
 
 def read_connection_file(path: Path) -> Connection:
-    """Parse a connection file written by ``scadlive bridge``."""
+    """Parse a connection file written by ``scadlive bridge`` (docs/protocol.md)."""
     data = json.loads(path.read_text())
     try:
         return Connection(
@@ -39,8 +72,9 @@ def read_connection_file(path: Path) -> Connection:
             version=str(data.get("version", "")),
             protocol=int(data.get("protocol", 1)),
             path=path,
+            curve=_curve_keys(data, path),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise BridgeStartError(f"connection file {path} is malformed: {exc}") from exc
 
 
@@ -100,6 +134,11 @@ class BridgeProcess:
             args += ["--workers", str(self._workers)]
         if self._backend:
             args += ["--backend", self._backend]
+        if "--renderers" not in self._extra:
+            # This bridge is the kernel's own (private ipc, this process only):
+            # ``renderer=`` in a call is the kernel user's choice, so both are on
+            # unless SCADLIVE_RENDERERS narrows them (docs/bridge.md).
+            args += ["--renderers", os.environ.get("SCADLIVE_RENDERERS") or "wasm,openscad"]
         args += self._extra
         log = open(self._log_path, "ab")
         env = _assets.binary_env()

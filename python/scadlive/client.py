@@ -21,7 +21,7 @@ import zmq
 import zmq.asyncio
 
 from . import _protocol as proto
-from ._process import BridgeProcess
+from ._process import BridgeProcess, Connection
 from .errors import BridgeLost, RenderError, ScadliveError
 
 # How often a waiting call checks that the daemon is still alive.
@@ -45,10 +45,10 @@ def _raise_for_error(reply: Reply) -> Reply:
 class _LoopState:
     """The socket and pending calls of one event loop (pyzmq sockets are per loop)."""
 
-    def __init__(self, ctx: zmq.asyncio.Context, endpoint: str, generation: int) -> None:
+    def __init__(self, ctx: zmq.asyncio.Context, conn: Connection, generation: int) -> None:
         self.socket = ctx.socket(zmq.DEALER)
         self.socket.setsockopt(zmq.LINGER, 0)
-        self.socket.connect(endpoint)
+        conn.connect(self.socket)
         self.generation = generation
         self.pending: dict[str, asyncio.Future[Reply]] = {}
         self.reader: asyncio.Task[None] | None = None
@@ -87,7 +87,7 @@ class AsyncBridgeClient:
             self._fail_all(st, self._process.lost_error())
             st.close()
         conn = self._process.ensure()
-        st = _LoopState(self._ctx, conn.endpoint, self._process.generation)
+        st = _LoopState(self._ctx, conn, self._process.generation)
         st.reader = loop.create_task(self._read_loop(st))
         self._states[loop] = st
         return st
@@ -173,7 +173,7 @@ class SyncBridgeClient:
             conn = self._process.ensure()
             self._socket = self._ctx.socket(zmq.DEALER)
             self._socket.setsockopt(zmq.LINGER, 0)
-            self._socket.connect(conn.endpoint)
+            conn.connect(self._socket)
             self._generation = self._process.generation
         return self._socket
 

@@ -1,0 +1,86 @@
+"""The Python client and a bridge that needs CURVE keys (docs/bridge.md, "Security model").
+
+The real bridge, started by the package's own BridgeProcess on loopback TCP:
+the connection file alone must be enough to reach it, and a client without
+its keys must get nothing at all.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import zmq
+
+from scadlive import _protocol as proto
+from scadlive._process import BridgeProcess, Connection
+from scadlive._source import load
+from scadlive.api import build_render_request
+from scadlive.client import AsyncBridgeClient, SyncBridgeClient
+
+NO_REPLY_WAIT_MS = 1500
+
+
+@pytest.fixture(scope="module")
+def tcp_bridge() -> Iterator[tuple[BridgeProcess, Connection]]:
+    proc = BridgeProcess(workers=1, extra_args=["--endpoint", "tcp://127.0.0.1:0"])
+    try:
+        yield proc, proc.ensure()
+    finally:
+        proc.stop()
+
+
+def _ping_raw(endpoint: str, keys: tuple[bytes, bytes, bytes] | None) -> bool:
+    """Ping with a bare pyzmq socket; True if any reply came back."""
+    sock = zmq.Context.instance().socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    try:
+        if keys is not None:
+            sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = keys
+        sock.connect(endpoint)
+        sock.send_multipart(proto.encode_request({"type": "ping", "id": str(uuid.uuid4())}, []))
+        return bool(sock.poll(NO_REPLY_WAIT_MS))
+    finally:
+        sock.close(linger=0)
+
+
+def test_the_connection_file_has_the_real_port_and_the_keys(tcp_bridge: tuple[BridgeProcess, Connection]) -> None:
+    _, conn = tcp_bridge
+    host, _, port = conn.endpoint.rpartition(":")
+    assert host == "tcp://127.0.0.1" and 0 < int(port) < 65536
+    assert conn.curve is not None
+    assert conn.path.stat().st_mode & 0o777 == 0o600
+
+
+def test_sync_and_async_clients_connect_from_the_file_alone(tcp_bridge: tuple[BridgeProcess, Connection]) -> None:
+    proc, _ = tcp_bridge
+    client = SyncBridgeClient(proc)
+    try:
+        pong = client.request({"type": "ping"}, timeout=10).header
+        assert pong["pong"] is True
+        assert pong["renderers"] == ["wasm", "openscad"]  # the package's own bridge allows both
+        stl = client.request(build_render_request(load("cube(3);"), None), timeout=60).payload[0]
+        assert (len(stl) - 84) // 50 == 12
+    finally:
+        client.close()
+
+
+async def test_async_client_connects_from_the_file_alone(tcp_bridge: tuple[BridgeProcess, Connection]) -> None:
+    proc, _ = tcp_bridge
+    client = AsyncBridgeClient(proc)
+    try:
+        reply = await client.request({"type": "ping"}, timeout=10)
+        assert reply.header["pong"] is True
+    finally:
+        client.close()
+
+
+def test_a_client_without_the_keys_gets_nothing(tcp_bridge: tuple[BridgeProcess, Connection]) -> None:
+    _, conn = tcp_bridge
+    assert conn.curve is not None
+    assert not _ping_raw(conn.endpoint, None)
+    public, secret = zmq.curve_keypair()  # a key pair of its own, with the (public) server key
+    assert not _ping_raw(conn.endpoint, (conn.curve.serverkey.encode(), public, secret))
+    # the control: the same bare socket with the file's keys is answered
+    assert _ping_raw(conn.endpoint, (conn.curve.serverkey.encode(), conn.curve.publickey.encode(),
+                                     conn.curve.secretkey.encode()))
