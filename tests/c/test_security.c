@@ -417,3 +417,31 @@ Test(security, clients_get_only_the_renderers_the_bridge_allows, .timeout = 180)
         scl_test_bridge_cleanup(&b);
     }
 }
+
+/* ------------------------------------------------------- the CLI from the connection file */
+
+Test(security, cli_renders_through_a_curve_bridge_from_the_connection_file, .timeout = 120)
+{
+    scl_test_bridge b;
+    const char *args[] = {"--endpoint", "tcp://127.0.0.1:0", "--workers", "1", NULL};
+    start(&b, args, NULL);
+    char model[300], out[300], cmd[2048];
+    snprintf(model, sizeof model, "%s/model.scad", b.dir);
+    snprintf(out, sizeof out, "%s/out.stl", b.dir);
+    scl_error err;
+    cr_assert_eq(scl_file_write(model, (const uint8_t *)"cube(4);\n", 9, &err), SCL_OK);
+    snprintf(cmd, sizeof cmd, "SCADLIVE_HOME='%s' '%s/scadlive' render '%s' -o '%s' --connection-file '%s' 2>&1",
+             SCL_SOURCE_DIR, SCL_BUILD_DIR, model, out, b.conn);
+    cr_assert_eq(system(cmd), 0, "%s failed", cmd);
+    uint8_t *stl;
+    size_t len;
+    cr_assert_eq(scl_file_read(out, 1 << 20, &stl, &len, &err), SCL_OK, "%s", err.message);
+    cr_assert_eq(len, 84 + 50 * 12, "not a cube's binary STL: %zu bytes", len);
+    free(stl);
+    /* it was this bridge that rendered (the CLI starts a private one when it
+     * cannot use the file's): its stats count the request */
+    snprintf(cmd, sizeof cmd, "'%s/scadlive' stats --connection-file '%s' | grep -q '\"requests\": *[1-9]'",
+             SCL_BUILD_DIR, b.conn);
+    cr_assert_eq(system(cmd), 0, "the render did not go through the CURVE bridge");
+    scl_test_bridge_cleanup(&b);
+}
