@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "bridge_harness.h"
 
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@ int scl_test_bridge_start(scl_test_bridge *b, const scl_test_bridge_options *opt
     snprintf(b->dir, sizeof b->dir, "/tmp/scl-test-XXXXXX");
     if (!mkdtemp(b->dir))
         return -1;
+    if (opt->as_other_user && chown(b->dir, opt->uid, opt->gid) != 0)
+        return -1;
     snprintf(b->conn, sizeof b->conn, "%s/bridge.json", b->dir);
     snprintf(b->log, sizeof b->log, "%s/bridge.log", b->dir);
     char parent[16];
@@ -33,8 +36,10 @@ int scl_test_bridge_start(scl_test_bridge *b, const scl_test_bridge_options *opt
     argv[k++] = "bridge";
     argv[k++] = "--connection-file";
     argv[k++] = b->conn;
-    argv[k++] = "--parent-pid";
-    argv[k++] = parent;
+    if (!opt->as_other_user) { /* another user may not even kill(pid, 0) the test process */
+        argv[k++] = "--parent-pid";
+        argv[k++] = parent;
+    }
     for (size_t i = 0; opt->args && opt->args[i] && k < 62; i++)
         argv[k++] = opt->args[i];
     argv[k] = NULL;
@@ -44,6 +49,9 @@ int scl_test_bridge_start(scl_test_bridge *b, const scl_test_bridge_options *opt
     if (b->pid == 0) {
         if (!freopen(b->log, "w", stdout) || !freopen(b->log, "a", stderr))
             _exit(126);
+        if (opt->as_other_user && (chown(b->log, opt->uid, opt->gid) != 0 || setgroups(0, NULL) != 0 ||
+                                   setgid(opt->gid) != 0 || setuid(opt->uid) != 0))
+            _exit(125);
         setenv("XDG_RUNTIME_DIR", opt->runtime_dir ? opt->runtime_dir : b->dir, 1);
         setenv("SCADLIVE_HOME", SCL_SOURCE_DIR, 1);
         unsetenv("SCADLIVE_CONNECTION_FILE");
