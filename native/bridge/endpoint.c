@@ -162,7 +162,10 @@ static int bind_private_ipc(scl_endpoint *ep, zsock_t *router, const char *dir, 
                  used ? "; " : "", dir, n, SUN_PATH_MAX);
         return 0;
     }
-    if (zsock_bind(router, "ipc://%s", path) < 0) {
+    mode_t old = umask(077); /* the socket is made 0600, not made and then chmod'ed */
+    int rc = zsock_bind(router, "ipc://%s", path);
+    umask(old);
+    if (rc < 0) {
         snprintf(why + used, why_cap - used, "%s%s: %s", used ? "; " : "", path, zmq_strerror(zmq_errno()));
         return 0;
     }
@@ -237,7 +240,10 @@ scl_endpoint *scl_endpoint_bind(zsock_t *router, const char *requested, scl_erro
         scl_endpoint_destroy(&ep);
         return NULL;
     }
-    if (zsock_bind(router, "%s", requested) < 0) {
+    mode_t old = umask(077); /* an ipc socket file is born 0600 */
+    int rc = zsock_bind(router, "%s", requested);
+    umask(old);
+    if (rc < 0) {
         scl_error_set(err, SCL_EIO, "cannot bind %s: %s", requested, zmq_strerror(zmq_errno()));
         scl_endpoint_destroy(&ep);
         return NULL;

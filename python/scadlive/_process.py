@@ -43,6 +43,9 @@ class Connection:
     def connect(self, socket: zmq.Socket[Any]) -> None:
         """Connect ``socket`` to the bridge, with the file's CURVE keys when it has them."""
         if self.curve is not None:
+            if not zmq.has("curve"):
+                raise BridgeStartError(f"the bridge in {self.path} needs CURVE keys, and this pyzmq's "
+                                       f"libzmq {zmq.zmq_version()} was built without CURVE")
             socket.curve_serverkey = self.curve.serverkey.encode("ascii")
             socket.curve_publickey = self.curve.publickey.encode("ascii")
             socket.curve_secretkey = self.curve.secretkey.encode("ascii")
