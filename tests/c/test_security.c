@@ -29,7 +29,7 @@ static const char *str(const json_t *j, const char *k) { return json_string_valu
 
 static void start(scl_test_bridge *b, const char *const *args, const char *runtime_dir)
 {
-    scl_test_bridge_options opt = {args, runtime_dir, 0, 0, 0, 0};
+    scl_test_bridge_options opt = {args, runtime_dir, 0, NULL, 0, 0, 0};
     int rc = scl_test_bridge_start(b, &opt);
     if (rc != 0) {
         char *log = scl_test_bridge_log(b);
@@ -231,7 +231,7 @@ Test(security, no_usable_runtime_dir_means_a_fresh_private_dir_not_tcp, .timeout
 
     scl_test_bridge b;
     const char *args[] = {"--workers", "1", NULL};
-    scl_test_bridge_options opt = {args, longdir, 0, 1, pw->pw_uid, pw->pw_gid};
+    scl_test_bridge_options opt = {args, longdir, 0, NULL, 1, pw->pw_uid, pw->pw_gid};
     int rc = scl_test_bridge_start(&b, &opt);
     char *log = scl_test_bridge_log(&b);
     cr_assert_eq(rc, 0, "the bridge did not start: %s", log);
@@ -491,7 +491,7 @@ Test(security, clients_get_only_the_renderers_the_bridge_allows, .timeout = 180)
     const char *bad[][7] = {{"--renderers", "wasm,gpu", NULL}, {"--backend", "openscad", "--renderers", "wasm", NULL}};
     const char *says[] = {"unknown renderer \"gpu\"", "--backend openscad is not among --renderers wasm"};
     for (int i = 0; i < 2; i++) {
-        scl_test_bridge_options opt = {bad[i], NULL, 10000, 0, 0, 0};
+        scl_test_bridge_options opt = {bad[i], NULL, 10000, NULL, 0, 0, 0};
         cr_assert_neq(scl_test_bridge_start(&b, &opt), 0, "the bridge started with %s", bad[i][1]);
         char *log = scl_test_bridge_log(&b);
         cr_assert(strstr(log, says[i]), "no clear message: %s", log);
@@ -526,4 +526,46 @@ Test(security, cli_renders_through_a_curve_bridge_from_the_connection_file, .tim
              SCL_BUILD_DIR, b.conn);
     cr_assert_eq(system(cmd), 0, "the render did not go through the CURVE bridge");
     scl_test_bridge_cleanup(&b);
+}
+
+Test(security, native_renderer_reads_openscadpath_libraries_and_nothing_beside_them, .timeout = 120)
+{
+    char why[200];
+    if (scl_confine_abi(why, sizeof why) == 0)
+        cr_skip_test("%s", why);
+    /* OPENSCADPATH=<top>/libs, outside every system path; <top>/private beside it */
+    char top[64], path[256], env[300], cmd[400];
+    snprintf(top, sizeof top, "/tmp/scl-test-libs-XXXXXX");
+    cr_assert_not_null(mkdtemp(top));
+    scl_error err;
+    snprintf(path, sizeof path, "%s/libs", top);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/libs/mylib", top);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/libs/mylib/thing.scad", top);
+    cr_assert_eq(scl_file_write(path, (const uint8_t *)"module thing() cube(3);\n", 24, &err), SCL_OK);
+    snprintf(path, sizeof path, "%s/private", top);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/private/other.scad", top);
+    cr_assert_eq(scl_file_write(path, (const uint8_t *)"module other() cube(5);\n", 24, &err), SCL_OK);
+    snprintf(env, sizeof env, "OPENSCADPATH=%s/libs", top);
+    const char *envs[] = {env, NULL};
+    const char *args[] = {"--backend", "openscad", "--workers", "1", NULL};
+    scl_test_bridge b;
+    scl_test_bridge_options opt = {args, NULL, 0, envs, 0, 0, 0};
+    cr_assert_eq(scl_test_bridge_start(&b, &opt), 0, "%s", scl_test_bridge_log(&b));
+    zsock_t *s = scl_test_client(b.conn_json);
+    json_t *h = render(s, "openscadpath", "use <mylib/thing.scad>\nthing();", NULL);
+    cr_assert_str_eq(str(h, "type"), "result", "a library in OPENSCADPATH was refused: %s", str(h, "message"));
+    cr_assert_eq(json_integer_value(json_object_get(h, "triangles")), 12);
+    json_decref(h);
+    char src[300];
+    snprintf(src, sizeof src, "use <%s/private/other.scad>\nother();", top);
+    h = render(s, "beside-the-library", src, NULL);
+    cr_assert_str_eq(str(h, "type"), "error", "a file beside the library folder was read");
+    json_decref(h);
+    zsock_destroy(&s);
+    scl_test_bridge_cleanup(&b);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
+    cr_assert_eq(system(cmd), 0);
 }

@@ -55,6 +55,8 @@ int scl_test_bridge_start(scl_test_bridge *b, const scl_test_bridge_options *opt
         setenv("XDG_RUNTIME_DIR", opt->runtime_dir ? opt->runtime_dir : b->dir, 1);
         setenv("SCADLIVE_HOME", SCL_SOURCE_DIR, 1);
         unsetenv("SCADLIVE_CONNECTION_FILE");
+        for (size_t i = 0; opt->env && opt->env[i]; i++)
+            putenv((char *)opt->env[i]);
         execv(exe, (char *const *)argv);
         _exit(127);
     }
