@@ -177,7 +177,7 @@ int main(void)
             /* the files it includes or imports, as the CLI sends them */
             json_t *deps = NULL, *files = json_object(), *dep;
             size_t di;
-            if (scl_deps_collect(src, d, &deps, NULL) == SCL_OK) {
+            if (scl_deps_collect(src, d, NULL, &deps, NULL) == SCL_OK) {
                 json_array_foreach(deps, di, dep) {
                     uint8_t *bytes = NULL;
                     size_t nread;

@@ -3,7 +3,7 @@
 // The bridge's pool starts N of these and speaks to each over stdin/stdout
 // with frames: u32le(header length) header-JSON u32le(payload length) payload.
 //   request  {"id", "main", "source", "files": {path: base64}, "defines": ["n=lit"...],
-//             "format": "binstl"|"off"|"asciistl", "libraries": {name: dir},
+//             "format": "binstl"|"asciistl"|"off"|"svg"|"dxf", "libraries": {name: dir},
 //             "fonts": false when the model cannot need fonts}
 //   reply    {"id", "ok", "exit", "log", "render_ms"} + the output file as payload
 // The OpenSCAD module is compiled once; each render gets a fresh instance
@@ -91,7 +91,8 @@ async function render(req) {
   const main = work + "/" + (req.main || "model.scad");
   mkdirs(os.FS, dirname(main));
   os.FS.writeFile(main, req.source ?? "");
-  const out = work + "/__out." + (req.format === "off" ? "off" : "stl");
+  const format = req.format || "binstl";
+  const out = work + "/__out." + (format.endsWith("stl") ? "stl" : format); // off, svg, dxf as is
   const args = [main, "-o", out, "--backend=manifold", `--export-format=${req.format || "binstl"}`];
   for (const d of req.defines || []) args.push("-D", d);
   let exit;

@@ -18,10 +18,12 @@
 #include "endpoint.h"
 #include "hash.h"
 #include "mesh.h"
+#include "oslog.h"
 #include "overrides.h"
 #include "params.h"
 #include "pool.h"
 #include "protocol.h"
+#include "zip3mf.h"
 
 #define LATENCY_SAMPLES 1024
 #define PREVIEW_FN "$fn=24"
@@ -32,6 +34,7 @@ typedef struct waiter {
     zframe_t *identity;
     char id[SCL_PROTOCOL_MAX_ID + 1];
     char format[16];
+    char title[256]; /* the model's name without extension (3MF object name) */
     scl_key key;
     uint64_t flight;  /* the flight it belongs to */
     int64_t received; /* zclock_mono ms */
@@ -135,10 +138,26 @@ static pool_slot *pool_for(bridge *d, const char *backend, scl_error *err);
 
 static json_t *result_meta(const scl_pool_result *r, const scl_mesh_stats *s)
 {
-    return json_pack("{s:I,s:{s:[f,f,f],s:[f,f,f]},s:f,s:f,s:s,s:b}", "triangles", (json_int_t)s->triangles,
-                     "bbox", "min", s->min[0], s->min[1], s->min[2], "max", s->max[0], s->max[1],
-                     s->max[2], "volume", s->volume, "render_ms", r->render_ms, "log", r->log ? r->log : "",
-                     "watertight", s->watertight);
+    json_t *meta = json_pack("{s:I,s:{s:[f,f,f],s:[f,f,f]},s:f,s:f,s:s,s:b}", "triangles",
+                             (json_int_t)s->triangles, "bbox", "min", s->min[0], s->min[1], s->min[2], "max",
+                             s->max[0], s->max[1], s->max[2], "volume", s->volume, "render_ms", r->render_ms,
+                             "log", r->log ? r->log : "", "watertight", s->watertight);
+    if (meta)
+        json_object_set_new(meta, "messages", scl_oslog_lines(r->log, 0));
+    return meta;
+}
+
+/* The error reply of a failed render: the classified cause (code, reason,
+ * message, file, line) with OpenSCAD's log and its message lines. */
+static void reply_render_error(bridge *d, zframe_t *identity, const char *id, const scl_pool_result *r)
+{
+    d->errors++;
+    json_t *h = scl_protocol_error(id, r->code, r->message, r->file, r->line, NULL);
+    if (r->reason)
+        json_object_set_new(h, "reason", json_string(r->reason));
+    json_object_set_new(h, "log", json_string(r->log ? r->log : ""));
+    json_object_set_new(h, "messages", scl_oslog_lines(r->log, 0));
+    send_msg(d, scl_protocol_reply(identity, h), identity);
 }
 
 /* Reply with a cached/just-made payload in the waiter's format. */
@@ -172,6 +191,19 @@ static void reply_result(bridge *d, waiter *w, const uint8_t *data, size_t len, 
         if (scl_mesh_face_colors(mesh))
             zmsg_addmem(m, scl_mesh_face_colors(mesh), scl_mesh_triangle_count(mesh) * 4 * sizeof(float));
         scl_mesh_destroy(mesh);
+    } else if (!strcmp(w->format, "3mf")) {
+        uint8_t *zip = NULL;
+        size_t zlen = 0;
+        scl_error err;
+        if (scl_3mf_from_mesh_bytes(data, len, w->title, &zip, &zlen, &err) != SCL_OK) {
+            json_decref(meta);
+            reply_error(d, w->identity, w->id, "RENDER", err.message, NULL, 0, NULL);
+            return;
+        }
+        json_object_set_new(meta, "bytes", json_integer((json_int_t)zlen));
+        m = scl_protocol_reply(w->identity, meta);
+        zmsg_addmem(m, zip, zlen);
+        free(zip);
     } else {
         json_object_set_new(meta, "bytes", json_integer((json_int_t)len));
         m = scl_protocol_reply(w->identity, meta);
@@ -248,11 +280,11 @@ static void on_pool_done(const scl_pool_result *r, void *user)
     } else {
         scl_cache_fail(d->cache, f->key.bytes, 16, &tokens, &ntokens, NULL);
         if (owner)
-            reply_error(d, owner->identity, owner->id, r->code, r->message, r->file, r->line, NULL);
+            reply_render_error(d, owner->identity, owner->id, r);
         for (size_t i = 0; i < ntokens; i++) {
             waiter *w = take_waiter(d, tokens[i]);
             if (w)
-                reply_error(d, w->identity, w->id, r->code, r->message, r->file, r->line, NULL);
+                reply_render_error(d, w->identity, w->id, r);
             waiter_free(w);
         }
     }
@@ -346,10 +378,8 @@ static void handle_render(bridge *d, zframe_t *identity, scl_request *req)
     char title[256];
     scl_params_title_from_path(req->name, title, sizeof title);
     if (scl_params_parse(req->source, strlen(req->source), title, &schema, &err) != SCL_OK) {
-        char msg[700];
         const char *base = strrchr(req->name, '/');
-        snprintf(msg, sizeof msg, "%s:%ld: %s", base ? base + 1 : req->name, err.line, err.message);
-        reply_error(d, identity, req->id, "SYNTAX", msg, base ? base + 1 : req->name, err.line, NULL);
+        reply_error(d, identity, req->id, "SYNTAX", err.message, base ? base + 1 : req->name, err.line, NULL);
         return;
     }
     json_t *values = req->params ? json_deep_copy(req->params) : json_object();
@@ -379,7 +409,10 @@ static void handle_render(bridge *d, zframe_t *identity, scl_request *req)
                     "renderer");
         return;
     }
-    const char *out_format = !strcmp(req->format, "mesh") ? "binstl" : req->format;
+    /* what the renderer makes: the mesh frames come from binary STL, 3MF
+     * from OFF (it carries the face colours; the bridge zips it, both
+     * backends alike); the rest is OpenSCAD's own export */
+    const char *out_format = !strcmp(req->format, "mesh") ? "binstl" : !strcmp(req->format, "3mf") ? "off" : req->format;
     /* the key: everything that decides the output */
     size_t nfiles = json_object_size(req->files), k = 0;
     scl_file_ref *refs = calloc(nfiles ? nfiles : 1, sizeof *refs);
@@ -413,6 +446,7 @@ static void handle_render(bridge *d, zframe_t *identity, scl_request *req)
     w->identity = zframe_dup(identity);
     snprintf(w->id, sizeof w->id, "%s", req->id);
     snprintf(w->format, sizeof w->format, "%s", req->format);
+    snprintf(w->title, sizeof w->title, "%s", title);
     w->key = key;
     w->received = zclock_mono();
     scl_cache_outcome outcome;
@@ -446,7 +480,7 @@ static void handle_render(bridge *d, zframe_t *identity, scl_request *req)
     scl_pool_job job = {w->token, base ? base + 1 : req->name, req->source, req->files, defines,
                         scl_overrides_count(ov), out_format, req->deadline_ms};
     if (scl_pool_submit(slot->pool, &job, &err) != SCL_OK) {
-        scl_pool_result r = {w->token, 0, "RENDER", err.message, "", 0, "", 0, 0, NULL, 0};
+        scl_pool_result r = {w->token, 0, "RENDER", err.message, "", 0, "", 0, 0, NULL, 0, NULL};
         on_pool_done(&r, slot);
     }
     free(defines);

@@ -15,6 +15,7 @@
 typedef struct ctx {
     json_t *list;  /* result */
     json_t *seen;  /* abs path -> true */
+    json_t *roots; /* library roots, in search order */
     char base[PATH_MAX];
     long long total;
     scl_error *err;
@@ -45,16 +46,10 @@ static void add(ctx *c, const char *ref, const char *dir, const char *key_dir, i
         if ((found = is_file(cand)))
             snprintf(key, sizeof key, "%s%s%s", key_dir, *key_dir ? "/" : "", ref);
     }
-    if (!found && ref[0] != '/') {
-        char roots[4096] = "";
-        const char *osp = getenv("OPENSCADPATH");
-        snprintf(roots, sizeof roots, "%s%s/usr/share/openscad/libraries", osp ? osp : "", osp ? ":" : "");
-        char *save = NULL;
-        for (char *r = strtok_r(roots, ":", &save); r && !found; r = strtok_r(NULL, ":", &save)) {
-            snprintf(cand, sizeof cand, "%s/%s", r, ref);
-            if ((found = is_file(cand)))
-                snprintf(key, sizeof key, "%s", ref);
-        }
+    for (size_t r = 0; !found && ref[0] != '/' && r < json_array_size(c->roots); r++) {
+        snprintf(cand, sizeof cand, "%s/%s", json_string_value(json_array_get(c->roots, r)), ref);
+        if ((found = is_file(cand)))
+            snprintf(key, sizeof key, "%s", ref);
     }
     if (!found || !realpath(cand, abs))
         return; /* OpenSCAD reports the missing file itself, with its line */
@@ -68,7 +63,8 @@ static void add(ctx *c, const char *ref, const char *dir, const char *key_dir, i
     if (!key[0] || strstr(key, "..") || key[0] == '/') {
         c->st = scl_error_set(c->err, SCL_EINVAL,
                               "%s is outside the model's directory and not in a library path; "
-                              "copy it next to the model or add its directory to OPENSCADPATH", abs);
+                              "copy it next to the model, or put it in a library folder (library_path, OPENSCADPATH, "
+                              "~/.local/share/OpenSCAD/libraries)", abs);
         return;
     }
     if (json_array_size(c->list) >= MAX_FILES) {
@@ -167,16 +163,48 @@ static void visit(ctx *c, const char *t, const char *dir, const char *key_dir, i
     }
 }
 
-scl_status scl_deps_collect(const char *source, const char *base_dir, json_t **out, scl_error *err)
+static void add_roots(json_t *roots, const char *list)
 {
-    ctx c = {json_array(), json_object(), "", 0, err, SCL_OK};
+    if (!list || !*list)
+        return;
+    char *copy = strdup(list), *save = NULL;
+    for (char *tok = copy ? strtok_r(copy, ":", &save) : NULL; tok; tok = strtok_r(NULL, ":", &save))
+        json_array_append_new(roots, json_string(tok));
+    free(copy);
+}
+
+json_t *scl_deps_library_roots(const char *library_path)
+{
+    json_t *roots = json_array();
+    add_roots(roots, library_path);
+    add_roots(roots, getenv("OPENSCADPATH"));
+    char user[PATH_MAX];
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg) {
+        snprintf(user, sizeof user, "%s/OpenSCAD/libraries", xdg);
+        json_array_append_new(roots, json_string(user));
+    } else if (home && *home) {
+        snprintf(user, sizeof user, "%s/.local/share/OpenSCAD/libraries", home);
+        json_array_append_new(roots, json_string(user));
+    }
+    json_array_append_new(roots, json_string("/usr/local/share/openscad/libraries"));
+    json_array_append_new(roots, json_string("/usr/share/openscad/libraries"));
+    return roots;
+}
+
+scl_status scl_deps_collect(const char *source, const char *base_dir, const char *library_path, json_t **out,
+                            scl_error *err)
+{
+    ctx c = {json_array(), json_object(), scl_deps_library_roots(library_path), "", 0, err, SCL_OK};
     if (!realpath(base_dir ? base_dir : ".", c.base)) {
         json_decref(c.list);
         json_decref(c.seen);
+        json_decref(c.roots);
         return scl_error_set(err, SCL_EIO, "cannot resolve %s", base_dir);
     }
     visit(&c, source, c.base, "", 0);
     json_decref(c.seen);
+    json_decref(c.roots);
     if (c.st != SCL_OK) {
         json_decref(c.list);
         return c.st;

@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include "confine.h"
+#include "deps.h"
 #include "frame.h"
 #include "node.h"
+#include "oslog.h"
 
 #define MAX_WORKERS 64
 #define TICK_MS 20
@@ -27,6 +29,8 @@ typedef struct job {
     uint64_t submitted;   /* zclock_mono ms */
     uint64_t deadline;    /* absolute ms, 0 = none */
     char *main_name;
+    char *source;         /* the model's text, to locate a missing include */
+    char format[16];
     struct job *next;
 } job;
 
@@ -70,16 +74,17 @@ static void job_free(job *j)
         return;
     free(j->request);
     free(j->main_name);
+    free(j->source);
     free(j);
 }
 
 static void deliver(scl_pool *p, job *j, int ok, const char *code, const char *message,
                     const char *file, long line, const char *log, double render_ms,
-                    const uint8_t *payload, size_t len)
+                    const uint8_t *payload, size_t len, const char *reason)
 {
     scl_pool_result r = {j->id, ok, code, message ? message : "", file ? file : "", line,
                          log ? log : "", render_ms, (double)(zclock_mono() - (int64_t)j->submitted) - render_ms,
-                         payload, len};
+                         payload, len, reason};
     if (r.queue_ms < 0)
         r.queue_ms = 0;
     if (ok)
@@ -87,59 +92,6 @@ static void deliver(scl_pool *p, job *j, int ok, const char *code, const char *m
     else
         p->failed++;
     p->done(&r, p->user);
-}
-
-/* ------------------------------------------------------ OpenSCAD logs */
-
-/* Find "line N" after `from`; returns N or 0. */
-static long find_line(const char *from)
-{
-    const char *l = strstr(from, "line ");
-    return l ? strtol(l + 5, NULL, 10) : 0;
-}
-
-void scl_pool_classify(const char *log, const char *fallback_file, const char **code, char *file,
-                       size_t file_cap, long *line, char *message, size_t message_cap)
-{
-    *code = "RENDER";
-    *line = 0;
-    snprintf(file, file_cap, "%s", fallback_file ? fallback_file : "");
-    const char *err = log ? strstr(log, "ERROR: ") : NULL;
-    if (!err) {
-        snprintf(message, message_cap, "OpenSCAD produced no geometry%s",
-                 log && strstr(log, "Current top level object is empty") ? " (the top level object is empty)" : "");
-        return;
-    }
-    size_t n = strcspn(err, "\n");
-    char first[512];
-    snprintf(first, sizeof first, "%.*s", (int)(n < 511 ? n : 511), err + 7);
-    if (strstr(first, "Parser error"))
-        *code = "SYNTAX";
-    /* "... in file NAME, line N" (2021 and 2025) or "in file \"NAME\", line N" */
-    const char *in = strstr(first, "in file ");
-    if (in) {
-        in += 8;
-        const char *end = strstr(in, ", line");
-        if (end) {
-            size_t fl = (size_t)(end - in);
-            if (*in == '"' && fl >= 2 && in[fl - 1] == '"') {
-                in++;
-                fl -= 2;
-            }
-            snprintf(file, file_cap, "%.*s", (int)fl, in);
-            *line = find_line(end);
-        }
-    } else {
-        *line = find_line(first);
-    }
-    /* strip the work directory the renderers use, keep the model's own path */
-    const char *base = strrchr(file, '/');
-    if (base && (!strncmp(file, "/work/", 6) || strstr(file, "/scl-render-")))
-        memmove(file, base + 1, strlen(base + 1) + 1);
-    if (*line && *file)
-        snprintf(message, message_cap, "%s:%ld: %s", file, *line, first);
-    else
-        snprintf(message, message_cap, "%s", first);
 }
 
 /* ------------------------------------------------------------ workers */
@@ -242,7 +194,7 @@ static void fail_running(scl_pool *p, worker *w, const char *code, const char *m
     w->job = NULL;
     replace_worker(p, w);
     if (j) {
-        deliver(p, j, 0, code, message, j->main_name, 0, "", 0, NULL, 0);
+        deliver(p, j, 0, code, message, j->main_name, 0, "", 0, NULL, 0, NULL);
         job_free(j);
     }
 }
@@ -275,13 +227,11 @@ static void handle_frame(scl_pool *p, worker *w, const char *header, const uint8
     const char *log = json_string_value(json_object_get(h, "log"));
     double render_ms = json_number_value(json_object_get(h, "render_ms"));
     if (ok) {
-        deliver(p, j, 1, NULL, NULL, NULL, 0, log, render_ms, payload, len);
+        deliver(p, j, 1, NULL, NULL, NULL, 0, log, render_ms, payload, len, NULL);
     } else {
-        const char *code;
-        char file[512], message[768];
-        long line;
-        scl_pool_classify(log, j->main_name, &code, file, sizeof file, &line, message, sizeof message);
-        deliver(p, j, 0, code, message, file, line, log, render_ms, NULL, 0);
+        scl_oslog_failure f;
+        scl_oslog_classify(log, j->main_name, j->source, j->format, &f);
+        deliver(p, j, 0, f.code, f.message, f.file, f.line, log, render_ms, NULL, 0, f.reason);
     }
     json_decref(h);
     job_free(j);
@@ -380,8 +330,8 @@ static int tick(zloop_t *loop, int timer_id, void *arg)
         worker *w = &p->workers[i];
         if (w->job && w->job->deadline && now >= w->job->deadline) {
             char msg[256];
-            snprintf(msg, sizeof msg, "%s: the render exceeded its deadline of %llu ms and was stopped",
-                     w->job->main_name, (unsigned long long)(w->job->deadline - w->job->submitted));
+            snprintf(msg, sizeof msg, "the render exceeded its deadline of %llu ms and was stopped",
+                     (unsigned long long)(w->job->deadline - w->job->submitted));
             fail_running(p, w, "TIMEOUT", msg);
         }
     }
@@ -396,8 +346,8 @@ static int tick(zloop_t *loop, int timer_id, void *arg)
                 p->queue_tail = prev;
             p->queued--;
             char msg[256];
-            snprintf(msg, sizeof msg, "%s: the deadline passed while waiting for a free renderer", j->main_name);
-            deliver(p, j, 0, "TIMEOUT", msg, j->main_name, 0, "", 0, NULL, 0);
+            snprintf(msg, sizeof msg, "the deadline passed while waiting for a free renderer");
+            deliver(p, j, 0, "TIMEOUT", msg, j->main_name, 0, "", 0, NULL, 0, NULL);
             job_free(j);
             continue;
         }
@@ -467,15 +417,13 @@ scl_pool *scl_pool_new(const scl_pool_config *config, zloop_t *loop, scl_pool_do
         }
         snprintf(p->node, sizeof p->node, "%s", node.path);
     }
+    /* libraries a model names directly are mounted from the bridge's own
+     * library roots (deps.h: OPENSCADPATH, the user folder, the installation's) */
     p->libraries = json_object();
-    const char *osp = getenv("OPENSCADPATH");
-    if (osp) {
-        char *copy = strdup(osp), *save = NULL;
-        for (char *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save))
-            add_library_root(p->libraries, tok);
-        free(copy);
-    }
-    add_library_root(p->libraries, "/usr/share/openscad/libraries");
+    json_t *roots = scl_deps_library_roots(NULL);
+    for (size_t r = 0; r < json_array_size(roots); r++)
+        add_library_root(p->libraries, json_string_value(json_array_get(roots, r)));
+    json_decref(roots);
     /* the renderer's identity, known before any worker starts: it is part of
      * every render key, so it must not change when the first worker reports */
     if (!strcmp(p->backend, "wasm")) {
@@ -589,10 +537,12 @@ scl_status scl_pool_submit(scl_pool *p, const scl_pool_job *jb, scl_error *err)
     j->id = jb->id;
     j->request = json_dumps(req, JSON_COMPACT);
     j->main_name = strdup(main_name);
+    j->source = strdup(jb->source);
+    snprintf(j->format, sizeof j->format, "%s", jb->format ? jb->format : "binstl");
     json_decref(req);
     j->submitted = (uint64_t)zclock_mono();
     j->deadline = jb->deadline_ms ? j->submitted + jb->deadline_ms : 0;
-    if (!j->request || !j->main_name) {
+    if (!j->request || !j->main_name || !j->source) {
         job_free(j);
         return scl_error_set(err, SCL_ENOMEM, "out of memory");
     }
@@ -618,7 +568,7 @@ int scl_pool_cancel(scl_pool *p, uint64_t id)
                 p->queue_tail = prev;
             p->queued--;
             deliver(p, j, 0, "CANCELLED", "the render was cancelled before it started", j->main_name, 0,
-                    "", 0, NULL, 0);
+                    "", 0, NULL, 0, NULL);
             job_free(j);
             return 1;
         }

@@ -48,7 +48,7 @@ typedef struct scl_pool_job {
     const json_t *files;      /* {relative path: base64 content} or NULL */
     const char *const *defines; /* "name=literal" */
     size_t ndefines;
-    const char *format;       /* binstl | asciistl | off */
+    const char *format;       /* binstl | asciistl | off | svg | dxf */
     uint64_t deadline_ms;     /* 0 = none; relative to submission */
 } scl_pool_job;
 
@@ -56,7 +56,7 @@ typedef struct scl_pool_result {
     uint64_t id;
     int ok;
     const char *code;         /* NULL if ok; SYNTAX RENDER TIMEOUT RENDERER_LOST CANCELLED */
-    const char *message;      /* one line, names file and line when OpenSCAD gave them */
+    const char *message;      /* one line, no location text (file and line are fields) */
     const char *file;         /* "" if unknown */
     long line;                /* 0 if unknown */
     const char *log;          /* OpenSCAD's output */
@@ -64,6 +64,7 @@ typedef struct scl_pool_result {
     double queue_ms;
     const uint8_t *payload;
     size_t payload_len;
+    const char *reason;       /* why a render failed (oslog.h: "syntax", "missing_file", ...), or NULL */
 } scl_pool_result;
 
 typedef void (*scl_pool_done_fn)(const scl_pool_result *result, void *user);
@@ -92,10 +93,5 @@ int scl_pool_kill_worker_of(scl_pool *pool, uint64_t id);
 const char *scl_pool_renderer(const scl_pool *pool);
 
 void scl_pool_get_stats(const scl_pool *pool, scl_pool_stats *out);
-
-/* Classify an OpenSCAD log: code (SYNTAX or RENDER), file and line, and a
- * one-line message. file/msg are written into the given buffers. */
-void scl_pool_classify(const char *log, const char *fallback_file, const char **code, char *file,
-                       size_t file_cap, long *line, char *message, size_t message_cap);
 
 #endif

@@ -120,11 +120,11 @@ scl_status scl_protocol_parse(zmsg_t *msg, scl_request *out, scl_error *err)
         out->format = "binstl";
     if (!out->quality)
         out->quality = "full";
-    static const char *const FORMATS[] = {"binstl", "asciistl", "off", "mesh", NULL};
+    static const char *const FORMATS[] = {"binstl", "asciistl", "off", "3mf", "svg", "dxf", "mesh", NULL};
     static const char *const QUALITIES[] = {"full", "preview", NULL};
     static const char *const RENDERERS[] = {"wasm", "openscad", NULL};
     if (!one_of(out->format, FORMATS))
-        return field_error(err, "format", "field \"%s\" must be binstl, asciistl, off or mesh, not \"%s\"", out->format);
+        return field_error(err, "format", "field \"%s\" must be binstl, asciistl, off, 3mf, svg, dxf or mesh, not \"%s\"", out->format);
     if (!one_of(out->quality, QUALITIES))
         return field_error(err, "quality", "field \"%s\" must be full or preview, not \"%s\"", out->quality);
     if (out->renderer && !one_of(out->renderer, RENDERERS))

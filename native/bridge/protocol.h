@@ -38,7 +38,7 @@ typedef struct scl_request {
     const char *name;     /* model file name or path, for messages ("model.scad") */
     json_t *files;        /* {path: base64} built from the request (owned) */
     json_t *params;       /* object or NULL (borrowed from header) */
-    const char *format;   /* binstl | asciistl | off | mesh */
+    const char *format;   /* binstl | asciistl | off | 3mf | svg | dxf | mesh */
     const char *quality;  /* full | preview */
     const char *renderer; /* NULL = the bridge's default */
     uint64_t deadline_ms;

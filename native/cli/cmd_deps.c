@@ -1,5 +1,6 @@
-/* cmd_deps.c - `scadlive deps [--base-dir DIR] FILE|-`: the files a model
- * includes, uses or imports, as JSON {"files":[{"path","abs"}]}. The Python
+/* cmd_deps.c - `scadlive deps [--base-dir DIR] [--library-path DIRS] FILE|-`:
+ * the files a model includes, uses or imports, as JSON {"files":[{"path","abs"}]}
+ * (library folders searched as deps.h says). The Python
  * package uses it to ship included files with a request. */
 #include <libgen.h>
 #include <limits.h>
@@ -13,21 +14,23 @@
 
 int scl_cmd_deps(int argc, char **argv)
 {
-    const char *base = NULL, *file = NULL;
+    const char *base = NULL, *file = NULL, *libs = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--base-dir") && i + 1 < argc)
             base = argv[++i];
+        else if (!strcmp(argv[i], "--library-path") && i + 1 < argc)
+            libs = argv[++i];
         else if (!strcmp(argv[i], "--json"))
             continue; /* JSON is the only output */
         else if (!file)
             file = argv[i];
         else {
-            fprintf(stderr, "usage: scadlive deps [--base-dir DIR] FILE|-\n");
+            fprintf(stderr, "usage: scadlive deps [--base-dir DIR] [--library-path DIR[:DIR...]] FILE|-\n");
             return 2;
         }
     }
     if (!file) {
-        fprintf(stderr, "usage: scadlive deps [--base-dir DIR] FILE|-\n");
+        fprintf(stderr, "usage: scadlive deps [--base-dir DIR] [--library-path DIR[:DIR...]] FILE|-\n");
         return 2;
     }
     uint8_t *src;
@@ -42,7 +45,7 @@ int scl_cmd_deps(int argc, char **argv)
     if (!base)
         base = strcmp(file, "-") ? dirname(dirbuf) : ".";
     json_t *list = NULL;
-    scl_status st = scl_deps_collect((const char *)src, base, &list, &err);
+    scl_status st = scl_deps_collect((const char *)src, base, libs, &list, &err);
     free(src);
     if (st != SCL_OK) {
         fprintf(stderr, "scadlive deps: %s\n", err.message);

@@ -2,7 +2,11 @@
  *
  * Uses the running bridge if its connection file points to a live one;
  * otherwise starts a private bridge (one renderer) for this job and stops
- * it afterwards. The output file is exactly what OpenSCAD wrote. */
+ * it afterwards. The format follows the output's extension (.stl .off .3mf
+ * .svg .dxf; anything else is an error) unless --format says otherwise.
+ * STL, OFF, SVG and DXF are exactly what OpenSCAD wrote; 3MF is made by the
+ * bridge from OpenSCAD's OFF (face colours kept). OpenSCAD's ECHO, WARNING
+ * and DEPRECATED lines go to stderr as OpenSCAD prints them. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <jansson.h>
@@ -12,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,9 +34,26 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: scadlive render MODEL.scad [-D name=value]... [-p sets.json -P set] -o OUT\n"
-            "                       [--format binstl|asciistl|off] [--backend wasm|openscad] [--timeout S]\n"
-            "                       [--connection-file F]\n"
-            "Renders through the running bridge, or a private one started for this job.\n");
+            "                       [--format binstl|asciistl|off|3mf|svg|dxf] [--library-path DIR[:DIR]]...\n"
+            "                       [--backend wasm|openscad] [--timeout S] [--connection-file F]\n"
+            "Renders through the running bridge, or a private one started for this job.\n"
+            "The format follows OUT's extension: .stl .off .3mf (3D models), .svg .dxf (2D models).\n"
+            "Libraries are looked for in --library-path, OPENSCADPATH, ~/.local/share/OpenSCAD/libraries\n"
+            "and /usr/share/openscad/libraries, in that order.\n");
+}
+
+/* The protocol format for an output file name, or NULL for an unknown extension. */
+static const char *format_for_path(const char *path)
+{
+    static const char *const MAP[][2] = {{".stl", "binstl"}, {".off", "off"}, {".3mf", "3mf"},
+                                         {".svg", "svg"},    {".dxf", "dxf"}};
+    const char *dot = strrchr(path, '.');
+    if (!dot || strchr(dot, '/'))
+        return NULL;
+    for (size_t i = 0; i < sizeof MAP / sizeof *MAP; i++)
+        if (!strcasecmp(dot, MAP[i][0]))
+            return MAP[i][1];
+    return NULL;
 }
 
 static int fail(const char *fmt, const char *a, const char *b)
@@ -69,8 +91,9 @@ static pid_t start_private_bridge(const char *conn, const char *backend)
 
 int scl_cmd_render(int argc, char **argv)
 {
-    const char *model = NULL, *out = NULL, *format = "binstl", *backend = NULL, *sets = NULL,
+    const char *model = NULL, *out = NULL, *format = NULL, *backend = NULL, *sets = NULL,
                *set = NULL, *conn_arg = NULL;
+    char libs[8192] = "";
     double timeout = 300;
     json_t *defines = json_array();
     for (int i = 1; i < argc; i++) {
@@ -96,7 +119,10 @@ int scl_cmd_render(int argc, char **argv)
                 set = v;
             else if (!strcmp(a, "--format"))
                 format = v;
-            else if (!strcmp(a, "--backend"))
+            else if (!strcmp(a, "--library-path")) {
+                size_t n = strlen(libs);
+                snprintf(libs + n, sizeof libs - n, "%s%s", n ? ":" : "", v);
+            } else if (!strcmp(a, "--backend"))
                 backend = v;
             else if (!strcmp(a, "--timeout"))
                 timeout = atof(v);
@@ -118,8 +144,17 @@ int scl_cmd_render(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (strcmp(format, "binstl") && strcmp(format, "asciistl") && strcmp(format, "off"))
-        return fail("--format must be binstl, asciistl or off, not %s%s", format, "");
+    if (!format) {
+        format = format_for_path(out);
+        if (!format)
+            return fail("cannot tell the format of %s from its extension: use .stl, .off, .3mf, .svg or .dxf "
+                        "(or --format)%s", out, "");
+    } else if (!strcmp(format, "stl")) {
+        format = "binstl";
+    }
+    if (strcmp(format, "binstl") && strcmp(format, "asciistl") && strcmp(format, "off") && strcmp(format, "3mf") &&
+        strcmp(format, "svg") && strcmp(format, "dxf"))
+        return fail("--format must be binstl, asciistl, off, 3mf, svg or dxf, not %s%s", format, "");
     if ((sets == NULL) != (set == NULL))
         return fail("-p and -P go together (the file and the name of the set)%s%s", "", "");
     uint8_t *src;
@@ -131,10 +166,7 @@ int scl_cmd_render(int argc, char **argv)
     scl_params_title_from_path(model, title, sizeof title);
     json_t *schema = NULL;
     if (scl_params_parse((const char *)src, len, title, &schema, &err) != SCL_OK) {
-        const char *msg = err.message;
-        if (!strncmp(msg, "line ", 5) && strchr(msg, ':'))
-            msg = strchr(msg, ':') + 2;
-        fprintf(stderr, "scadlive render: %s:%ld: %s\n", model, err.line, msg);
+        scl_cli_print_error("render", model, err.line, err.message);
         return 1;
     }
     /* parameter values: the set first, then -D on top */
@@ -166,7 +198,7 @@ int scl_cmd_render(int argc, char **argv)
     char dirbuf[PATH_MAX];
     snprintf(dirbuf, sizeof dirbuf, "%s", model);
     json_t *deps = NULL;
-    if (scl_deps_collect((const char *)src, dirname(dirbuf), &deps, &err) != SCL_OK)
+    if (scl_deps_collect((const char *)src, dirname(dirbuf), libs, &deps, &err) != SCL_OK)
         return fail("%s: %s", model, err.message);
     json_t *files = json_object();
     json_t *dep;
@@ -218,15 +250,13 @@ int scl_cmd_render(int argc, char **argv)
     if (st != SCL_OK) {
         rc = fail("%s%s", err.message, "");
     } else if (!strcmp(json_string_value(json_object_get(h, "type")), "error")) {
-        const char *msg = json_string_value(json_object_get(h, "message"));
-        const char *file = json_string_value(json_object_get(h, "file"));
-        long line = (long)json_integer_value(json_object_get(h, "line"));
-        if (line && file && !strstr(msg, ":"))
-            fprintf(stderr, "scadlive render: %s:%ld: %s\n", file, line, msg);
-        else
-            fprintf(stderr, "scadlive render: %s\n", msg);
+        scl_cli_print_messages(json_object_get(h, "messages"), 1);
+        scl_cli_print_error("render", json_string_value(json_object_get(h, "file")),
+                            (long)json_integer_value(json_object_get(h, "line")),
+                            json_string_value(json_object_get(h, "message")));
         rc = 1;
     } else {
+        scl_cli_print_messages(json_object_get(h, "messages"), 0);
         zframe_t *f = zmsg_first(reply);
         f = zmsg_next(reply);
         f = zmsg_next(reply);

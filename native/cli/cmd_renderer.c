@@ -243,7 +243,8 @@ static void handle(json_t *req)
     const char *format = json_string_value(json_object_get(req, "format"));
     if (!format)
         format = "binstl";
-    snprintf(out_path, sizeof out_path, "%s/__out.%s", dir, strcmp(format, "off") ? "stl" : "off");
+    /* binstl/asciistl -> .stl; off, svg, dxf keep their own extension */
+    snprintf(out_path, sizeof out_path, "%s/__out.%s", dir, strstr(format, "stl") ? "stl" : format);
     const char *source = json_string_value(json_object_get(req, "source"));
     write_file(main_path, source ? source : "", source ? strlen(source) : 0);
     const char *path;

@@ -109,7 +109,7 @@ static scl_status lex_fail(lexer *lx, long line, long col, const char *fmt, cons
     lx->failed = 1;
     char msg[256];
     snprintf(msg, sizeof msg, fmt, arg);
-    return scl_error_at(lx->err, SCL_EPARSE, line, col, "line %ld: %s", line, msg);
+    return scl_error_at(lx->err, SCL_EPARSE, line, col, "%s", msg);
 }
 
 static void lex_newline(lexer *lx)
@@ -483,8 +483,7 @@ static scl_status syntax_error(parser *p)
     p->failed = 1;
     char buf[64];
     return scl_error_at(p->err, SCL_EPARSE, p->cur.line, p->cur.column,
-                        "line %ld: syntax error near %s", p->cur.line,
-                        tok_describe(p, &p->cur, buf));
+                        "syntax error near %s", tok_describe(p, &p->cur, buf));
 }
 
 static int is_ch(const tok *t, char c) { return t->kind == T_CHAR && t->ch == c; }
@@ -531,7 +530,7 @@ static scl_status enter(parser *p)
     if (++p->depth > MAX_NESTING) {
         p->failed = 1;
         return scl_error_at(p->err, SCL_EPARSE, p->cur.line, p->cur.column,
-                            "line %ld: nesting deeper than %d levels", p->cur.line, MAX_NESTING);
+                            "nesting deeper than %d levels", MAX_NESTING);
     }
     return SCL_OK;
 }
