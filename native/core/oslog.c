@@ -218,7 +218,7 @@ static int scan_line(const msg *m, void *arg)
         }
         if (s->nwarnings < 3) {
             if (m->line)
-                snprintf(s->warnings[s->nwarnings], sizeof s->warnings[0], "%.200s (%.60s line %ld)", m->text,
+                snprintf(s->warnings[s->nwarnings], sizeof s->warnings[0], "%.200s (%.60s:%ld)", m->text,
                          m->file, m->line);
             else
                 snprintf(s->warnings[s->nwarnings], sizeof s->warnings[0], "%.280s", m->text);

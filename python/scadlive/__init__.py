@@ -8,14 +8,16 @@
 from __future__ import annotations
 
 from ._assets import info
-from .api import parameters, render, render_async
+from ._log import LogLine
+from .api import RenderResult, parameters, render, render_async
 from .compat import render_stl, view
-from .errors import BridgeLost, BridgeStartError, RenderError, ScadliveError
+from .errors import BridgeLost, BridgeStartError, ParameterError, RenderError, ScadliveError
 from .viewer import Viewer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Viewer", "render", "render_async", "parameters", "view", "render_stl", "info",
-    "ScadliveError", "RenderError", "BridgeLost", "BridgeStartError", "__version__",
+    "RenderResult", "LogLine",
+    "ScadliveError", "RenderError", "ParameterError", "BridgeLost", "BridgeStartError", "__version__",
 ]

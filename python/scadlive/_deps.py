@@ -6,8 +6,10 @@ and Python agree on what a model includes.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
+from typing import Sequence
 
 from . import _assets
 from ._source import Model
@@ -16,9 +18,18 @@ from .errors import ScadliveError
 MAX_TOTAL_BYTES = 64 * 1024 * 1024
 
 
-def gather(model: Model) -> dict[str, bytes]:
-    """Map of path (relative to the model's directory, or a library path) to content."""
-    args = [str(_assets.binary()), "deps", "--json", "--base-dir", str(model.base_dir), "-"]
+def gather(model: Model, library_path: Sequence[str] = ()) -> dict[str, bytes]:
+    """Map of path (relative to the model's directory, or a library path) to content.
+
+    Library files are looked for as OpenSCAD looks for them (native/bridge/deps.h):
+    ``library_path`` first, then OPENSCADPATH, the user library folder
+    (~/.local/share/OpenSCAD/libraries) and the installation's
+    (/usr/share/openscad/libraries).
+    """
+    args = [str(_assets.binary()), "deps", "--json", "--base-dir", str(model.base_dir)]
+    if library_path:
+        args += ["--library-path", os.pathsep.join(str(Path(p).expanduser()) for p in library_path)]
+    args.append("-")
     proc = subprocess.run(args, input=model.text.encode(), capture_output=True, timeout=60,
                           env=_assets.binary_env())
     if proc.returncode != 0:

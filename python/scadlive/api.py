@@ -1,33 +1,140 @@
-"""Rendering without a widget: ``render`` (blocking) and ``render_async``."""
+"""Rendering without a widget: ``render`` (blocking) and ``render_async``.
+
+Both return the file's bytes by default; with ``full=True`` they return a
+:class:`RenderResult` that also carries OpenSCAD's log lines (ECHO, WARNING,
+...), the triangle count, bounding box and timings.
+"""
 from __future__ import annotations
 
 import base64
 import os
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Sequence, Union, overload
 
 from . import _deps, _runtime
+from ._log import LogLine, lines_of
 from ._source import Model, SourceLike, load
+from .errors import ParameterError
 
-Format = Literal["stl", "binstl", "asciistl", "off"]
+Format = Literal["stl", "binstl", "asciistl", "off", "3mf", "svg", "dxf"]
 Quality = Literal["full", "preview"]
+LibraryPath = Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]], None]
 
-_FORMATS = {"stl": "binstl", "binstl": "binstl", "asciistl": "asciistl", "off": "off"}
+# what users write -> the protocol's format
+_FORMATS = {"stl": "binstl", "binstl": "binstl", "asciistl": "asciistl", "off": "off",
+            "3mf": "3mf", "svg": "svg", "dxf": "dxf"}
+# file extension -> format (export(), the CLI's -o)
+EXTENSIONS = {".stl": "stl", ".off": "off", ".3mf": "3mf", ".svg": "svg", ".dxf": "dxf"}
+FORMATS_2D = ("svg", "dxf")
+
+
+def format_for_path(path: "str | os.PathLike[str]") -> str:
+    """The format a file name asks for: ``.stl .off .3mf .svg .dxf``; anything else is a ValueError."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise ValueError(f"cannot tell the format of {os.fspath(path)!r} from its extension: "
+                         f"use {', '.join(EXTENSIONS)} (or pass format=...)")
+    return EXTENSIONS[suffix]
+
+
+@dataclass
+class RenderResult:
+    """A render with everything the bridge said about it (``full=True``).
+
+    ``data`` is the file (``format``); ``messages`` are OpenSCAD's log lines
+    (:class:`LogLine`), ``echo`` the texts of its ECHO lines and
+    ``warnings`` its WARNING/DEPRECATED lines as OpenSCAD prints them;
+    ``log`` is the raw log. ``triangles``/``bbox``/``volume`` describe the
+    mesh (3D formats); ``cache`` is ``miss``, ``hit`` or ``joined``.
+    """
+    data: bytes
+    format: str
+    messages: list[LogLine] = field(default_factory=list)
+    log: str = ""
+    triangles: int | None = None
+    bbox: dict[str, list[float]] | None = None
+    volume: float | None = None
+    render_ms: float | None = None
+    cache: str | None = None
+
+    @property
+    def echo(self) -> list[str]:
+        return [m.text for m in self.messages if m.level == "ECHO"]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [str(m) for m in self.messages if m.level in ("WARNING", "DEPRECATED")]
+
+    def __bytes__(self) -> bytes:
+        return self.data
+
+    @classmethod
+    def from_reply(cls, header: dict[str, Any], payload: list[bytes]) -> "RenderResult":
+        return cls(data=payload[0] if payload else b"", format=str(header.get("format", "")),
+                   messages=lines_of(header), log=str(header.get("log", "")),
+                   triangles=header.get("triangles"), bbox=header.get("bbox"),
+                   volume=header.get("volume"), render_ms=header.get("render_ms"),
+                   cache=header.get("cache"))
+
+
+def library_dirs(library_path: LibraryPath) -> list[str]:
+    """``library_path`` as a list of directories (one path, an os.pathsep-separated string, or a list)."""
+    if library_path is None:
+        return []
+    if isinstance(library_path, (str, os.PathLike)):
+        return [p for p in os.fspath(library_path).split(os.pathsep) if p]
+    return [os.fspath(p) for p in library_path]
+
+
+def closest_name(name: str, names: Sequence[str]) -> str | None:
+    """The name closest to ``name`` by case-insensitive edit distance (first 64
+    characters; the first on a tie), as the bridge's check picks it."""
+    def distance(a: str, b: str) -> int:
+        a, b = a[:64].lower(), b[:64].lower()
+        row = list(range(len(b) + 1))
+        for i in range(1, len(a) + 1):
+            diag, row[0] = row[0], i
+            for j in range(1, len(b) + 1):
+                up = row[j]
+                row[j] = min(up + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1]))
+                diag = up
+        return row[len(b)]
+    best: str | None = None
+    best_d = -1
+    for n in names:
+        d = distance(name, n)
+        if best is None or d < best_d:
+            best, best_d = n, d
+    return best
+
+
+def check_parameter_names(schema: dict[str, Any], params: dict[str, Any] | None) -> None:
+    """Raise :class:`ParameterError` for a name in ``params`` the model's
+    customizer ``schema`` lacks (special variables like ``$fn`` are always allowed)."""
+    names = [p["name"] for p in schema.get("parameters", []) if isinstance(p, dict) and "name" in p]
+    for name in (params or {}):
+        if not name.startswith("$") and name not in names:
+            raise ParameterError(name, closest_name(name, names))
 
 
 def build_render_request(model: Model, params: dict[str, Any] | None, *, format: str = "stl",
                          quality: str = "full", renderer: str | None = None,
-                         timeout: float | None = None) -> dict[str, Any]:
+                         timeout: float | None = None, library_path: LibraryPath = None,
+                         files: dict[str, bytes] | None = None) -> dict[str, Any]:
     """The protocol header of a render request for ``model`` (files included)."""
     if format not in _FORMATS:
         raise ValueError(f"format must be one of {sorted(_FORMATS)}, not {format!r}")
     if quality not in ("full", "preview"):
         raise ValueError(f"quality must be 'full' or 'preview', not {quality!r}")
+    if files is None:
+        files = _deps.gather(model, library_dirs(library_path))
     header: dict[str, Any] = {
         "type": "render",
         "source": model.text,
         "name": str(model.path) if model.path else model.name,
         "files": {path: {"base64": base64.b64encode(data).decode("ascii")}
-                  for path, data in _deps.gather(model).items()},
+                  for path, data in files.items()},
         "params": dict(params or {}),
         "format": _FORMATS[format],
         "quality": quality,
@@ -39,35 +146,64 @@ def build_render_request(model: Model, params: dict[str, Any] | None, *, format:
     return header
 
 
+@overload
+def render(source: SourceLike | None = ..., params: dict[str, Any] | None = ..., *,
+           path: "str | os.PathLike[str] | None" = ..., format: Format = ..., quality: Quality = ...,
+           renderer: str | None = ..., timeout: float | None = ..., library_path: LibraryPath = ...,
+           full: Literal[False] = ...) -> bytes: ...
+@overload
+def render(source: SourceLike | None = ..., params: dict[str, Any] | None = ..., *,
+           path: "str | os.PathLike[str] | None" = ..., format: Format = ..., quality: Quality = ...,
+           renderer: str | None = ..., timeout: float | None = ..., library_path: LibraryPath = ...,
+           full: Literal[True]) -> RenderResult: ...
 def render(source: SourceLike | None = None, params: dict[str, Any] | None = None, *,
            path: "str | os.PathLike[str] | None" = None, format: Format = "stl",
            quality: Quality = "full", renderer: str | None = None,
-           timeout: float | None = 120.0) -> bytes:
+           timeout: float | None = 120.0, library_path: LibraryPath = None,
+           full: bool = False) -> "bytes | RenderResult":
     """Render a model through the bridge and return the file bytes (binary STL by default).
 
+    ``format``: ``stl`` (binary), ``asciistl``, ``off`` (with colours), ``3mf``
+    (with colours) for 3D models; ``svg``, ``dxf`` for 2D ones.
+    ``library_path``: extra library folders, searched before OPENSCADPATH,
+    the user library folder and the installation's.
+    ``full=True`` returns a :class:`RenderResult` (the bytes and OpenSCAD's log lines).
     Raises :class:`scadlive.RenderError` with the SCAD file and line on failure.
     """
     model = load(source, path=path)
     header = build_render_request(model, params, format=format, quality=quality,
-                                  renderer=renderer, timeout=timeout)
+                                  renderer=renderer, timeout=timeout, library_path=library_path)
     reply = _runtime.sync_client().request(header, timeout=None if timeout is None else timeout + 5)
-    return reply.payload[0] if reply.payload else b""
+    result = RenderResult.from_reply(reply.header, reply.payload)
+    return result if full else result.data
 
 
+@overload
+async def render_async(source: SourceLike | None = ..., params: dict[str, Any] | None = ..., *,
+                       path: "str | os.PathLike[str] | None" = ..., format: Format = ...,
+                       quality: Quality = ..., renderer: str | None = ..., timeout: float | None = ...,
+                       library_path: LibraryPath = ..., full: Literal[False] = ...) -> bytes: ...
+@overload
+async def render_async(source: SourceLike | None = ..., params: dict[str, Any] | None = ..., *,
+                       path: "str | os.PathLike[str] | None" = ..., format: Format = ...,
+                       quality: Quality = ..., renderer: str | None = ..., timeout: float | None = ...,
+                       library_path: LibraryPath = ..., full: Literal[True]) -> RenderResult: ...
 async def render_async(source: SourceLike | None = None, params: dict[str, Any] | None = None, *,
                        path: "str | os.PathLike[str] | None" = None, format: Format = "stl",
                        quality: Quality = "full", renderer: str | None = None,
-                       timeout: float | None = 120.0) -> bytes:
+                       timeout: float | None = 120.0, library_path: LibraryPath = None,
+                       full: bool = False) -> "bytes | RenderResult":
     """Like :func:`render`, awaitable on the running loop without blocking it.
 
     Cancelling the awaiting task cancels the render in the bridge.
     """
     model = load(source, path=path)
     header = build_render_request(model, params, format=format, quality=quality,
-                                  renderer=renderer, timeout=timeout)
+                                  renderer=renderer, timeout=timeout, library_path=library_path)
     reply = await _runtime.async_client().request(
         header, timeout=None if timeout is None else timeout + 5)
-    return reply.payload[0] if reply.payload else b""
+    result = RenderResult.from_reply(reply.header, reply.payload)
+    return result if full else result.data
 
 
 def parameters(source: SourceLike | None = None, *,

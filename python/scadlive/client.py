@@ -21,6 +21,7 @@ import zmq
 import zmq.asyncio
 
 from . import _protocol as proto
+from ._log import lines_of
 from ._process import BridgeProcess, Connection
 from .errors import BridgeLost, RenderError, ScadliveError
 
@@ -38,7 +39,8 @@ def _raise_for_error(reply: Reply) -> Reply:
     h = reply.header
     if h.get("type") == "error":
         raise RenderError(str(h.get("code", "UNKNOWN")), str(h.get("message", "")),
-                          file=h.get("file"), line=h.get("line"), log=str(h.get("log", "")))
+                          file=h.get("file"), line=h.get("line"), log=str(h.get("log", "")),
+                          reason=h.get("reason"), field=h.get("field"), messages=lines_of(h))
     return reply
 
 

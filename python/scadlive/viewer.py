@@ -7,6 +7,14 @@ back to the kernel when the page reports it cannot (``cannot-render``: the
 page's render worker failed to start, or the model does not fit the page's
 memory budget); the kernel then renders that model until its source changes.
 
+``library_path=`` adds library folders searched before OPENSCADPATH, the
+user library folder and the installation's (README "Libraries").
+``params`` names are checked against the model's customizer parameters: an
+unknown one is an error naming the closest (``Viewer(params=...)`` raises
+:class:`scadlive.ParameterError`, ``viewer.params = ...`` a TraitError).
+``last_log``/``echo``: OpenSCAD's log lines / ECHO texts of the last kernel
+render (``render``, ``render_async``, ``export``).
+
 Traits synced with the page: ``source``, ``name``, ``params`` (two-way),
 ``schema``, ``status``, ``error``, ``warnings`` (OpenSCAD's, of the shown render),
 ``renderer``, ``height``, ``width``, ``theme``.
@@ -29,7 +37,9 @@ import anywidget
 import traitlets
 
 from . import _assets, _deps, _runtime, api
+from ._log import LogLine, lines_of
 from ._source import Model, SourceLike, load
+from .errors import RenderError
 
 _RENDERERS = ("auto", "browser", "kernel")
 # the traits the page writes; it also sends them as a "state" message (see _on_custom_msg)
@@ -78,10 +88,13 @@ class Viewer(anywidget.AnyWidget):
 
     def __init__(self, source: SourceLike | None = None, *, path: "str | os.PathLike[str] | None" = None,
                  params: dict[str, Any] | None = None, renderer: str = "auto", height: int = 480,
-                 **kwargs: Any) -> None:
+                 library_path: api.LibraryPath = None, **kwargs: Any) -> None:
         if renderer not in _RENDERERS:
             raise ValueError(f"renderer must be one of {_RENDERERS}, not {renderer!r}")
         # plain state first: trait observers run inside super().__init__
+        self.library_path: list[str] = api.library_dirs(library_path)
+        # OpenSCAD's log lines of the last kernel render (LogLine: ECHO, WARNING, ...)
+        self.last_log: list[LogLine] = []
         self._model: Model | None = None
         self._files: dict[str, bytes] = {}
         self._last_stl: bytes | None = None
@@ -99,10 +112,12 @@ class Viewer(anywidget.AnyWidget):
              params: dict[str, Any] | None = None) -> None:
         """Show another model (text, path or SolidPython2 object)."""
         model = load(source, path=path)
+        files = _deps.gather(model, self.library_path)
+        schema = api.parameters(model) if model.text.strip() else {}
+        api.check_parameter_names(schema, params)  # before anything changes: a typo keeps the old model
         self._model = model
         self.fallback_reason = None  # a new model: the page tries again
-        self._files = _deps.gather(model)
-        schema = api.parameters(model) if model.text.strip() else {}
+        self._files = files
         defaults = {p["name"]: p.get("initial") for p in schema.get("parameters", [])}
         with self.hold_sync():
             self.schema = schema
@@ -164,6 +179,21 @@ class Viewer(anywidget.AnyWidget):
             raise traitlets.TraitError(f"renderer must be one of {_RENDERERS}, not {proposal['value']!r}")
         return str(proposal["value"])
 
+    @traitlets.validate("params")
+    def _valid_params(self, proposal: dict[str, Any]) -> dict[str, Any]:
+        value = proposal["value"]
+        if self.schema:
+            try:
+                api.check_parameter_names(self.schema, value)
+            except ValueError as exc:
+                raise traitlets.TraitError(str(exc)) from None
+        return dict(value)
+
+    @property
+    def echo(self) -> list[str]:
+        """The ECHO texts of the last kernel render (see ``last_log``)."""
+        return [m.text for m in self.last_log if m.level == "ECHO"]
+
     @traitlets.observe("params", "source", "renderer")
     def _on_change(self, change: dict[str, Any]) -> None:
         if change["name"] == "source" and self.renderer == "auto":
@@ -181,7 +211,10 @@ class Viewer(anywidget.AnyWidget):
                 self._kernel_task.cancel()  # latest parameters win
             self._kernel_task = loop.create_task(self._kernel_render_quiet())
         else:
-            self._show(api.render(self._model_for_current_source(), self.params))
+            try:
+                self.render()
+            except Exception:  # shown in the page via `error`
+                pass
 
     async def _kernel_render_quiet(self) -> None:
         try:
@@ -192,13 +225,15 @@ class Viewer(anywidget.AnyWidget):
     def _show(self, stl: bytes, reply: dict[str, Any] | None = None) -> None:
         """Send a kernel-rendered model to the page (and keep it for views opened later)."""
         self._last_stl = stl
-        self._last_reply = {k: reply[k] for k in ("render_ms", "cache", "log") if reply and k in reply}
+        self._last_reply = {k: reply[k] for k in ("render_ms", "cache", "log", "messages", "format")
+                            if reply and k in reply}
         self.send({"type": "mesh", "format": "binstl", **self._last_reply}, [stl])
 
     # --- Python API ------------------------------------------------------
     async def render_async(self, source: SourceLike | None = None, params: dict[str, Any] | None = None,
                            timeout: float | None = 120.0) -> bytes:
-        """Render through the bridge, show the result, and return binary STL bytes.
+        """Render through the bridge, show the result, and return binary STL bytes
+        (SVG bytes for a 2D model, which the page draws flat).
 
         Works inside a running Jupyter or marimo cell; many may run at once.
         """
@@ -211,15 +246,25 @@ class Viewer(anywidget.AnyWidget):
             if self._model is None:
                 raise ValueError("this viewer has no model yet: pass source=...")
             header = api.build_render_request(self._model_for_current_source(), self.params,
-                                              timeout=timeout)
-            reply = await _runtime.async_client().request(
-                header, timeout=None if timeout is None else timeout + 5)
+                                              timeout=timeout, library_path=self.library_path)
+            try:
+                reply = await _runtime.async_client().request(
+                    header, timeout=None if timeout is None else timeout + 5)
+            except RenderError as exc:
+                if exc.reason != "not_3d":
+                    raise
+                # a 2D model: its SVG is what the page draws (flat) and what is returned
+                reply = await _runtime.async_client().request(
+                    {**header, "format": "svg"}, timeout=None if timeout is None else timeout + 5)
         except Exception as exc:
-            self.error = {"message": str(exc), "line": getattr(exc, "line", None),
-                          "code": getattr(exc, "code", "ERROR")}
+            self.last_log = list(getattr(exc, "messages", []))
+            self.error = {"message": str(getattr(exc, "message", exc)), "line": getattr(exc, "line", None),
+                          "file": getattr(exc, "file", None), "code": getattr(exc, "code", "ERROR"),
+                          "reason": getattr(exc, "reason", None)}
             self.status = "error"
             raise
         stl = reply.payload[0] if reply.payload else b""
+        self.last_log = lines_of(reply.header)
         self.error = {}
         self.warnings = warnings_in(str(reply.header.get("log", "")))
         self.status = (f"{reply.header.get('triangles', '?')} triangles, "
@@ -235,19 +280,41 @@ class Viewer(anywidget.AnyWidget):
                      base_dir=self._model.base_dir)
 
     def render(self, timeout: float | None = 120.0) -> bytes:
-        """Blocking render of the current model and parameters (binary STL)."""
+        """Blocking render of the current model and parameters: binary STL (SVG for a 2D model)."""
         if self._model is None:
             raise ValueError("this viewer has no model yet")
-        stl = api.render(self._model_for_current_source(), self.params, timeout=timeout)
-        self._show(stl)
-        return stl
+        model = self._model_for_current_source()
+        try:
+            try:
+                result = api.render(model, self.params, timeout=timeout, library_path=self.library_path,
+                                    full=True)
+            except RenderError as exc:
+                if exc.reason != "not_3d":
+                    raise
+                result = api.render(model, self.params, format="svg", timeout=timeout,
+                                    library_path=self.library_path, full=True)
+        except RenderError as exc:
+            self.last_log = list(exc.messages)
+            self.error = {"message": exc.message, "line": exc.line, "file": exc.file, "code": exc.code,
+                          "reason": exc.reason}
+            raise
+        self.last_log = result.messages
+        self.error = {}
+        self._show(result.data, {"render_ms": result.render_ms, "cache": result.cache, "log": result.log,
+                                 "format": result.format, "messages": [vars(m) for m in result.messages]})
+        return result.data
 
     def export(self, path: "str | os.PathLike[str]", *, format: api.Format | None = None) -> Path:
-        """Write the current model to ``path`` (format from the extension: .stl or .off)."""
+        """Write the current model to ``path``; the format follows the extension
+        (.stl .off .3mf for 3D models, .svg .dxf for 2D ones) unless ``format`` is given.
+        An unknown extension is a ValueError; a 2D model asked for STL (or a 3D
+        one for SVG) is a RenderError naming the formats that fit."""
         out = Path(path)
-        fmt = format or ("off" if out.suffix.lower() == ".off" else "stl")
+        fmt = format or api.format_for_path(out)
         if self._model is None:
             raise ValueError("this viewer has no model yet")
-        data = api.render(self._model_for_current_source(), self.params, format=fmt)
-        out.write_bytes(data)
+        result = api.render(self._model_for_current_source(), self.params, format=fmt,
+                            library_path=self.library_path, full=True)
+        self.last_log = result.messages
+        out.write_bytes(result.data)
         return out
