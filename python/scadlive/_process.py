@@ -186,3 +186,80 @@ class BridgeProcess:
         if self._proc is not None:
             self._proc.kill()
             self._proc.wait()
+
+
+def _pid_alive(conn: Connection) -> bool:
+    """Is the bridge of ``conn`` running? Known only for a bridge on this machine:
+    ipc, or TCP/WebSocket on loopback; for any other address, True (calls then
+    end by their timeouts, as with any remote service)."""
+    local = conn.endpoint.startswith("ipc://") or any(
+        conn.endpoint.startswith(f"{scheme}://{host}")
+        for scheme in ("tcp", "ws") for host in ("127.", "localhost:", "[::1]:"))
+    if not local:
+        return True
+    try:
+        os.kill(conn.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+class RunningBridge(BridgeProcess):
+    """A bridge someone else started (``scadlive bridge``), found by its connection file.
+
+    Used when ``SCADLIVE_CONNECTION_FILE`` names one: the kernel then starts no
+    bridge of its own. The file alone says how to connect (endpoint and, for
+    anything but private ipc, the CURVE keys); it is re-read when the bridge is
+    restarted, and a bridge that is gone is an error, never a silent switch to
+    another one.
+    """
+
+    def __init__(self, connection_file: "str | os.PathLike[str]") -> None:  # noqa: D107
+        self._lock = threading.Lock()
+        self._proc = None
+        self._conn = None
+        self._path = Path(connection_file)
+        self._log_path = self._path  # nothing of ours to show: point at the file
+        self.generation = 0
+
+    def alive(self) -> bool:
+        return self._conn is not None and _pid_alive(self._conn)
+
+    def exit_description(self) -> str:
+        if self._conn is None:
+            return f"no running bridge in {self._path}"
+        return f"the scadlive bridge in {self._path} (pid {self._conn.pid}) is not running"
+
+    def ensure(self) -> Connection:
+        with self._lock:
+            if self.alive() and self._conn is not None:
+                return self._conn
+            try:
+                conn = read_connection_file(self._path)
+            except FileNotFoundError as exc:
+                raise BridgeStartError(f"no scadlive bridge is running at {self._path}: the file does not exist "
+                                       f"(a bridge removes it when it stops)") from exc
+            except OSError as exc:
+                raise BridgeStartError(f"cannot read the bridge connection file {self._path}: "
+                                       f"{exc.strerror or exc}") from exc
+            except json.JSONDecodeError as exc:
+                raise BridgeStartError(f"connection file {self._path} is malformed: {exc}") from exc
+            if not _pid_alive(conn):
+                raise BridgeStartError(f"the scadlive bridge in {self._path} (pid {conn.pid}) is not running")
+            if conn != self._conn:
+                self.generation += 1  # a restarted bridge: clients reconnect
+            self._conn = conn
+            return conn
+
+    def lost_error(self) -> BridgeLost:
+        return BridgeLost(self.exit_description() + "; start it again, or unset SCADLIVE_CONNECTION_FILE")
+
+    def stop(self) -> None:
+        """Not ours to stop: forget the connection only."""
+        with self._lock:
+            self._conn = None
+
+    def kill_for_test(self) -> None:
+        raise NotImplementedError("a RunningBridge belongs to someone else")

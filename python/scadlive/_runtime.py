@@ -5,7 +5,7 @@ import atexit
 import os
 import threading
 
-from ._process import BridgeProcess
+from ._process import BridgeProcess, RunningBridge
 from .client import AsyncBridgeClient, SyncBridgeClient
 
 _lock = threading.Lock()
@@ -14,13 +14,22 @@ _async_client: AsyncBridgeClient | None = None
 _sync_client: SyncBridgeClient | None = None
 
 
+def new_process() -> BridgeProcess:
+    """The bridge this process uses: the running one SCADLIVE_CONNECTION_FILE names,
+    else a child of its own (SCADLIVE_WORKERS, SCADLIVE_BACKEND, SCADLIVE_RENDERERS)."""
+    conn_file = os.environ.get("SCADLIVE_CONNECTION_FILE")
+    if conn_file:
+        return RunningBridge(conn_file)
+    workers = os.environ.get("SCADLIVE_WORKERS")
+    return BridgeProcess(workers=int(workers) if workers else None,
+                         backend=os.environ.get("SCADLIVE_BACKEND"))
+
+
 def process() -> BridgeProcess:
     global _process
     with _lock:
         if _process is None:
-            workers = os.environ.get("SCADLIVE_WORKERS")
-            _process = BridgeProcess(workers=int(workers) if workers else None,
-                                     backend=os.environ.get("SCADLIVE_BACKEND"))
+            _process = new_process()
             atexit.register(_process.stop)
         return _process
 

@@ -6,17 +6,22 @@ its keys must get nothing at all.
 """
 from __future__ import annotations
 
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import zmq
 
+from scadlive import _assets, _runtime
 from scadlive import _protocol as proto
-from scadlive._process import BridgeProcess, Connection
+from scadlive._process import BridgeProcess, Connection, RunningBridge
 from scadlive._source import load
 from scadlive.api import build_render_request
 from scadlive.client import AsyncBridgeClient, SyncBridgeClient
+from scadlive.errors import BridgeLost, BridgeStartError
 
 NO_REPLY_WAIT_MS = 1500
 
@@ -84,3 +89,56 @@ def test_a_client_without_the_keys_gets_nothing(tcp_bridge: tuple[BridgeProcess,
     # the control: the same bare socket with the file's keys is answered
     assert _ping_raw(conn.endpoint, (conn.curve.serverkey.encode(), conn.curve.publickey.encode(),
                                      conn.curve.secretkey.encode()))
+
+
+@pytest.fixture
+def shared_bridge(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """A bridge someone else started on loopback TCP: only its connection file is shared."""
+    conn_file = tmp_path / "bridge.json"
+    proc = subprocess.Popen([str(_assets.binary()), "bridge", "--endpoint", "tcp://127.0.0.1:0",
+                             "--connection-file", str(conn_file), "--workers", "1"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=_assets.binary_env())
+    try:
+        deadline = time.monotonic() + 30
+        while not conn_file.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "the bridge did not start"
+            time.sleep(0.05)
+        yield proc, conn_file
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def test_a_running_bridge_is_used_from_its_connection_file_alone(
+        shared_bridge: tuple[subprocess.Popen[bytes], Path]) -> None:
+    proc, conn_file = shared_bridge
+    bridge = RunningBridge(conn_file)
+    sync, aio = SyncBridgeClient(bridge), AsyncBridgeClient(bridge)
+    try:
+        assert bridge.ensure().curve is not None
+        stl = sync.request(build_render_request(load("cube(2);"), None), timeout=60).payload[0]
+        assert (len(stl) - 84) // 50 == 12
+        assert (await aio.request({"type": "ping"}, timeout=10)).header["pid"] == proc.pid
+        proc.terminate()
+        proc.wait(timeout=10)
+        # gone: a clear error, not a hang and not a bridge of our own instead
+        with pytest.raises((BridgeLost, BridgeStartError), match="not running|no scadlive bridge is running"):
+            sync.request({"type": "ping"}, timeout=10)
+    finally:
+        sync.close()
+        aio.close()
+    bridge.stop()
+    assert proc.returncode is not None  # stop() does not touch someone else's bridge
+
+
+def test_scadlive_connection_file_selects_the_running_bridge(
+        shared_bridge: tuple[subprocess.Popen[bytes], Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    _, conn_file = shared_bridge
+    monkeypatch.setenv("SCADLIVE_CONNECTION_FILE", str(conn_file))
+    assert isinstance(_runtime.new_process(), RunningBridge)
+    monkeypatch.setenv("SCADLIVE_CONNECTION_FILE", str(conn_file.parent / "missing.json"))
+    with pytest.raises(BridgeStartError, match="no scadlive bridge is running at .*missing.json"):
+        _runtime.new_process().ensure()
+    monkeypatch.delenv("SCADLIVE_CONNECTION_FILE")
+    assert type(_runtime.new_process()) is BridgeProcess
