@@ -24,6 +24,7 @@
 #include "memory.h"
 #include "mesh.h"
 #include "overrides.h"
+#include "oslog.h"
 #include "params.h"
 #include "threemf.h"
 
@@ -185,6 +186,20 @@ EXPORT char *sclw_3mf_parts_from_arrays(const float *positions, size_t vertex_co
         json_array_append_new(parts, json_pack("{s:s,s:s%}", "name", pkg.name[i], "text", pkg.text[i], pkg.len[i]));
     scl_3mf_package_free(&pkg);
     return envelope_ok(parts);
+}
+
+/* OpenSCAD's log (oslog.h): its message lines, and why a render failed. */
+EXPORT char *sclw_log_lines(const char *log) { return envelope_ok(scl_oslog_lines(log, 0)); }
+
+EXPORT char *sclw_log_classify(const char *log, const char *main_name, const char *main_source, const char *format)
+{
+    scl_oslog_failure f;
+    scl_oslog_classify(log, main_name, main_source, format, &f);
+    json_t *v = json_pack("{s:s,s:s,s:s,s:I}", "code", f.code, "reason", f.reason, "message", f.message, "line",
+                          (json_int_t)f.line);
+    if (v && f.file[0])
+        json_object_set_new(v, "file", json_string(f.file));
+    return envelope_ok(v);
 }
 
 /* --------------------------------------------------------------- memory */

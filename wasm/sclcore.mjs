@@ -6,6 +6,9 @@
 //   core.parseMesh(bytes)             -> { positions, indices, faceColors, stats }
 //   core.threeMfParts(mesh, "title")  -> [{ name, text }]: the XML parts of a 3MF file
 //                                        (mesh as parseMesh returns it; zip them to get the file)
+//   core.logLines(log)                -> [{ level, text, file?, line? }] (OpenSCAD's message lines)
+//   core.classifyFailure(log, { name, source, format })
+//                                     -> { code, reason, message, file?, line } (why a render failed)
 //   core.overrides(schema, values)    -> ["name=literal", ...]
 //   core.renderKey({...})             -> 32 hex chars
 //   core.contentHash(bytes)           -> 32 hex chars (XXH3-128 of the bytes)
@@ -139,6 +142,20 @@ export async function loadCore(options = {}) {
         free(data);
         free(errOut);
       }
+    },
+
+    // OpenSCAD's message lines, parsed as the bridge parses them (oslog.h).
+    logLines(log) {
+      return withHeap([log ?? ""], ([l]) => envelope(fn("sclw_log_lines")(l)));
+    },
+
+    // Why a render that wrote nothing failed, as the bridge says it (oslog.h):
+    // code SYNTAX|RENDER, reason (syntax, missing_file, not_3d, not_2d,
+    // recursion, out_of_memory, empty, assertion, error, no_output), a message
+    // without location text, and file/line when known.
+    classifyFailure(log, { name = "model.scad", source = "", format = "binstl" } = {}) {
+      return withHeap([log ?? "", name, source, format], ([l], [n], [s], [f]) =>
+        envelope(fn("sclw_log_classify")(l, n, s, f)));
     },
 
     // The XML parts of a 3MF package for indexed arrays with optional face

@@ -56,9 +56,12 @@ static void add(ctx *c, const char *ref, const char *dir, const char *key_dir, i
     if (json_object_get(c->seen, abs))
         return;
     json_object_set_new(c->seen, abs, json_true());
-    /* a key must stay inside the model's directory tree */
+    /* a key must stay inside the model's directory tree: an absolute or
+     * "../" reference into the tree gets its path in the tree; a library
+     * file keeps its library-relative key even when the library folder is
+     * inside the tree (OpenSCAD finds it there by that name) */
     size_t bl = strlen(c->base);
-    if (!strncmp(abs, c->base, bl) && abs[bl] == '/')
+    if ((!key[0] || strstr(key, "..")) && !strncmp(abs, c->base, bl) && abs[bl] == '/')
         snprintf(key, sizeof key, "%s", abs + bl + 1);
     if (!key[0] || strstr(key, "..") || key[0] == '/') {
         c->st = scl_error_set(c->err, SCL_EINVAL,

@@ -195,3 +195,18 @@ test("threeMfParts writes every vertex, triangle and colour of a coloured OFF", 
   assert.throws(() => core.threeMfParts({ positions: new Float32Array(0), indices: new Uint32Array(0) }),
     (e) => e instanceof SclError && /empty/.test(e.message));
 });
+
+test("logLines and classifyFailure read OpenSCAD's log as the bridge does", () => {
+  const lines = core.logLines('ECHO: "hi"\nGeometries in cache: 1\nWARNING: Ignoring unknown variable "x" in file /work/m.scad, line 3\n');
+  assert.deepEqual(lines, [{ level: "ECHO", text: '"hi"' },
+    { level: "WARNING", text: 'Ignoring unknown variable "x"', file: "m.scad", line: 3 }]);
+  const stack = core.classifyFailure("renderer: OpenSCAD aborted: memory access out of bounds", { name: "m.scad" });
+  assert.equal(stack.reason, "recursion");
+  assert.doesNotMatch(stack.message, /no geometry/);
+  const flat = core.classifyFailure("Current top level object is not a 3D object.", { format: "binstl" });
+  assert.equal(flat.reason, "not_3d");
+  assert.match(flat.message, /SVG or DXF/);
+  const missing = core.classifyFailure("WARNING: Can't open include file 'BOSL2/std.scad'.\nCurrent top level object is empty.",
+    { name: "m.scad", source: "\ninclude <BOSL2/std.scad>\ncuboid(1);" });
+  assert.deepEqual([missing.reason, missing.line, missing.file], ["missing_file", 2, "m.scad"]);
+});
