@@ -19,6 +19,7 @@ int scl_cmd_bridge(int argc, char **argv);
 int scl_cmd_render(int argc, char **argv);
 int scl_cmd_stats(int argc, char **argv);
 int scl_cmd_deps(int argc, char **argv);
+int scl_cmd_batch(int argc, char **argv);
 int scl_cmd_renderer_openscad(int argc, char **argv);
 
 #endif

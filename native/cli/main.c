@@ -22,6 +22,7 @@ static const scl_command COMMANDS[] = {
     {"renderer-openscad", scl_cmd_renderer_openscad, "(internal) renderer process for the bridge"},
     {"params", scl_cmd_params, "customizer parameters of a .scad file (JSON)"},
     {"info", scl_cmd_info, "mesh statistics of an STL/OFF file (JSON)"},
+    {"batch", scl_cmd_batch, "every variant of a model to files + manifest (Python, scadlive[batch])"},
 };
 
 static void usage(FILE *out)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -180,7 +181,9 @@ class SyncBridgeClient:
         return self._socket
 
     def request(self, header: dict[str, Any], payload: list[bytes] | None = None,
-                timeout: float | None = None) -> Reply:
+                timeout: float | None = None, cancel: "threading.Event | None" = None) -> Reply:
+        """Send one request and wait for its reply; setting ``cancel`` (from another
+        thread) cancels the render in the bridge and raises RenderError CANCELLED."""
         sock = self._sock()
         req_id = str(uuid.uuid4())
         sock.send_multipart(proto.encode_request({**header, "id": req_id}, payload or []))
@@ -195,6 +198,10 @@ class SyncBridgeClient:
                         {"type": "cancel", "id": str(uuid.uuid4()), "target": req_id}, []))
                     raise RenderError("TIMEOUT", f"no reply within {timeout} s; the render was cancelled")
                 wait_ms = min(wait_ms, max(1, int(left * 1000)))
+            if cancel is not None and cancel.is_set():
+                sock.send_multipart(proto.encode_request(
+                    {"type": "cancel", "id": str(uuid.uuid4()), "target": req_id}, []))
+                raise RenderError("CANCELLED", "the render was cancelled")
             if sock.poll(wait_ms):
                 header_in, payload_in = proto.decode_reply(sock.recv_multipart())
                 if header_in.get("id") == req_id and header_in.get("type") != "progress":
