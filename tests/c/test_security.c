@@ -29,7 +29,7 @@ static const char *str(const json_t *j, const char *k) { return json_string_valu
 
 static void start(scl_test_bridge *b, const char *const *args, const char *runtime_dir)
 {
-    scl_test_bridge_options opt = {args, runtime_dir, 0, NULL, 0, 0, 0};
+    scl_test_bridge_options opt = {args, runtime_dir, 0, NULL, 0, 0, 0, 0};
     int rc = scl_test_bridge_start(b, &opt);
     if (rc != 0) {
         char *log = scl_test_bridge_log(b);
@@ -231,7 +231,7 @@ Test(security, no_usable_runtime_dir_means_a_fresh_private_dir_not_tcp, .timeout
 
     scl_test_bridge b;
     const char *args[] = {"--workers", "1", NULL};
-    scl_test_bridge_options opt = {args, longdir, 0, NULL, 1, pw->pw_uid, pw->pw_gid};
+    scl_test_bridge_options opt = {args, longdir, 0, NULL, 0, 1, pw->pw_uid, pw->pw_gid};
     int rc = scl_test_bridge_start(&b, &opt);
     char *log = scl_test_bridge_log(&b);
     cr_assert_eq(rc, 0, "the bridge did not start: %s", log);
@@ -491,7 +491,7 @@ Test(security, clients_get_only_the_renderers_the_bridge_allows, .timeout = 180)
     const char *bad[][7] = {{"--renderers", "wasm,gpu", NULL}, {"--backend", "openscad", "--renderers", "wasm", NULL}};
     const char *says[] = {"unknown renderer \"gpu\"", "--backend openscad is not among --renderers wasm"};
     for (int i = 0; i < 2; i++) {
-        scl_test_bridge_options opt = {bad[i], NULL, 10000, NULL, 0, 0, 0};
+        scl_test_bridge_options opt = {bad[i], NULL, 10000, NULL, 0, 0, 0, 0};
         cr_assert_neq(scl_test_bridge_start(&b, &opt), 0, "the bridge started with %s", bad[i][1]);
         char *log = scl_test_bridge_log(&b);
         cr_assert(strstr(log, says[i]), "no clear message: %s", log);
@@ -552,7 +552,7 @@ Test(security, native_renderer_reads_openscadpath_libraries_and_nothing_beside_t
     const char *envs[] = {env, NULL};
     const char *args[] = {"--backend", "openscad", "--workers", "1", NULL};
     scl_test_bridge b;
-    scl_test_bridge_options opt = {args, NULL, 0, envs, 0, 0, 0};
+    scl_test_bridge_options opt = {args, NULL, 0, envs, 0, 0, 0, 0};
     cr_assert_eq(scl_test_bridge_start(&b, &opt), 0, "%s", scl_test_bridge_log(&b));
     zsock_t *s = scl_test_client(b.conn_json);
     json_t *h = render(s, "openscadpath", "use <mylib/thing.scad>\nthing();", NULL);
@@ -566,6 +566,42 @@ Test(security, native_renderer_reads_openscadpath_libraries_and_nothing_beside_t
     json_decref(h);
     zsock_destroy(&s);
     scl_test_bridge_cleanup(&b);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
+    cr_assert_eq(system(cmd), 0);
+}
+
+Test(security, without_landlock_the_native_renderer_runs_unconfined_and_says_so, .timeout = 120)
+{
+#if !defined(__x86_64__)
+    cr_skip_test("the seccomp filter that hides Landlock is written for x86_64");
+#endif
+    /* the kernel answer of a system without Landlock (ENOSYS), caused for the
+     * bridge and its renderers by a seccomp filter */
+    char top[64], secret[128];
+    snprintf(top, sizeof top, "/tmp/scl-test-nolandlock-XXXXXX");
+    cr_assert_not_null(mkdtemp(top));
+    snprintf(secret, sizeof secret, "%s/secret.dat", top);
+    scl_error err;
+    cr_assert_eq(scl_file_write(secret, (const uint8_t *)"1 2\n3 4\n", 8, &err), SCL_OK);
+    cr_assert_eq(chmod(secret, 0600), 0);
+    const char *args[] = {"--backend", "openscad", "--workers", "1", NULL};
+    scl_test_bridge b;
+    scl_test_bridge_options opt = {args, NULL, 0, NULL, 1, 0, 0, 0};
+    cr_assert_eq(scl_test_bridge_start(&b, &opt), 0, "%s", scl_test_bridge_log(&b));
+    zsock_t *s = scl_test_client(b.conn_json);
+    char src[300];
+    snprintf(src, sizeof src, "surface(file=\"%s\");", secret);
+    json_t *h = render(s, "unconfined", src, NULL);
+    /* as documented: it renders (reads the file), and the log said so first */
+    cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
+    json_decref(h);
+    char *log = scl_test_bridge_log(&b);
+    cr_assert(strstr(log, "openscad renderers are NOT confined"), "no warning in the log: %s", log);
+    cr_assert(strstr(log, "no Landlock"), "the warning does not say why: %s", log);
+    free(log);
+    zsock_destroy(&s);
+    scl_test_bridge_cleanup(&b);
+    char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
     cr_assert_eq(system(cmd), 0);
 }

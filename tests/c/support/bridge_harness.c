@@ -2,16 +2,46 @@
 #define _GNU_SOURCE
 #include "bridge_harness.h"
 
+#include <errno.h>
 #include <grp.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "endpoint.h"
 #include "fileio.h"
+
+/* Make the Landlock syscalls fail with ENOSYS, as on a kernel built without
+ * it: a real kernel answer, caused with a seccomp filter. 0 or -1. */
+static int hide_landlock(void)
+{
+#if defined(__x86_64__)
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 444, 0, 2), /* landlock_create_ruleset */
+        BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 446, 1, 0), /* landlock_restrict_self */
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof filter / sizeof *filter, filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0 ? 0 : -1;
+#else
+    return -1;
+#endif
+}
 
 int scl_test_bridge_start(scl_test_bridge *b, const scl_test_bridge_options *opt)
 {
@@ -52,6 +82,8 @@ int scl_test_bridge_start(scl_test_bridge *b, const scl_test_bridge_options *opt
         if (opt->as_other_user && (chown(b->log, opt->uid, opt->gid) != 0 || setgroups(0, NULL) != 0 ||
                                    setgid(opt->gid) != 0 || setuid(opt->uid) != 0))
             _exit(125);
+        if (opt->without_landlock && hide_landlock() != 0)
+            _exit(124);
         setenv("XDG_RUNTIME_DIR", opt->runtime_dir ? opt->runtime_dir : b->dir, 1);
         setenv("SCADLIVE_HOME", SCL_SOURCE_DIR, 1);
         unsetenv("SCADLIVE_CONNECTION_FILE");

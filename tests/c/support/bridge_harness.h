@@ -26,6 +26,7 @@ typedef struct scl_test_bridge_options {
     const char *runtime_dir; /* XDG_RUNTIME_DIR; NULL = the test directory */
     int wait_ms;             /* for the connection file; 0 = 20 s */
     const char *const *env;  /* "NAME=value" to set for the bridge, NULL-terminated (or NULL) */
+    int without_landlock;    /* the bridge sees a kernel without Landlock (seccomp: ENOSYS) */
     int as_other_user;       /* run the bridge as uid/gid below (the test runs as root) */
     uid_t uid;
     gid_t gid;
