@@ -12,7 +12,7 @@ from ._assets import info
 from ._batch import batch, param_hash
 from ._log import LogLine
 from .api import RenderResult, parameters, render, render_async
-from .compat import render_stl, view
+from .compat import openscad_viewer, render_stl, view
 from .errors import BridgeLost, BridgeStartError, ParameterError, RenderError, ScadliveError
 from .viewer import Viewer
 
@@ -20,6 +20,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Viewer", "render", "render_async", "parameters", "batch", "param_hash", "view", "render_stl", "info",
-    "RenderResult", "LogLine",
+    "RenderResult", "LogLine", "openscad_viewer",
     "ScadliveError", "RenderError", "ParameterError", "BridgeLost", "BridgeStartError", "__version__",
 ]

@@ -1,4 +1,10 @@
-"""Helpers in the style of jupyterscad, so existing notebooks move over.
+"""Helpers in the style of jupyterscad and marimo-openscad, so existing notebooks move over.
+
+``openscad_viewer(model, renderer_type=...)`` is marimo-openscad's entry point:
+it returns a :class:`Viewer` (which has ``update_model`` and
+``update_scad_code``); ``renderer_type`` "wasm" renders in the browser,
+"local" in the kernel (through the bridge), "auto" in the browser with the
+kernel as fallback. See docs/migration.md.
 
 ``view(obj)`` returns a Viewer (display it, or let the notebook show it as the
 cell's value); ``render_stl(obj, output_file)`` writes binary STL. Both take
@@ -36,6 +42,25 @@ def view(obj: SourceLike, params: dict[str, Any] | None = None, *, width: int | 
     if outfile is not None:
         viewer.export(outfile)
     return viewer
+
+
+_RENDERER_TYPES = {"auto": "auto", "wasm": "browser", "local": "kernel"}
+
+
+def openscad_viewer(model: SourceLike, renderer_type: str = "auto", **kwargs: Any) -> Viewer:
+    """marimo-openscad's ``openscad_viewer``: show ``model`` (a SolidPython2
+    object, SCAD text or a path) in a :class:`Viewer`.
+
+    ``renderer_type``: ``"wasm"`` (OpenSCAD WebAssembly in the browser),
+    ``"local"`` (the kernel renders, through scadlive's bridge) or ``"auto"``.
+    Other keyword arguments go to :class:`Viewer` (``params``, ``height``,
+    ``width``, ``library_path``, ...).
+    """
+    if renderer_type not in _RENDERER_TYPES:
+        raise ValueError(f"renderer_type must be one of {sorted(_RENDERER_TYPES)}, not {renderer_type!r}")
+    if "renderer" in kwargs:
+        raise TypeError("give renderer_type (marimo-openscad's name) or use Viewer(renderer=...), not both")
+    return Viewer(model, renderer=_RENDERER_TYPES[renderer_type], **kwargs)
 
 
 def render_stl(obj: SourceLike, output_file: "str | os.PathLike[str]",

@@ -40,6 +40,8 @@ class RenderError(ScadliveError):
                  field: str | None = None, messages: "list[LogLine] | None" = None) -> None:
         if file and line:
             where = f"{file}:{line}: "
+        elif line:
+            where = f"line {line}: "
         elif file and code in ("SYNTAX", "RENDER"):
             where = f"{file}: "
         else:

@@ -127,6 +127,18 @@ class Viewer(anywidget.AnyWidget):
         if self._files:
             self._send_files()
 
+    def update_model(self, model: SourceLike) -> None:
+        """Show another model (marimo-openscad's name for :meth:`load`): a
+        SolidPython2 object, SCAD text or a path."""
+        self.load(model)
+
+    def update_scad_code(self, code: str) -> None:
+        """Show this SCAD code (always code, never read as a file name)."""
+        if not isinstance(code, str):
+            raise TypeError(f"update_scad_code takes SCAD text, not {type(code).__name__}")
+        base = self._model.base_dir if self._model is not None else Path.cwd()
+        self.load(Model(text=code, name="model.scad", path=None, base_dir=base))
+
     def _send_files(self) -> None:
         names = sorted(self._files)
         self.send({"type": "files", "paths": names}, [self._files[n] for n in names])

@@ -123,3 +123,20 @@ test("the page renders models needing the kernel's fonts (text()) and libraries 
   }
   await page.close();
 });
+
+test("marimo-openscad's openscad_viewer: 'local' renders in the kernel, 'wasm' in the page; update_model and update_scad_code",
+  { timeout: 300000 }, async () => {
+    const { url, log } = await marimo(join(ROOT, "tests/browser/notebooks/openscad-viewer.py"));
+    const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+    await page.goto(url);
+    const [local, wasm] = await until(async () => {
+      const s = await deepTexts(page, ".scl-status");
+      return s.length === 2 && /^36 triangles/.test(s[0]) && /^44 triangles/.test(s[1]) && s;
+    }, "both viewers to show their updated models (36 and 44 triangles)", { page, log });
+    // cylinders with $fn = n have 4n - 4 triangles: the models set by update_model / update_scad_code
+    assert.match(local, /^36 triangles, .*\(kernel/, local);
+    assert.match(wasm, /^44 triangles, \d+ ms/, wasm);
+    assert.doesNotMatch(wasm, /kernel/);
+    for (const i of [0, 1]) assert.ok(await paintedPixels(page, i) > 500, `viewer ${i}: nothing drawn`);
+    await page.close();
+  });
