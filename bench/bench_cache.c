@@ -32,8 +32,11 @@ int main(void)
         scl_cache_outcome o;
         uint64_t *w;
         size_t n;
-        scl_cache_acquire(c, keys[i], 16, 0, 0, &o, NULL, NULL);
-        scl_cache_complete(c, keys[i], 16, 0, value, VALUE, "{\"triangles\":12}", &w, &n, NULL);
+        if (scl_cache_acquire(c, keys[i], 16, 0, 0, &o, NULL, NULL) != SCL_OK ||
+            scl_cache_complete(c, keys[i], 16, 0, value, VALUE, "{\"triangles\":12}", &w, &n, NULL) != SCL_OK) {
+            fprintf(stderr, "bench_cache: storing key %d failed\n", i);
+            return 1;
+        }
         free(w);
     }
     double store_ns = (now_ns() - t0) / KEYS;
@@ -42,7 +45,10 @@ int main(void)
     for (int i = 0; i < LOOKUPS; i++) {
         scl_cache_outcome o;
         scl_cache_value v;
-        scl_cache_acquire(c, keys[((unsigned)i * 7919u) % KEYS], 16, 1, 0, &o, &v, NULL);
+        if (scl_cache_acquire(c, keys[((unsigned)i * 7919u) % KEYS], 16, 1, 0, &o, &v, NULL) != SCL_OK) {
+            fprintf(stderr, "bench_cache: lookup %d failed\n", i);
+            return 1;
+        }
         sum += v.len;
     }
     double hit_ns = (now_ns() - t0) / LOOKUPS;

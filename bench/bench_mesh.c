@@ -56,7 +56,8 @@ static scl_mesh *make_sphere(int rings, int segments)
             idx[t++] = b; idx[t++] = c; idx[t++] = d;
         }
     scl_mesh *m = NULL;
-    scl_mesh_from_arrays(pos, nv, idx, t / 3, NULL, &m, NULL);
+    if (scl_mesh_from_arrays(pos, nv, idx, t / 3, NULL, &m, NULL) != SCL_OK)
+        m = NULL; /* the caller reports it */
     free(pos);
     free(idx);
     return m;

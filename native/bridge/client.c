@@ -1,9 +1,11 @@
 /* client.c - see client.h. */
 #include "client.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "endpoint.h"
 #include "protocol.h"
@@ -11,6 +13,9 @@
 struct scl_client {
     zsock_t *sock;
     int pid;
+    int child;  /* the bridge is our child: watched with waitpid */
+    int reaped; /* ...and has exited (child_status is its status) */
+    int child_status;
     unsigned counter;
 };
 
@@ -28,8 +33,7 @@ scl_status scl_client_connect(const char *path, scl_client **out, scl_error *err
         return scl_error_set(err, SCL_ENOTFOUND, "the bridge in %s is not running", path);
     }
     scl_client *c = calloc(1, sizeof *c);
-    c->sock = c ? zsock_new(ZMQ_DEALER) : NULL;
-    if (!c || !c->sock) {
+    if (!c || !(c->sock = zsock_new(ZMQ_DEALER))) {
         json_decref(cf);
         scl_client_destroy(c);
         return scl_error_set(err, SCL_ENOMEM, "cannot create a ZeroMQ socket");
@@ -58,19 +62,60 @@ void scl_client_destroy(scl_client *c)
 
 int scl_client_bridge_pid(const scl_client *c) { return c->pid; }
 
+void scl_client_watch_child(scl_client *c) { c->child = 1; }
+
+int scl_client_child_exited(const scl_client *c, int *status)
+{
+    if (c->reaped && status)
+        *status = c->child_status;
+    return c->reaped;
+}
+
+/* Is the bridge still there? A child of ours is asked with waitpid: after
+ * it dies it is a zombie until reaped, and kill(pid, 0) succeeds on a
+ * zombie. */
+static int bridge_alive(scl_client *c)
+{
+    if (!c->child)
+        return kill(c->pid, 0) == 0;
+    if (c->reaped)
+        return 0;
+    pid_t r = waitpid(c->pid, &c->child_status, WNOHANG);
+    if (r == c->pid || (r < 0 && errno == ECHILD)) {
+        c->reaped = 1;
+        return 0;
+    }
+    return 1;
+}
+
 scl_status scl_client_request(scl_client *c, json_t *header, int timeout_ms, zmsg_t **reply,
                               json_t **reply_header, scl_error *err)
 {
     char id[64];
     snprintf(id, sizeof id, "cli-%d-%u", (int)getpid(), ++c->counter);
-    json_object_set_new(header, "id", json_string(id));
+    if (json_object_set_new(header, "id", json_string(id)) != 0) {
+        json_decref(header);
+        return scl_error_set(err, SCL_ENOMEM, "out of memory");
+    }
     zmsg_t *m = scl_protocol_reply(NULL, header);
+    if (!m)
+        return scl_error_set(err, SCL_ENOMEM, "out of memory");
+    if (zmsg_content_size(m) > SCL_PROTOCOL_MAX_REQUEST) {
+        /* the bridge would answer TOO_LARGE, or (a frame over 4x the limit)
+         * ZeroMQ would drop the connection without a word: say it here */
+        scl_status st = scl_error_set(err, SCL_ETOOBIG, "the request is %zu bytes, over the bridge's limit of %zu bytes",
+                                      zmsg_content_size(m), SCL_PROTOCOL_MAX_REQUEST);
+        zmsg_destroy(&m);
+        return st;
+    }
     if (zmsg_send(&m, c->sock) != 0) {
         zmsg_destroy(&m);
         return scl_error_set(err, SCL_EIO, "cannot send to the bridge");
     }
     int64_t deadline = timeout_ms > 0 ? zclock_mono() + timeout_ms : 0;
     zpoller_t *poller = zpoller_new(c->sock, NULL);
+    if (!poller)
+        return scl_error_set(err, SCL_ENOMEM, "out of memory");
     scl_status st = SCL_OK;
     for (;;) {
         if (deadline && zclock_mono() >= deadline) {
@@ -82,7 +127,7 @@ scl_status scl_client_request(scl_client *c, json_t *header, int timeout_ms, zms
                 st = scl_error_set(err, SCL_EIO, "interrupted");
                 break;
             }
-            if (kill(c->pid, 0) != 0) {
+            if (!bridge_alive(c)) {
                 st = scl_error_set(err, SCL_EIO, "the bridge (pid %d) exited before answering", c->pid);
                 break;
             }

@@ -42,7 +42,7 @@ scl_confine *scl_confine_new(scl_error *err);
 /* Allow `what` (SCL_CONFINE_* bits) on `path` and everything beneath it (a
  * regular file: that file only). A path that does not exist is skipped
  * (SCL_OK): nothing is there to allow. */
-scl_status scl_confine_allow(scl_confine *c, const char *path, int what, scl_error *err);
+SCL_MUST_CHECK scl_status scl_confine_allow(scl_confine *c, const char *path, int what, scl_error *err);
 
 /* Restrict the calling process (and its future children) to the rules.
  * Also sets no_new_privs, which Landlock requires. Meant for a child just

@@ -21,32 +21,40 @@
 #include "oslog.h"
 #include "overrides.h"
 #include "params.h"
+#include "peers.h"
 #include "pool.h"
 #include "protocol.h"
 #include "zip3mf.h"
 
 #define LATENCY_SAMPLES 1024
-#define PREVIEW_FN "$fn=24"
+#define TICK_MS 50
 
-/* One client request waiting for a render (owner or joined). */
+/* One client request waiting for a render (the one that started it, or one
+ * that joined it: same key, same render). */
 typedef struct waiter {
     uint64_t token;
     zframe_t *identity;
     char id[SCL_PROTOCOL_MAX_ID + 1];
     char format[16];
-    char title[256]; /* the model's name without extension (3MF object name) */
+    char model[128];      /* the model's file name, for messages */
+    char title[256];      /* the model's name without extension (3MF object name) */
     scl_key key;
-    uint64_t flight;  /* the flight it belongs to */
-    int64_t received; /* zclock_mono ms */
-    int64_t probed;   /* last progress message */
+    uint64_t flight;      /* job id of the render it waits for */
+    int64_t received;     /* zclock_mono ms */
+    int64_t probed;       /* last progress message */
+    int64_t deadline;     /* zclock_mono ms; 0 = none */
+    uint64_t deadline_ms; /* as asked (or the bridge's default), for messages */
     struct waiter *next;
 } waiter;
 
-/* One render in the pool, shared by every request with its key. */
+/* One render in the pool, shared by every waiter with its key. Its job id is
+ * the token of the waiter that started it; it runs while any waiter wants it,
+ * until the latest of their deadlines. */
 typedef struct flight {
     uint64_t job_id;
     scl_key key;
     int pool_index;
+    int64_t deadline; /* the latest of its waiters' deadlines; 0 = one has none */
     struct flight *next;
 } flight;
 
@@ -67,6 +75,8 @@ typedef struct bridge {
     zsock_t *router;
     zloop_t *loop;
     scl_cache *cache;
+    scl_peers *peers;
+    zlist_t *gone; /* identities of clients a reply found disconnected */
     pool_slot pools[2];
     int npools;
     waiter *waiters;
@@ -81,6 +91,7 @@ typedef struct bridge {
     char default_backend[16];
     char conn_file[512];
     int parent_pid;
+    int64_t last_slow_tick;
 } bridge;
 
 /* ---------------------------------------------------------- small things */
@@ -110,29 +121,27 @@ static double percentile(const latency *l, double p)
     return tmp[i];
 }
 
-static void send_msg(bridge *d, zmsg_t *m, const zframe_t *identity);
+/* Replies never block (peers.h). A client found disconnected, or over its
+ * byte cap, has its requests cancelled from the event loop's next turn
+ * (process_cancellations), not from inside the reply that noticed it:
+ * replies are sent from the middle of list walks and pool callbacks. */
+static void send_msg(bridge *d, zmsg_t *m)
+{
+    if (!m)
+        return;
+    zframe_t *identity = zmsg_first(m);
+    zframe_t *copy = identity ? zframe_dup(identity) : NULL;
+    if (scl_peers_send(d->peers, &m) == SCL_SEND_GONE && copy && zlist_append(d->gone, copy) == 0)
+        copy = NULL;
+    zframe_destroy(&copy);
+}
 
 static void reply_error(bridge *d, zframe_t *identity, const char *id, const char *code,
                         const char *message, const char *file, long line, const char *field)
 {
     d->errors++;
-    zmsg_t *m = scl_protocol_reply(identity, scl_protocol_error(id, code, message, file, line, field));
-    send_msg(d, m, identity);
+    send_msg(d, scl_protocol_reply(identity, scl_protocol_error(id, code, message, file, line, field)));
 }
-
-static void cancel_client(bridge *d, const zframe_t *identity);
-
-/* A reply to a client that went away is dropped (ROUTER_MANDATORY makes the
- * send fail at once instead of queueing); its other requests are found and
- * cancelled by probe_waiters. */
-static void send_msg(bridge *d, zmsg_t *m, const zframe_t *identity)
-{
-    (void)identity;
-    if (zmsg_send(&m, d->router) != 0)
-        zmsg_destroy(&m);
-}
-
-static pool_slot *pool_for(bridge *d, const char *backend, scl_error *err);
 
 /* ---------------------------------------------------------- results */
 
@@ -157,23 +166,29 @@ static void reply_render_error(bridge *d, zframe_t *identity, const char *id, co
         json_object_set_new(h, "reason", json_string(r->reason));
     json_object_set_new(h, "log", json_string(r->log ? r->log : ""));
     json_object_set_new(h, "messages", scl_oslog_lines(r->log, 0));
-    send_msg(d, scl_protocol_reply(identity, h), identity);
+    send_msg(d, scl_protocol_reply(identity, h));
 }
 
 /* Reply with a cached/just-made payload in the waiter's format. */
 static void reply_result(bridge *d, waiter *w, const uint8_t *data, size_t len, const char *meta_text,
                          const char *cache_state)
 {
+    if (scl_peers_over_cap(d->peers, w->identity))
+        return; /* its replies are being dropped (peers.h): do not build it */
     json_t *meta = json_loads(meta_text ? meta_text : "{}", 0, NULL);
     if (!meta)
         meta = json_object();
-    json_object_set_new(meta, "type", json_string("result"));
-    json_object_set_new(meta, "id", json_string(w->id));
-    json_object_set_new(meta, "cache", json_string(cache_state));
-    json_object_set_new(meta, "format", json_string(w->format));
-    double waited = (double)(zclock_mono() - w->received);
-    json_object_set_new(meta, "total_ms", json_real(waited));
+    json_t *extra = json_pack("{s:s,s:s,s:s,s:s,s:f}", "type", "result", "id", w->id, "cache", cache_state,
+                              "format", w->format, "total_ms", (double)(zclock_mono() - w->received));
+    if (!meta || !extra || json_object_update(meta, extra) != 0) {
+        json_decref(meta);
+        json_decref(extra);
+        reply_error(d, w->identity, w->id, "RENDER", "out of memory building the reply", NULL, 0, NULL);
+        return;
+    }
+    json_decref(extra);
     zmsg_t *m;
+    int ok = 1;
     if (!strcmp(w->format, "mesh")) {
         scl_mesh *mesh = NULL;
         scl_error err;
@@ -182,14 +197,15 @@ static void reply_result(bridge *d, waiter *w, const uint8_t *data, size_t len, 
             reply_error(d, w->identity, w->id, "RENDER", err.message, NULL, 0, NULL);
             return;
         }
-        json_object_set_new(meta, "vertices", json_integer((json_int_t)scl_mesh_vertex_count(mesh)));
-        json_object_set_new(meta, "frames", json_pack("[s,s,s]", "positions:float32le", "indices:uint32le",
-                                                      scl_mesh_face_colors(mesh) ? "face_colors:float32le" : "none"));
+        const float *colors = scl_mesh_face_colors(mesh);
+        ok &= json_object_set_new(meta, "vertices", json_integer((json_int_t)scl_mesh_vertex_count(mesh))) == 0;
+        ok &= json_object_set_new(meta, "frames", json_pack("[s,s,s]", "positions:float32le", "indices:uint32le",
+                                                            colors ? "face_colors:float32le" : "none")) == 0;
         m = scl_protocol_reply(w->identity, meta);
-        zmsg_addmem(m, scl_mesh_positions(mesh), scl_mesh_vertex_count(mesh) * 3 * sizeof(float));
-        zmsg_addmem(m, scl_mesh_indices(mesh), scl_mesh_triangle_count(mesh) * 3 * sizeof(uint32_t));
-        if (scl_mesh_face_colors(mesh))
-            zmsg_addmem(m, scl_mesh_face_colors(mesh), scl_mesh_triangle_count(mesh) * 4 * sizeof(float));
+        ok &= m && zmsg_addmem(m, scl_mesh_positions(mesh), scl_mesh_vertex_count(mesh) * 3 * sizeof(float)) == 0;
+        ok &= m && zmsg_addmem(m, scl_mesh_indices(mesh), scl_mesh_triangle_count(mesh) * 3 * sizeof(uint32_t)) == 0;
+        if (colors)
+            ok &= m && zmsg_addmem(m, colors, scl_mesh_triangle_count(mesh) * 4 * sizeof(float)) == 0;
         scl_mesh_destroy(mesh);
     } else if (!strcmp(w->format, "3mf")) {
         uint8_t *zip = NULL;
@@ -200,16 +216,21 @@ static void reply_result(bridge *d, waiter *w, const uint8_t *data, size_t len, 
             reply_error(d, w->identity, w->id, "RENDER", err.message, NULL, 0, NULL);
             return;
         }
-        json_object_set_new(meta, "bytes", json_integer((json_int_t)zlen));
+        ok &= json_object_set_new(meta, "bytes", json_integer((json_int_t)zlen)) == 0;
         m = scl_protocol_reply(w->identity, meta);
-        zmsg_addmem(m, zip, zlen);
+        ok &= m && zmsg_addmem(m, zip, zlen) == 0;
         free(zip);
     } else {
-        json_object_set_new(meta, "bytes", json_integer((json_int_t)len));
+        ok &= json_object_set_new(meta, "bytes", json_integer((json_int_t)len)) == 0;
         m = scl_protocol_reply(w->identity, meta);
-        zmsg_addmem(m, data, len);
+        ok &= m && zmsg_addmem(m, data, len) == 0;
     }
-    send_msg(d, m, w->identity);
+    if (!ok) {
+        zmsg_destroy(&m);
+        reply_error(d, w->identity, w->id, "RENDER", "out of memory building the reply", NULL, 0, NULL);
+        return;
+    }
+    send_msg(d, m);
 }
 
 static waiter *take_waiter(bridge *d, uint64_t token)
@@ -224,11 +245,44 @@ static waiter *take_waiter(bridge *d, uint64_t token)
     return NULL;
 }
 
+/* Take out the next waiter of a flight, or NULL when none is left. */
+static waiter *take_waiter_of(bridge *d, uint64_t job_id)
+{
+    for (waiter *w = d->waiters; w; w = w->next)
+        if (w->flight == job_id)
+            return take_waiter(d, w->token);
+    return NULL;
+}
+
+static int flight_has_waiters(const bridge *d, uint64_t job_id)
+{
+    for (const waiter *w = d->waiters; w; w = w->next)
+        if (w->flight == job_id)
+            return 1;
+    return 0;
+}
+
 static void waiter_free(waiter *w)
 {
     if (w)
         zframe_destroy(&w->identity);
     free(w);
+}
+
+static flight *find_flight(bridge *d, uint64_t job_id)
+{
+    for (flight *f = d->flights; f; f = f->next)
+        if (f->job_id == job_id)
+            return f;
+    return NULL;
+}
+
+static flight *find_flight_by_key(bridge *d, const scl_key *key)
+{
+    for (flight *f = d->flights; f; f = f->next)
+        if (!memcmp(f->key.bytes, key->bytes, sizeof key->bytes))
+            return f;
+    return NULL;
 }
 
 static flight *take_flight(bridge *d, uint64_t job_id)
@@ -242,17 +296,18 @@ static flight *take_flight(bridge *d, uint64_t job_id)
     return NULL;
 }
 
+/* A render finished (or failed, timed out, was cancelled): answer every
+ * waiter still attached to it. */
 static void on_pool_done(const scl_pool_result *r, void *user)
 {
     pool_slot *slot = user;
     bridge *d = slot->d;
     flight *f = take_flight(d, r->id);
     if (!f)
-        return;
-    uint64_t *tokens = NULL;
+        return; /* nobody waits for it any more */
+    uint64_t *tokens = NULL; /* the cache's list of joined waiters: ours is the flight's */
     size_t ntokens = 0;
-    /* the owner is the waiter whose token is the flight's job id */
-    waiter *owner = take_waiter(d, r->id);
+    waiter *w;
     if (r->ok) {
         scl_mesh *mesh = NULL;
         scl_error err;
@@ -262,35 +317,98 @@ static void on_pool_done(const scl_pool_result *r, void *user)
             scl_mesh_destroy(mesh);
         }
         json_t *meta = result_meta(r, &s);
-        char *meta_text = json_dumps(meta, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        char *meta_text = meta ? json_dumps(meta, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
         json_decref(meta);
-        scl_cache_complete(d->cache, f->key.bytes, 16, (uint64_t)zclock_mono(), r->payload, r->payload_len,
-                           meta_text, &tokens, &ntokens, NULL);
+        if (scl_cache_complete(d->cache, f->key.bytes, 16, (uint64_t)zclock_mono(), r->payload, r->payload_len,
+                               meta_text ? meta_text : "{}", &tokens, &ntokens, &err) != SCL_OK)
+            zsys_warning("scadlive bridge: cache: %s", err.message);
         record(&d->render_ms, r->render_ms);
         record(&d->queue_ms, r->queue_ms);
-        if (owner)
-            reply_result(d, owner, r->payload, r->payload_len, meta_text, "miss");
-        for (size_t i = 0; i < ntokens; i++) {
-            waiter *w = take_waiter(d, tokens[i]);
-            if (w)
-                reply_result(d, w, r->payload, r->payload_len, meta_text, "joined");
+        while ((w = take_waiter_of(d, f->job_id))) {
+            reply_result(d, w, r->payload, r->payload_len, meta_text, w->token == f->job_id ? "miss" : "joined");
             waiter_free(w);
         }
         free(meta_text);
     } else {
-        scl_cache_fail(d->cache, f->key.bytes, 16, &tokens, &ntokens, NULL);
-        if (owner)
-            reply_render_error(d, owner->identity, owner->id, r);
-        for (size_t i = 0; i < ntokens; i++) {
-            waiter *w = take_waiter(d, tokens[i]);
-            if (w)
-                reply_render_error(d, w->identity, w->id, r);
+        if (scl_cache_fail(d->cache, f->key.bytes, 16, &tokens, &ntokens, NULL) != SCL_OK)
+            tokens = NULL;
+        while ((w = take_waiter_of(d, f->job_id))) {
+            reply_render_error(d, w->identity, w->id, r);
             waiter_free(w);
         }
     }
     free(tokens);
-    waiter_free(owner);
     free(f);
+}
+
+/* One waiter leaves with a terminal reply (CANCELLED, TIMEOUT). Its render
+ * goes on for the other waiters of its flight; when none is left, it is
+ * stopped and its cache slot dropped. */
+static void detach_waiter(bridge *d, waiter *w, const char *code, const char *message)
+{
+    w = take_waiter(d, w->token);
+    if (!w)
+        return;
+    scl_cache_cancel_waiter(d->cache, w->key.bytes, 16, w->token); /* 0 for the one that started it */
+    flight *f = w->flight ? find_flight(d, w->flight) : NULL;
+    reply_error(d, w->identity, w->id, code, message, NULL, 0, NULL);
+    if (f && !flight_has_waiters(d, f->job_id)) {
+        f = take_flight(d, f->job_id);
+        uint64_t promoted;
+        while (scl_cache_abandon(d->cache, f->key.bytes, 16, &promoted))
+            ; /* every waiter the cache knew was one of ours, and is gone */
+        scl_pool_cancel(d->pools[f->pool_index].pool, f->job_id); /* its result finds no flight */
+        free(f);
+    }
+    waiter_free(w);
+}
+
+static void cancel_client(bridge *d, const zframe_t *identity, const char *why)
+{
+    for (;;) {
+        waiter *w = d->waiters;
+        while (w && !zframe_eq(w->identity, (zframe_t *)identity))
+            w = w->next;
+        if (!w)
+            return;
+        detach_waiter(d, w, "CANCELLED", why); /* changes the list: look again */
+    }
+}
+
+/* Requests of clients that went away or stopped reading (see send_msg). */
+static void process_cancellations(bridge *d)
+{
+    zframe_t *id;
+    while ((id = scl_peers_take_overflowed(d->peers))) {
+        cancel_client(d, id, "the client stopped reading its replies");
+        zframe_destroy(&id);
+    }
+    while ((id = zlist_pop(d->gone))) {
+        cancel_client(d, id, "the client went away");
+        zframe_destroy(&id);
+    }
+}
+
+/* Waiters past their own deadline get TIMEOUT; their render stops only if
+ * nobody else waits for it. */
+static void expire_waiters(bridge *d)
+{
+    int64_t now = zclock_mono();
+    for (;;) {
+        waiter *w = d->waiters;
+        while (w && !(w->deadline && now >= w->deadline))
+            w = w->next;
+        if (!w)
+            return;
+        int shared = 0;
+        for (waiter *o = d->waiters; o; o = o->next)
+            shared |= o != w && o->flight == w->flight;
+        char msg[400];
+        snprintf(msg, sizeof msg, "%s: no result within the deadline of %llu ms; %s", w->model,
+                 (unsigned long long)w->deadline_ms,
+                 shared ? "the render goes on for other requests" : "the render was stopped");
+        detach_waiter(d, w, "TIMEOUT", msg);
+    }
 }
 
 /* ---------------------------------------------------------- requests */
@@ -373,31 +491,21 @@ static pool_slot *pool_for(bridge *d, const char *backend, scl_error *err)
 static void handle_render(bridge *d, zframe_t *identity, scl_request *req)
 {
     scl_error err;
-    /* the customizer schema validates the parameters (and finds syntax errors early) */
-    json_t *schema = NULL;
-    char title[256];
-    scl_params_title_from_path(req->name, title, sizeof title);
-    if (scl_params_parse(req->source, strlen(req->source), title, &schema, &err) != SCL_OK) {
-        const char *base = strrchr(req->name, '/');
-        reply_error(d, identity, req->id, "SYNTAX", err.message, base ? base + 1 : req->name, err.line, NULL);
+    scl_error_clear(&err);
+    const char *base = strrchr(req->name, '/');
+    base = base ? base + 1 : req->name;
+    json_t *values = NULL;
+    scl_overrides *ov = NULL;
+    int syntax;
+    scl_status st = scl_request_render_values(req, &values, &ov, &syntax, &err);
+    if (syntax) {
+        /* the customizer parser found a syntax error, as OpenSCAD would */
+        reply_error(d, identity, req->id, "SYNTAX", err.message, base, err.line, NULL);
         return;
     }
-    json_t *values = req->params ? json_deep_copy(req->params) : json_object();
-    if (!strcmp(req->quality, "preview")) {
-        if (!json_object_get(values, "$fn"))
-            json_object_set_new(values, "$fn", json_integer(24));
-    }
-    scl_overrides *ov = NULL;
-    /* only named customizer parameters are type-checked; other top-level
-     * variables the schema does not list are still allowed as -D */
-    json_t *check_schema = json_array_size(json_object_get(schema, "parameters")) ? schema : NULL;
-    scl_status st = scl_overrides_build(check_schema, values, &ov, &err);
-    if (st == SCL_ENOTFOUND)
-        st = scl_overrides_build(NULL, values, &ov, &err); /* a variable without annotation */
-    json_decref(schema);
     if (st != SCL_OK) {
-        json_decref(values);
-        reply_error(d, identity, req->id, "PROTOCOL", err.message, NULL, 0, err.field[0] ? err.field : "params");
+        reply_error(d, identity, req->id, st == SCL_ENOMEM ? "RENDER" : "PROTOCOL", err.message, NULL, 0,
+                    err.field[0] ? err.field : "params");
         return;
     }
     pool_slot *slot = pool_for(d, req->renderer, &err);
@@ -416,44 +524,71 @@ static void handle_render(bridge *d, zframe_t *identity, scl_request *req)
     /* the key: everything that decides the output */
     size_t nfiles = json_object_size(req->files), k = 0;
     scl_file_ref *refs = calloc(nfiles ? nfiles : 1, sizeof *refs);
-    const char *path;
-    json_t *content;
-    json_object_foreach(req->files, path, content) {
-        refs[k].path = path;
-        refs[k].content = json_string_value(content);
-        refs[k].content_len = json_string_length(content);
-        k++;
-    }
-    char renderer[300];
-    snprintf(renderer, sizeof renderer, "%s", slot->backend);
-    scl_render_inputs in = {req->source, strlen(req->source), refs, k, values, renderer,
-                            scl_pool_renderer(slot->pool), out_format, req->quality};
+    const char **defines = calloc(scl_overrides_count(ov) + 1, sizeof *defines);
+    waiter *w = calloc(1, sizeof *w);
+    flight *f = calloc(1, sizeof *f); /* freed below if the request joins or is answered at once */
+    if (w)
+        w->identity = zframe_dup(identity);
     scl_key key;
-    scl_render_key(&in, &key, NULL);
+    st = refs && defines && w && w->identity && f ? SCL_OK : scl_error_set(&err, SCL_ENOMEM, "out of memory");
+    if (st == SCL_OK) {
+        const char *path;
+        json_t *content;
+        json_object_foreach(req->files, path, content) {
+            refs[k].path = path;
+            refs[k].content = json_string_value(content);
+            refs[k].content_len = json_string_length(content);
+            k++;
+        }
+        scl_render_inputs in = {req->source, strlen(req->source), refs, k, values, slot->backend,
+                                scl_pool_renderer(slot->pool), out_format, req->quality};
+        st = scl_render_key(&in, &key, &err);
+    }
     free(refs);
     json_decref(values);
-
-    if (d->active >= d->queue_limit) {
+    if (st != SCL_OK) {
+        free(defines);
+        free(f);
+        waiter_free(w);
         scl_overrides_destroy(ov);
+        reply_error(d, identity, req->id, "RENDER", err.message, NULL, 0, NULL);
+        return;
+    }
+    w->token = ++d->next_token;
+    snprintf(w->id, sizeof w->id, "%s", req->id);
+    snprintf(w->format, sizeof w->format, "%s", req->format);
+    snprintf(w->model, sizeof w->model, "%s", base);
+    scl_params_title_from_path(req->name, w->title, sizeof w->title);
+    w->key = key;
+    w->received = zclock_mono();
+    w->deadline_ms = req->deadline_ms ? req->deadline_ms : d->cfg->default_deadline_ms;
+    w->deadline = w->deadline_ms ? w->received + (int64_t)w->deadline_ms : 0;
+    scl_cache_outcome outcome = SCL_CACHE_MISS;
+    scl_cache_value v;
+    if (scl_cache_acquire(d->cache, key.bytes, 16, (uint64_t)zclock_mono(), w->token, &outcome, &v, &err) != SCL_OK)
+        st = err.code;
+    if (st == SCL_OK && outcome == SCL_CACHE_HIT) {
+        /* a finished result costs no renderer: served even when the queue is full */
+        reply_result(d, w, v.data, v.len, v.meta, "hit");
+        st = SCL_EBUSY; /* done: fall through to the clean-up */
+    } else if (st == SCL_OK && d->active >= d->queue_limit) {
+        uint64_t promoted;
+        if (outcome == SCL_CACHE_JOINED)
+            scl_cache_cancel_waiter(d->cache, key.bytes, 16, w->token);
+        else
+            while (scl_cache_abandon(d->cache, key.bytes, 16, &promoted))
+                ;
         d->busy_refusals++;
         char msg[128];
         snprintf(msg, sizeof msg, "the bridge has %zu requests in progress, its limit; retry later", d->active);
         reply_error(d, identity, req->id, "BUSY", msg, NULL, 0, NULL);
-        return;
+        st = SCL_EBUSY;
+    } else if (st != SCL_OK) {
+        reply_error(d, identity, req->id, "RENDER", err.message, NULL, 0, NULL);
     }
-    waiter *w = calloc(1, sizeof *w);
-    w->token = ++d->next_token;
-    w->identity = zframe_dup(identity);
-    snprintf(w->id, sizeof w->id, "%s", req->id);
-    snprintf(w->format, sizeof w->format, "%s", req->format);
-    snprintf(w->title, sizeof w->title, "%s", title);
-    w->key = key;
-    w->received = zclock_mono();
-    scl_cache_outcome outcome;
-    scl_cache_value v;
-    scl_cache_acquire(d->cache, key.bytes, 16, (uint64_t)zclock_mono(), w->token, &outcome, &v, NULL);
-    if (outcome == SCL_CACHE_HIT) {
-        reply_result(d, w, v.data, v.len, v.meta, "hit");
+    if (st != SCL_OK) {
+        free(defines);
+        free(f);
         waiter_free(w);
         scl_overrides_destroy(ov);
         return;
@@ -461,80 +596,39 @@ static void handle_render(bridge *d, zframe_t *identity, scl_request *req)
     w->next = d->waiters;
     d->waiters = w;
     d->active++;
-    if (outcome == SCL_CACHE_JOINED) {
+    flight *joined = outcome == SCL_CACHE_JOINED ? find_flight_by_key(d, &key) : NULL;
+    if (joined) {
+        /* the render runs until the latest deadline of its waiters */
+        w->flight = joined->job_id;
+        if (joined->deadline && (!w->deadline || w->deadline > joined->deadline)) {
+            joined->deadline = w->deadline;
+            scl_pool_set_deadline(d->pools[joined->pool_index].pool, joined->job_id, joined->deadline);
+        }
+        free(f);
+        free(defines);
         scl_overrides_destroy(ov);
         return;
     }
-    /* MISS: this request owns the render */
-    flight *f = calloc(1, sizeof *f);
+    if (outcome == SCL_CACHE_JOINED) /* a pending slot with no flight: cannot be; render anyway */
+        scl_cache_cancel_waiter(d->cache, key.bytes, 16, w->token);
+    /* this request starts the render */
     f->job_id = w->token;
     f->key = key;
     f->pool_index = slot->index;
+    f->deadline = w->deadline;
     f->next = d->flights;
     d->flights = f;
     w->flight = f->job_id;
-    const char **defines = calloc(scl_overrides_count(ov) + 1, sizeof *defines);
     for (size_t i = 0; i < scl_overrides_count(ov); i++)
         defines[i] = scl_overrides_arg(ov, i);
-    const char *base = strrchr(req->name, '/');
-    scl_pool_job job = {w->token, base ? base + 1 : req->name, req->source, req->files, defines,
-                        scl_overrides_count(ov), out_format, req->deadline_ms};
+    scl_pool_job job = {w->token, base, req->source, req->files, defines, scl_overrides_count(ov), out_format,
+                        w->deadline_ms};
     if (scl_pool_submit(slot->pool, &job, &err) != SCL_OK) {
         scl_pool_result r = {w->token, 0, "RENDER", err.message, "", 0, "", 0, 0, NULL, 0, NULL};
         on_pool_done(&r, slot);
     }
     free(defines);
     scl_overrides_destroy(ov);
-}
-
-/* Cancel one waiter: reply CANCELLED to it; if it owned a render nobody else
- * waits for, stop the render. */
-static void cancel_waiter(bridge *d, waiter *w)
-{
-    flight *f = NULL;
-    for (flight *it = d->flights; it; it = it->next)
-        if (it->job_id == w->token)
-            f = it;
-    if (f) {
-        uint64_t new_owner;
-        if (scl_cache_abandon(d->cache, f->key.bytes, 16, &new_owner)) {
-            /* someone else waits for this key: the render goes on for them;
-             * re-key the flight and its job id stays - map the promoted waiter */
-            waiter *nw = NULL;
-            for (waiter *it = d->waiters; it; it = it->next)
-                if (it->token == new_owner)
-                    nw = it;
-            if (nw) {
-                /* swap tokens so the pool's job id now belongs to the new owner */
-                nw->token = w->token;
-                w->token = new_owner;
-            }
-        } else {
-            scl_pool_cancel(d->pools[f->pool_index].pool, f->job_id); /* delivers CANCELLED */
-            return;
-        }
-    } else {
-        scl_cache_cancel_waiter(d->cache, w->key.bytes, 16, w->token);
-    }
-    waiter *mine = take_waiter(d, w->token);
-    if (mine) {
-        reply_error(d, mine->identity, mine->id, "CANCELLED", "the render was cancelled", NULL, 0, NULL);
-        waiter_free(mine);
-    }
-}
-
-static void cancel_client(bridge *d, const zframe_t *identity)
-{
-    int again = 1;
-    while (again) {
-        again = 0;
-        for (waiter *w = d->waiters; w; w = w->next)
-            if (zframe_eq(w->identity, (zframe_t *)identity)) {
-                cancel_waiter(d, w);
-                again = 1;
-                break;
-            }
-    }
 }
 
 static json_t *stats_json(bridge *d)
@@ -559,7 +653,7 @@ static json_t *stats_json(bridge *d)
                                       scl_pool_renderer(d->pools[i].pool)));
     }
     uint64_t lookups = cs.hits + cs.misses + cs.joins;
-    return json_pack("{s:I,s:I,s:I,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I},s:{s:f,s:f},s:{s:f,s:f},s:I,s:I,s:{s:i,s:i,s:i,s:I,s:o}}",
+    json_t *h = json_pack("{s:I,s:I,s:I,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I},s:{s:f,s:f},s:{s:f,s:f},s:I,s:I,s:{s:i,s:i,s:i,s:I,s:o}}",
                      "requests", (json_int_t)d->requests, "errors", (json_int_t)d->errors, "busy_refusals",
                      (json_int_t)d->busy_refusals, "hit_rate", lookups ? (double)cs.hits / (double)lookups : 0.0,
                      "cache", "hits", (json_int_t)cs.hits, "misses", (json_int_t)cs.misses, "joins",
@@ -570,7 +664,16 @@ static json_t *stats_json(bridge *d)
                      "in_progress", (json_int_t)d->active, "queue_depth", (json_int_t)queued, "workers", "busy",
                      busy, "idle", idle, "starting", starting, "restarted", (json_int_t)restarted, "by_backend",
                      workers);
+    if (h && json_object_set_new(h, "clients", json_pack("{s:I,s:I,s:I}", "pending_bytes",
+                                                         (json_int_t)scl_peers_pending_total(d->peers), "cap_bytes",
+                                                         (json_int_t)scl_peers_cap(d->peers), "dropped_replies",
+                                                         (json_int_t)scl_peers_dropped(d->peers))) != 0) {
+        json_decref(h);
+        h = NULL;
+    }
+    return h;
 }
+
 
 static int handle_router(zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -580,11 +683,16 @@ static int handle_router(zloop_t *loop, zsock_t *sock, void *arg)
     if (!msg)
         return 0;
     zframe_t *identity = zmsg_pop(msg);
+    if (!identity) {
+        zmsg_destroy(&msg);
+        return 0;
+    }
     d->requests++;
     scl_request req;
     scl_error err;
     scl_error_clear(&err);
     scl_status st = scl_protocol_parse(msg, &req, &err);
+    zmsg_destroy(&msg); /* the request points into its own header copy */
     if (st != SCL_OK) {
         reply_error(d, identity, req.id, st == SCL_ETOOBIG ? "TOO_LARGE" : "PROTOCOL", err.message, NULL, 0, err.field);
     } else {
@@ -596,17 +704,16 @@ static int handle_router(zloop_t *loop, zsock_t *sock, void *arg)
             json_t *h = json_pack("{s:s,s:s,s:b,s:s,s:i,s:i,s:o}", "type", "result", "id", req.id, "pong", 1,
                                   "version", SCL_VERSION, "protocol", SCL_PROTOCOL_VERSION, "pid", (int)getpid(),
                                   "renderers", renderers);
-            send_msg(d, scl_protocol_reply(identity, h), identity);
+            send_msg(d, scl_protocol_reply(identity, h));
             break;
         }
         case SCL_REQ_PARAMS: {
             json_t *schema = NULL;
-            if (scl_params_parse(req.source, strlen(req.source), req.title, &schema, &err) != SCL_OK) {
+            if (scl_params_parse(req.source, strlen(req.source), req.title, &schema, &err) != SCL_OK)
                 reply_error(d, identity, req.id, "SYNTAX", err.message, NULL, err.line, NULL);
-            } else {
-                json_t *h = json_pack("{s:s,s:s,s:o}", "type", "result", "id", req.id, "schema", schema);
-                send_msg(d, scl_protocol_reply(identity, h), identity);
-            }
+            else
+                send_msg(d, scl_protocol_reply(identity, json_pack("{s:s,s:s,s:o}", "type", "result", "id", req.id,
+                                                                   "schema", schema)));
             break;
         }
         case SCL_REQ_RENDER:
@@ -619,25 +726,29 @@ static int handle_router(zloop_t *loop, zsock_t *sock, void *arg)
                     target = w;
             json_t *h = json_pack("{s:s,s:s,s:b}", "type", "result", "id", req.id, "cancelled", target != NULL);
             if (target)
-                cancel_waiter(d, target);
-            send_msg(d, scl_protocol_reply(identity, h), identity);
+                detach_waiter(d, target, "CANCELLED", "the render was cancelled");
+            send_msg(d, scl_protocol_reply(identity, h));
             break;
         }
         case SCL_REQ_STATS: {
-            json_t *h = stats_json(d);
-            json_object_set_new(h, "type", json_string("result"));
-            json_object_set_new(h, "id", json_string(req.id));
-            send_msg(d, scl_protocol_reply(identity, h), identity);
+            json_t *h = stats_json(d), *tag = json_pack("{s:s,s:s}", "type", "result", "id", req.id);
+            if (h && tag && json_object_update(h, tag) == 0) {
+                send_msg(d, scl_protocol_reply(identity, h));
+            } else {
+                json_decref(h);
+                reply_error(d, identity, req.id, "RENDER", "out of memory building the statistics", NULL, 0, NULL);
+            }
+            json_decref(tag);
             break;
         }
         case SCL_REQ_BYE:
-            cancel_client(d, identity);
+            cancel_client(d, identity, "the client said bye");
             break;
         }
     }
     scl_request_clear(&req);
     zframe_destroy(&identity);
-    zmsg_destroy(&msg);
+    process_cancellations(d);
     return 0;
 }
 
@@ -656,34 +767,30 @@ static void on_stop_signal(int sig)
 static void probe_waiters(bridge *d)
 {
     int64_t now = zclock_mono();
-    int again = 1;
-    while (again) {
-        again = 0;
-        for (waiter *w = d->waiters; w; w = w->next) {
-            if (now - w->received < 1000 || now - w->probed < 1000)
-                continue;
-            w->probed = now;
-            json_t *h = json_pack("{s:s,s:s,s:f}", "type", "progress", "id", w->id, "elapsed_ms",
-                                  (double)(now - w->received));
-            zmsg_t *m = scl_protocol_reply(w->identity, h);
-            if (zmsg_send(&m, d->router) != 0) {
-                zmsg_destroy(&m);
-                zframe_t *gone = zframe_dup(w->identity);
-                cancel_client(d, gone); /* changes the list: start over */
-                zframe_destroy(&gone);
-                again = 1;
-                break;
-            }
-        }
+    for (waiter *w = d->waiters; w; w = w->next) {
+        if (now - w->received < 1000 || now - w->probed < 1000)
+            continue;
+        w->probed = now;
+        send_msg(d, scl_protocol_reply(w->identity, json_pack("{s:s,s:s,s:f}", "type", "progress", "id", w->id,
+                                                              "elapsed_ms", (double)(now - w->received))));
     }
 }
 
-static int watch_parent(zloop_t *loop, int timer_id, void *arg)
+/* Every TICK_MS: deadlines, clients gone or over their cap; every second:
+ * progress, forgetting idle peers, the parent process. */
+static int on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
     bridge *d = arg;
-    probe_waiters(d);
+    int64_t now = zclock_mono();
+    expire_waiters(d);
+    if (now - d->last_slow_tick >= 1000) {
+        d->last_slow_tick = now;
+        probe_waiters(d);
+        scl_peers_sweep(d->peers);
+    }
+    process_cancellations(d);
     if (d->parent_pid > 0 && (kill(d->parent_pid, 0) != 0 || getppid() != d->parent_pid)) {
         zsys_info("scadlive bridge: parent %d is gone; stopping", d->parent_pid);
         return -1; /* ends zloop_start */
@@ -719,8 +826,11 @@ static scl_status bind_router(bridge *d, scl_error *err)
     d->router = zsock_new(ZMQ_ROUTER);
     if (!d->router)
         return scl_error_set(err, SCL_EIO, "cannot create the ZeroMQ socket");
+    /* a reply to a peer that is gone fails at once (EHOSTUNREACH); replies
+     * are bounded in bytes per peer by peers.c, not by a message count (a
+     * full pipe would make a send block or fail for a reply we must keep) */
     zsock_set_router_mandatory(d->router, 1);
-    zsock_set_sndhwm(d->router, 10000);
+    zsock_set_sndhwm(d->router, 0);
     zsock_set_rcvhwm(d->router, 10000);
     /* larger than the request limit, so oversized requests get a TOO_LARGE reply
      * instead of a silent disconnect */
@@ -784,6 +894,10 @@ scl_status scl_daemon_run(const scl_daemon_config *cfg, scl_error *err)
     scl_cache_config cc = {cfg->cache_bytes, cfg->cache_ttl_ms};
     d.cache = scl_cache_new(&cc, NULL);
     d.loop = zloop_new();
+    d.gone = zlist_new();
+    d.peers = d.router ? scl_peers_new(d.router, cfg->client_buffer_bytes) : NULL;
+    if (st == SCL_OK && (!d.cache || !d.loop || !d.gone || !d.peers))
+        st = scl_error_set(err, SCL_ENOMEM, "out of memory starting the bridge");
     if (st == SCL_OK) {
         snprintf(d.pools[0].backend, sizeof d.pools[0].backend, "%s", d.default_backend);
         d.pools[0].d = &d;
@@ -798,15 +912,17 @@ scl_status scl_daemon_run(const scl_daemon_config *cfg, scl_error *err)
         st = scl_endpoint_attach(d.endpoint, d.loop, err);
     if (st == SCL_OK)
         st = write_connection_file(&d, err);
+    if (st == SCL_OK && (zloop_reader(d.loop, d.router, handle_router, &d) != 0 ||
+                         zloop_timer(d.loop, TICK_MS, 0, on_tick, &d) < 0))
+        st = scl_error_set(err, SCL_ENOMEM, "cannot set up the event loop");
     if (st == SCL_OK) {
-        zloop_reader(d.loop, d.router, handle_router, &d);
-        zloop_timer(d.loop, 200, 0, watch_parent, &d);
-        zsys_info("scadlive bridge %s listening on %s (%s; connection file %s)", SCL_VERSION,
-                  scl_endpoint_address(d.endpoint),
+        zsys_info("scadlive bridge %s listening on %s (%s; connection file %s); deadline %llu ms unless a "
+                  "request sets one, at most %zu bytes of unread replies per client",
+                  SCL_VERSION, scl_endpoint_address(d.endpoint),
                   scl_endpoint_uses_curve(d.endpoint) ? "CURVE: clients need the keys in the connection file"
                                                       : "private ipc: this user only",
-                  d.conn_file);
-        zloop_start(d.loop); /* returns on a stop signal or when watch_parent says so */
+                  d.conn_file, (unsigned long long)cfg->default_deadline_ms, scl_peers_cap(d.peers));
+        zloop_start(d.loop); /* returns on a stop signal or when on_tick says so */
     }
     /* stop: answer nobody further, remove what we created */
     for (int i = 0; i < d.npools; i++)
@@ -823,6 +939,10 @@ scl_status scl_daemon_run(const scl_daemon_config *cfg, scl_error *err)
     }
     zloop_destroy(&d.loop);
     zsock_destroy(&d.router);
+    scl_peers_destroy(&d.peers); /* frames ZeroMQ still holds keep their peer alive */
+    for (zframe_t *id = d.gone ? zlist_pop(d.gone) : NULL; id; id = zlist_pop(d.gone))
+        zframe_destroy(&id);
+    zlist_destroy(&d.gone);
     scl_cache_destroy(d.cache);
     if (st == SCL_OK || st != SCL_EIO) {
         /* remove our connection file only if it is still ours */

@@ -30,17 +30,21 @@ typedef struct scl_daemon_config {
     int parent_pid;              /* 0 = none */
     const char *self_exe;        /* this binary (renderer-openscad workers) */
     const char *source_dir;      /* where renderer/ and build/openscad/ are */
+    uint64_t default_deadline_ms; /* for renders that set none; 0 = none (`scadlive bridge`: 300 s) */
+    size_t client_buffer_bytes;  /* unread replies held per client; 0 = SCL_PEERS_DEFAULT_CAP (256 MiB) */
 } scl_daemon_config;
 
+#define SCL_DAEMON_DEFAULT_DEADLINE_MS 300000
+
 /* Run until stopped. Returns SCL_OK on a clean stop. */
-scl_status scl_daemon_run(const scl_daemon_config *config, scl_error *err);
+SCL_MUST_CHECK scl_status scl_daemon_run(const scl_daemon_config *config, scl_error *err);
 
 /* $XDG_RUNTIME_DIR/scadlive or /tmp/scadlive-UID, created 0700 and checked
  * to belong to us; writes the directory path into out
  * (scl_endpoint_runtime_dir). */
-scl_status scl_daemon_runtime_dir(char *out, size_t cap, scl_error *err);
+SCL_MUST_CHECK scl_status scl_daemon_runtime_dir(char *out, size_t cap, scl_error *err);
 
 /* <runtime dir>/bridge.json, or $SCADLIVE_CONNECTION_FILE. */
-scl_status scl_daemon_default_connection_file(char *out, size_t cap, scl_error *err);
+SCL_MUST_CHECK scl_status scl_daemon_default_connection_file(char *out, size_t cap, scl_error *err);
 
 #endif

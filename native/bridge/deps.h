@@ -32,7 +32,7 @@ json_t *scl_deps_library_roots(const char *library_path);
 /* *out: [{"path": key, "abs": absolute path}...]. Missing files are left
  * out (OpenSCAD will report them with their line). `library_path` as for
  * scl_deps_library_roots. */
-scl_status scl_deps_collect(const char *source, const char *base_dir, const char *library_path, json_t **out,
+SCL_MUST_CHECK scl_status scl_deps_collect(const char *source, const char *base_dir, const char *library_path, json_t **out,
                             scl_error *err);
 
 #endif

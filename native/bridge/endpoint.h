@@ -43,7 +43,7 @@ scl_endpoint *scl_endpoint_bind(zsock_t *router, const char *requested, scl_erro
 
 /* Serve ZAP (the CURVE client check) from `loop`; nothing to do for private
  * ipc. Until this is called, CURVE clients wait in their handshake. */
-scl_status scl_endpoint_attach(scl_endpoint *ep, zloop_t *loop, scl_error *err);
+SCL_MUST_CHECK scl_status scl_endpoint_attach(scl_endpoint *ep, zloop_t *loop, scl_error *err);
 
 /* The endpoint actually bound, as clients must connect to it. */
 const char *scl_endpoint_address(const scl_endpoint *ep);
@@ -55,7 +55,7 @@ int scl_endpoint_uses_curve(const scl_endpoint *ep);
  * "security" ("private-ipc" or "curve") and, for CURVE, "curve":
  * {"serverkey", "publickey", "secretkey"} (Z85, named after ZeroMQ's socket
  * options ZMQ_CURVE_SERVERKEY/PUBLICKEY/SECRETKEY). */
-scl_status scl_endpoint_describe(const scl_endpoint *ep, json_t *conn, scl_error *err);
+SCL_MUST_CHECK scl_status scl_endpoint_describe(const scl_endpoint *ep, json_t *conn, scl_error *err);
 
 /* Remove the socket file and any directory made for it, close the ZAP
  * handler. Call after the router is closed (and its loop destroyed). */
@@ -63,15 +63,15 @@ void scl_endpoint_destroy(scl_endpoint **ep);
 
 /* Client side: connect `dealer` to the bridge a connection file describes,
  * with the file's CURVE keys when it has them. */
-scl_status scl_endpoint_connect(zsock_t *dealer, const json_t *conn, scl_error *err);
+SCL_MUST_CHECK scl_status scl_endpoint_connect(zsock_t *dealer, const json_t *conn, scl_error *err);
 
 /* Make `path` a private directory: create it (0700) if missing, check that
  * it is a directory (not a symlink) owned by this user, and remove group and
  * other permissions if it has any. */
-scl_status scl_private_dir(const char *path, scl_error *err);
+SCL_MUST_CHECK scl_status scl_private_dir(const char *path, scl_error *err);
 
 /* The runtime directory: $XDG_RUNTIME_DIR/scadlive, or /tmp/scadlive-UID
  * without XDG_RUNTIME_DIR; made private with scl_private_dir. */
-scl_status scl_endpoint_runtime_dir(char *out, size_t cap, scl_error *err);
+SCL_MUST_CHECK scl_status scl_endpoint_runtime_dir(char *out, size_t cap, scl_error *err);
 
 #endif

@@ -1,7 +1,10 @@
 /* fileio.c - see fileio.h. */
+
+#define _GNU_SOURCE
 #include "fileio.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,5 +85,32 @@ scl_status scl_file_write(const char *path, const uint8_t *data, size_t len, scl
         return SCL_EIO;
     }
     free(tmp);
+    return SCL_OK;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int scl_remove_tree(const char *path)
+{
+    if (!path || !*path)
+        return 0;
+    return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+scl_status scl_make_temp_dir(const char *prefix, char *out, size_t cap, scl_error *err)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    if ((size_t)snprintf(out, cap, "%s/%sXXXXXX", tmp, prefix) >= cap)
+        return scl_error_set(err, SCL_ETOOBIG, "the temporary directory path %s/%s... is too long", tmp, prefix);
+    if (!mkdtemp(out))
+        return scl_error_set(err, SCL_EIO, "cannot create a temporary directory in %s: %s", tmp, strerror(errno));
     return SCL_OK;
 }

@@ -25,7 +25,7 @@ scl_frame_reader *scl_frame_reader_new(void);
 void scl_frame_reader_destroy(scl_frame_reader *r);
 
 /* Append bytes read from the pipe. */
-scl_status scl_frame_reader_feed(scl_frame_reader *r, const void *data, size_t len, scl_error *err);
+SCL_MUST_CHECK scl_status scl_frame_reader_feed(scl_frame_reader *r, const void *data, size_t len, scl_error *err);
 
 /* If a whole frame is buffered: 1 and *header (NUL-terminated) / *payload
  * point into the reader, valid until the next feed/next call. 0 if not yet.
@@ -34,7 +34,7 @@ int scl_frame_reader_next(scl_frame_reader *r, const char **header, size_t *head
                           const uint8_t **payload, size_t *payload_len, scl_error *err);
 
 /* Write one frame to a blocking file descriptor (retries short writes). */
-scl_status scl_frame_write(int fd, const char *header, size_t header_len, const void *payload,
+SCL_MUST_CHECK scl_status scl_frame_write(int fd, const char *header, size_t header_len, const void *payload,
                            size_t payload_len, scl_error *err);
 
 /* Read one frame from a blocking fd into malloc'd buffers. 0 on EOF before

@@ -21,6 +21,6 @@ typedef struct scl_node_choice {
 
 /* Fills `out`; SCL_ENOTFOUND with a message saying what to do when there is
  * no usable node (SCADLIVE_NODE not executable, or no node on PATH). */
-scl_status scl_node_find(scl_node_choice *out, scl_error *err);
+SCL_MUST_CHECK scl_status scl_node_find(scl_node_choice *out, scl_error *err);
 
 #endif

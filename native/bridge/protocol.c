@@ -1,9 +1,12 @@
 /* protocol.c - see protocol.h. */
 #include "protocol.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "base64.h"
+#include "overrides.h"
+#include "params.h"
 
 void scl_request_clear(scl_request *req)
 {
@@ -42,10 +45,62 @@ static int one_of(const char *v, const char *const *allowed)
     return 0;
 }
 
+/* Skip one JSON string starting at p[i] == '"'; returns the index after its
+ * closing quote, or 0 when it does not end. */
+static size_t skip_string(const char *p, size_t i, size_t n)
+{
+    for (i++; i < n; i++) {
+        if (p[i] == '\\')
+            i++;
+        else if (p[i] == '"')
+            return i + 1;
+    }
+    return 0;
+}
+
+/* The "id" of a header too large to parse: a scan of its top level that
+ * builds nothing (nested values are skipped by counting brackets outside
+ * strings), so a huge request still gets an error reply its client can
+ * match. Only a plain id (no escapes) is taken. */
+static void peek_id(const char *p, size_t n, char *out, size_t cap)
+{
+    out[0] = 0;
+    size_t i = 0;
+    int depth = 0;
+    while (i < n) {
+        char c = p[i];
+        if (c == '"') {
+            size_t end = skip_string(p, i, n);
+            if (!end)
+                return;
+            if (depth == 1 && end - i == 4 && !memcmp(p + i, "\"id\"", 4)) {
+                size_t j = end;
+                while (j < n && (p[j] == ' ' || p[j] == '\t' || p[j] == '\n' || p[j] == '\r' || p[j] == ':'))
+                    j++;
+                if (j < n && p[j] == '"') {
+                    size_t close = skip_string(p, j, n);
+                    size_t len = close ? close - j - 2 : 0;
+                    if (close && len < cap && !memchr(p + j + 1, '\\', len)) {
+                        memcpy(out, p + j + 1, len);
+                        out[len] = 0;
+                    }
+                    return;
+                }
+            }
+            i = end;
+            continue;
+        }
+        if (c == '{' || c == '[')
+            depth++;
+        else if (c == '}' || c == ']')
+            depth--;
+        i++;
+    }
+}
+
 scl_status scl_protocol_parse(zmsg_t *msg, scl_request *out, scl_error *err)
 {
     memset(out, 0, sizeof *out);
-    size_t total = zmsg_content_size(msg);
     zframe_t *magic = zmsg_first(msg);
     if (!magic || zframe_size(magic) != 4 || memcmp(zframe_data(magic), SCL_PROTOCOL_MAGIC, 4) != 0)
         return scl_error_set(err, SCL_EPARSE, "frame 0 must be the magic \"%s\" (protocol version %d)",
@@ -53,6 +108,13 @@ scl_status scl_protocol_parse(zmsg_t *msg, scl_request *out, scl_error *err)
     zframe_t *hf = zmsg_next(msg);
     if (!hf)
         return scl_error_set(err, SCL_EPARSE, "frame 1 (the JSON header) is missing");
+    /* the size first: nothing over the limit is parsed */
+    size_t total = zmsg_content_size(msg);
+    if (total > SCL_PROTOCOL_MAX_REQUEST) {
+        peek_id((const char *)zframe_data(hf), zframe_size(hf), out->id, sizeof out->id);
+        return scl_error_set(err, SCL_ETOOBIG, "request of %zu bytes exceeds the limit of %zu bytes", total,
+                             SCL_PROTOCOL_MAX_REQUEST);
+    }
     json_error_t jerr;
     json_t *h = json_loadb((const char *)zframe_data(hf), zframe_size(hf), 0, &jerr);
     if (!h)
@@ -67,11 +129,6 @@ scl_status scl_protocol_parse(zmsg_t *msg, scl_request *out, scl_error *err)
     if (!*id || strlen(id) > SCL_PROTOCOL_MAX_ID)
         return field_error(err, "id", "field \"%s\" must be 1 to 128 characters%s", "");
     snprintf(out->id, sizeof out->id, "%s", id);
-    if (total > SCL_PROTOCOL_MAX_REQUEST) {
-        scl_error_set(err, SCL_ETOOBIG, "request of %zu bytes exceeds the limit of %zu", total,
-                      SCL_PROTOCOL_MAX_REQUEST);
-        return SCL_ETOOBIG;
-    }
     const char *type = get_string(h, "type", 1, err, &st);
     if (st != SCL_OK)
         return st;
@@ -133,11 +190,18 @@ scl_status scl_protocol_parse(zmsg_t *msg, scl_request *out, scl_error *err)
     if (params && !json_is_object(params) && !json_is_null(params))
         return field_error(err, "params", "field \"%s\" must be an object%s", "");
     out->params = json_is_object(params) ? params : NULL;
+    json_t *defines = json_object_get(h, "defines");
+    if (defines && !json_is_object(defines) && !json_is_null(defines))
+        return field_error(err, "defines", "field \"%s\" must be an object%s", "");
+    out->defines = json_is_object(defines) ? defines : NULL;
+    /* milliseconds; a fraction is rounded up (0.5 is 1 ms, never "none");
+     * 0 or absent: the bridge's default deadline */
     json_t *deadline = json_object_get(h, "deadline_ms");
     if (deadline && !json_is_null(deadline)) {
-        if (!json_is_number(deadline) || json_number_value(deadline) < 0 || json_number_value(deadline) > 86400e3)
+        double ms = json_number_value(deadline);
+        if (!json_is_number(deadline) || !(ms >= 0) || ms > 86400e3)
             return field_error(err, "deadline_ms", "field \"%s\" must be a number of milliseconds (0 to 86400000)%s", "");
-        out->deadline_ms = (uint64_t)json_number_value(deadline);
+        out->deadline_ms = (uint64_t)ceil(ms);
     }
     /* files: {path: "text"} or {path: {"base64": "..."}} -> {path: base64} */
     json_t *files = json_object_get(h, "files");
@@ -206,4 +270,44 @@ json_t *scl_protocol_error(const char *id, const char *code, const char *message
     if (field && *field)
         json_object_set_new(h, "field", json_string(field));
     return h;
+}
+
+/* see protocol.h */
+scl_status scl_request_render_values(const scl_request *req, json_t **values_out, scl_overrides **ov_out,
+                                     int *syntax, scl_error *err)
+{
+    *syntax = 0;
+    *values_out = NULL;
+    *ov_out = NULL;
+    json_t *schema = NULL;
+    char title[256];
+    scl_params_title_from_path(req->name, title, sizeof title);
+    scl_status st = scl_params_parse(req->source, strlen(req->source), title, &schema, err);
+    if (st != SCL_OK) {
+        *syntax = st == SCL_EPARSE;
+        return st;
+    }
+    json_t *values = req->params ? json_deep_copy(req->params) : json_object();
+    if (!values) {
+        json_decref(schema);
+        return scl_error_set(err, SCL_ENOMEM, "out of memory");
+    }
+    if (!strcmp(req->quality, "preview") && !json_object_get(values, "$fn") &&
+        json_object_set_new(values, "$fn", json_integer(24)) != 0)
+        st = scl_error_set(err, SCL_ENOMEM, "out of memory");
+    scl_overrides *checked = NULL;
+    if (st == SCL_OK)
+        st = scl_overrides_build(schema, values, &checked, err);
+    scl_overrides_destroy(checked);
+    json_decref(schema);
+    if (st == SCL_OK && req->defines && json_object_update(values, req->defines) != 0)
+        st = scl_error_set(err, SCL_ENOMEM, "out of memory");
+    if (st == SCL_OK)
+        st = scl_overrides_build(NULL, values, ov_out, err);
+    if (st != SCL_OK) {
+        json_decref(values);
+        return st;
+    }
+    *values_out = values;
+    return SCL_OK;
 }

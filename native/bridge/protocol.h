@@ -37,11 +37,12 @@ typedef struct scl_request {
     const char *source;
     const char *name;     /* model file name or path, for messages ("model.scad") */
     json_t *files;        /* {path: base64} built from the request (owned) */
-    json_t *params;       /* object or NULL (borrowed from header) */
+    json_t *params;       /* object or NULL (borrowed from header): checked against the customizer */
+    json_t *defines;      /* object or NULL (borrowed): any top-level variable, like OpenSCAD's -D */
     const char *format;   /* binstl | asciistl | off | 3mf | svg | dxf | mesh */
     const char *quality;  /* full | preview */
     const char *renderer; /* NULL = the bridge's default */
-    uint64_t deadline_ms;
+    uint64_t deadline_ms; /* 0 = the bridge's default; fractions rounded up */
     /* params */
     const char *title;
     /* cancel */
@@ -51,8 +52,21 @@ typedef struct scl_request {
 /* Parse frames (ownership stays with the caller). On failure returns
  * SCL_EPARSE / SCL_ETOOBIG and fills err; if an id could be read it is in
  * out->id so the error reply can carry it. */
-scl_status scl_protocol_parse(zmsg_t *msg, scl_request *out, scl_error *err);
+SCL_MUST_CHECK scl_status scl_protocol_parse(zmsg_t *msg, scl_request *out, scl_error *err);
 void scl_request_clear(scl_request *req);
+
+struct scl_overrides;
+
+/* The -D values of a parsed render request, checked: `params` against the
+ * model's customizer schema (every name one of its parameters, or a $special
+ * variable: an unknown name is an error naming the closest parameter; types,
+ * ranges and dropdowns as the schema says), then `defines` on top (any
+ * top-level variable, unchecked, like OpenSCAD's own -D), and $fn=24 for
+ * quality "preview" unless set. *values gets the merged object (for the
+ * render key), *ov the -D arguments. On failure err->field names the
+ * parameter, or *syntax is 1 when the model itself does not parse. */
+SCL_MUST_CHECK scl_status scl_request_render_values(const scl_request *req, json_t **values, struct scl_overrides **ov,
+                                     int *syntax, scl_error *err);
 
 /* Build a reply: [identity] "SCL1" header [payload frames...]. The header
  * is consumed (decref'd). */

@@ -17,10 +17,10 @@
 
 /* Write `mesh` as a 3MF package into a new malloc'd buffer *out of *len
  * bytes; `title` names the object (NULL: "model"). */
-scl_status scl_3mf_write(const scl_mesh *mesh, const char *title, uint8_t **out, size_t *len, scl_error *err);
+SCL_MUST_CHECK scl_status scl_3mf_write(const scl_mesh *mesh, const char *title, uint8_t **out, size_t *len, scl_error *err);
 
 /* Convert rendered OFF (with OpenSCAD's face colours) or STL bytes to 3MF. */
-scl_status scl_3mf_from_mesh_bytes(const uint8_t *data, size_t data_len, const char *title, uint8_t **out,
+SCL_MUST_CHECK scl_status scl_3mf_from_mesh_bytes(const uint8_t *data, size_t data_len, const char *title, uint8_t **out,
                                    size_t *len, scl_error *err);
 
 #endif /* SCL_ZIP3MF_H */

@@ -26,6 +26,10 @@ static void usage(FILE *out)
             "                         (default: only --backend's; see docs/bridge.md, Security model)\n"
             "  --queue N              requests in progress before BUSY (default 64)\n"
             "  --cache-bytes N        result cache budget (default 256 MiB)\n"
+            "  --deadline D           deadline of a render whose request sets none (default 300s;\n"
+            "                         e.g. 90s, 10m; 0 = none)\n"
+            "  --client-buffer N      bytes of unread replies held per client before its replies are\n"
+            "                         dropped and its requests cancelled (default 256 MiB)\n"
             "  --parent-pid PID       exit when this process exits\n"
             "Environment: SCADLIVE_CACHE_TTL (e.g. 1h), SCADLIVE_OPENSCAD, OPENSCADPATH.\n");
 }
@@ -51,6 +55,7 @@ int scl_cmd_bridge(int argc, char **argv)
     scl_daemon_config cfg = {0};
     cfg.self_exe = scl_cli_self_exe();
     cfg.source_dir = scl_cli_source_dir();
+    cfg.default_deadline_ms = SCL_DAEMON_DEFAULT_DEADLINE_MS;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -79,6 +84,21 @@ int scl_cmd_bridge(int argc, char **argv)
             cfg.cache_bytes = (size_t)atoll(v);
         else if (!strcmp(a, "--parent-pid"))
             cfg.parent_pid = atoi(v);
+        else if (!strcmp(a, "--deadline")) {
+            scl_error err;
+            if (scl_duration_parse(v, &cfg.default_deadline_ms, &err) != SCL_OK) {
+                fprintf(stderr, "scadlive bridge: --deadline: %s\n", err.message);
+                return 2;
+            }
+        } else if (!strcmp(a, "--client-buffer")) {
+            char *end;
+            unsigned long long n = strtoull(v, &end, 10);
+            if (*end || n < 65536) {
+                fprintf(stderr, "scadlive bridge: --client-buffer needs a number of bytes (at least 65536), not %s\n", v);
+                return 2;
+            }
+            cfg.client_buffer_bytes = (size_t)n;
+        }
         else {
             fprintf(stderr, "scadlive bridge: unknown option %s\n", a);
             usage(stderr);

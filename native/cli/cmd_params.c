@@ -32,7 +32,8 @@ static json_t *typed_sets(const char *sets_path, const json_t *schema)
     if (!json_is_object(sets)) {
         /* scl_paramset_load words the error (JSON syntax with its line, or the missing object) */
         json_t *v = NULL;
-        scl_paramset_load((const char *)text, len, "", schema, &v, &err);
+        if (scl_paramset_load((const char *)text, len, "", schema, &v, &err) == SCL_OK)
+            scl_error_set(&err, SCL_EPARSE, "no \"parameterSets\" object");
         fprintf(stderr, "scadlive params: %s: %s\n", sets_path, err.message);
         json_decref(v);
         goto fail;

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,28 +90,63 @@ static pid_t start_private_bridge(const char *conn, const char *backend)
     return pid;
 }
 
+/* A private bridge that died (crashed, killed) could not remove its
+ * connection file and socket: remove them for it. */
+static void remove_private_bridge_files(const char *conn)
+{
+    json_t *cf = json_load_file(conn, 0, NULL);
+    const char *ep = json_string_value(json_object_get(cf, "endpoint"));
+    if (ep && !strncmp(ep, "ipc://", 6))
+        remove(ep + 6);
+    json_decref(cf);
+    remove(conn);
+}
+
+/* -D values: customizer parameters go in "params" (the bridge checks them
+ * against the model's schema); other names in "defines", passed through
+ * unchecked as OpenSCAD's own -D does for any variable. */
+static int is_customizer_param(const json_t *schema, const char *name)
+{
+    size_t i;
+    json_t *p;
+    if (name[0] == '$')
+        return 1;
+    json_array_foreach(json_object_get(schema, "parameters"), i, p) {
+        const char *n = json_string_value(json_object_get(p, "name"));
+        if (n && !strcmp(n, name))
+            return 1;
+    }
+    return 0;
+}
+
 int scl_cmd_render(int argc, char **argv)
 {
     const char *model = NULL, *out = NULL, *format = NULL, *backend = NULL, *sets = NULL,
                *set = NULL, *conn_arg = NULL;
     char libs[8192] = "";
     double timeout = 300;
-    json_t *defines = json_array();
+    const char **define_args = calloc((size_t)argc + 1, sizeof *define_args);
+    size_t ndefines = 0;
+    if (!define_args)
+        return fail("out of memory%s%s", "", "");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
+            free(define_args);
             return 0;
         }
+        int bad = 0;
         if (a[0] == '-' && strcmp(a, "-") != 0) {
             if (!v) {
                 fprintf(stderr, "scadlive render: %s needs a value\n", a);
+                free(define_args);
                 return 2;
             }
             i++;
             if (!strcmp(a, "-D"))
-                json_array_append_new(defines, json_string(v));
+                define_args[ndefines++] = v;
             else if (!strcmp(a, "-o"))
                 out = v;
             else if (!strcmp(a, "-p"))
@@ -124,104 +160,146 @@ int scl_cmd_render(int argc, char **argv)
                 snprintf(libs + n, sizeof libs - n, "%s%s", n ? ":" : "", v);
             } else if (!strcmp(a, "--backend"))
                 backend = v;
-            else if (!strcmp(a, "--timeout"))
-                timeout = atof(v);
-            else if (!strcmp(a, "--connection-file"))
+            else if (!strcmp(a, "--timeout")) {
+                char *end;
+                timeout = strtod(v, &end);
+                if (*end || !(timeout > 0) || timeout > 86400) {
+                    fprintf(stderr, "scadlive render: --timeout needs seconds (more than 0, at most 86400), not %s\n", v);
+                    bad = 1;
+                }
+            } else if (!strcmp(a, "--connection-file"))
                 conn_arg = v;
             else {
                 fprintf(stderr, "scadlive render: unknown option %s\n", a);
                 usage(stderr);
-                return 2;
+                bad = 1;
             }
         } else if (!model) {
             model = a;
         } else {
             fprintf(stderr, "scadlive render: unexpected argument %s\n", a);
+            bad = 1;
+        }
+        if (bad) {
+            free(define_args);
             return 2;
         }
     }
     if (!model || !out) {
         usage(stderr);
+        free(define_args);
         return 2;
     }
+    int rc = 1;
+    uint8_t *src = NULL, *set_text = NULL;
+    json_t *schema = NULL, *values = NULL, *defines = NULL, *deps = NULL, *files = NULL, *req = NULL, *h = NULL;
+    scl_client *client = NULL;
+    zmsg_t *reply = NULL;
+    pid_t private_pid = 0;
+    char private_conn[600] = "";
+    size_t len;
+    scl_error err;
+    scl_error_clear(&err);
     if (!format) {
         format = format_for_path(out);
-        if (!format)
-            return fail("cannot tell the format of %s from its extension: use .stl, .off, .3mf, .svg or .dxf "
-                        "(or --format)%s", out, "");
+        if (!format) {
+            fail("cannot tell the format of %s from its extension: use .stl, .off, .3mf, .svg or .dxf "
+                 "(or --format)%s", out, "");
+            goto done;
+        }
     } else if (!strcmp(format, "stl")) {
         format = "binstl";
     }
     if (strcmp(format, "binstl") && strcmp(format, "asciistl") && strcmp(format, "off") && strcmp(format, "3mf") &&
-        strcmp(format, "svg") && strcmp(format, "dxf"))
-        return fail("--format must be binstl, asciistl, off, 3mf, svg or dxf, not %s%s", format, "");
-    if ((sets == NULL) != (set == NULL))
-        return fail("-p and -P go together (the file and the name of the set)%s%s", "", "");
-    uint8_t *src;
-    size_t len;
-    scl_error err;
-    if (scl_file_read(model, SCL_PARAMS_MAX_SOURCE, &src, &len, &err) != SCL_OK)
-        return fail("%s%s", err.message, "");
+        strcmp(format, "svg") && strcmp(format, "dxf")) {
+        fail("--format must be binstl, asciistl, off, 3mf, svg or dxf, not %s%s", format, "");
+        goto done;
+    }
+    if ((sets == NULL) != (set == NULL)) {
+        fail("-p and -P go together (the file and the name of the set)%s%s", "", "");
+        goto done;
+    }
+    if (scl_file_read(model, SCL_PARAMS_MAX_SOURCE, &src, &len, &err) != SCL_OK) {
+        fail("%s%s", err.message, "");
+        goto done;
+    }
     char title[256];
     scl_params_title_from_path(model, title, sizeof title);
-    json_t *schema = NULL;
     if (scl_params_parse((const char *)src, len, title, &schema, &err) != SCL_OK) {
         scl_cli_print_error("render", model, err.line, err.message);
-        return 1;
+        goto done;
     }
     /* parameter values: the set first, then -D on top */
-    json_t *values = json_object();
+    values = json_object();
+    defines = json_object();
+    if (!values || !defines) {
+        fail("out of memory%s%s", "", "");
+        goto done;
+    }
     if (sets) {
-        uint8_t *text;
         size_t tl;
         json_t *from_set = NULL;
-        if (scl_file_read(sets, 16 << 20, &text, &tl, &err) != SCL_OK ||
-            scl_paramset_load((const char *)text, tl, set, schema, &from_set, &err) != SCL_OK)
-            return fail("%s: %s", sets, err.message);
-        free(text);
+        if (scl_file_read(sets, 16 << 20, &set_text, &tl, &err) != SCL_OK ||
+            scl_paramset_load((const char *)set_text, tl, set, schema, &from_set, &err) != SCL_OK) {
+            fail("%s: %s", sets, err.message);
+            goto done;
+        }
         json_object_update(values, from_set);
         json_decref(from_set);
     }
-    size_t i;
-    json_t *d;
-    json_array_foreach(defines, i, d) {
+    for (size_t i = 0; i < ndefines; i++) {
         char *name;
         json_t *v;
-        if (scl_overrides_parse_define(json_string_value(d), &name, &v, &err) != SCL_OK)
-            return fail("%s%s", err.message, "");
-        json_object_set_new(values, name, v);
+        if (scl_overrides_parse_define(define_args[i], &name, &v, &err) != SCL_OK) {
+            fail("%s%s", err.message, "");
+            goto done;
+        }
+        json_t *target = is_customizer_param(schema, name) ? values : defines;
+        json_object_del(target == values ? defines : values, name); /* the last -D wins */
+        int set_failed = json_object_set_new(target, name, v) != 0;
         free(name);
+        if (set_failed) {
+            fail("out of memory%s%s", "", "");
+            goto done;
+        }
     }
-    json_decref(defines);
-    json_decref(schema);
     /* included files, shipped with the request */
     char dirbuf[PATH_MAX];
     snprintf(dirbuf, sizeof dirbuf, "%s", model);
-    json_t *deps = NULL;
-    if (scl_deps_collect((const char *)src, dirname(dirbuf), libs, &deps, &err) != SCL_OK)
-        return fail("%s: %s", model, err.message);
-    json_t *files = json_object();
+    if (scl_deps_collect((const char *)src, dirname(dirbuf), libs, &deps, &err) != SCL_OK) {
+        fail("%s: %s", model, err.message);
+        goto done;
+    }
+    files = json_object();
+    size_t i;
     json_t *dep;
     json_array_foreach(deps, i, dep) {
         uint8_t *bytes;
         size_t n;
-        if (scl_file_read(json_string_value(json_object_get(dep, "abs")), 64 << 20, &bytes, &n, &err) != SCL_OK)
-            return fail("%s%s", err.message, "");
+        if (scl_file_read(json_string_value(json_object_get(dep, "abs")), 64 << 20, &bytes, &n, &err) != SCL_OK) {
+            fail("%s%s", err.message, "");
+            goto done;
+        }
         char *b64 = scl_base64_encode(bytes, n);
-        json_object_set_new(files, json_string_value(json_object_get(dep, "path")), json_pack("{s:s}", "base64", b64));
-        free(b64);
         free(bytes);
+        if (!b64 || json_object_set_new(files, json_string_value(json_object_get(dep, "path")),
+                                        json_pack("{s:s}", "base64", b64)) != 0) {
+            free(b64);
+            fail("out of memory%s%s", "", "");
+            goto done;
+        }
+        free(b64);
     }
-    json_decref(deps);
     char abs_model[PATH_MAX];
     if (!realpath(model, abs_model))
         snprintf(abs_model, sizeof abs_model, "%s", model);
-    json_t *req = json_pack("{s:s,s:s,s:s,s:o,s:o,s:s,s:f}", "type", "render", "source", (const char *)src,
-                            "name", abs_model, "files", files, "params", values, "format", format,
-                            "deadline_ms", timeout * 1000);
-    free(src);
-    if (!req)
-        return fail("%s: the model is not valid UTF-8 text%s", model, "");
+    req = json_pack("{s:s,s:s,s:s,s:O,s:O,s:O,s:s,s:I}", "type", "render", "source", (const char *)src, "name",
+                    abs_model, "files", files, "params", values, "defines", defines, "format", format,
+                    "deadline_ms", (json_int_t)ceil(timeout * 1000));
+    if (!req) {
+        fail("%s: the model is not valid UTF-8 text%s", model, "");
+        goto done;
+    }
     if (backend)
         json_object_set_new(req, "renderer", json_string(backend));
 
@@ -229,48 +307,67 @@ int scl_cmd_render(int argc, char **argv)
     char conn[600];
     if (conn_arg)
         snprintf(conn, sizeof conn, "%s", conn_arg);
-    else if (scl_daemon_default_connection_file(conn, sizeof conn, &err) != SCL_OK)
-        return fail("%s%s", err.message, "");
-    scl_client *client = NULL;
-    pid_t private_pid = 0;
-    char private_conn[600] = "";
+    else if (scl_daemon_default_connection_file(conn, sizeof conn, &err) != SCL_OK) {
+        fail("%s%s", err.message, "");
+        goto done;
+    }
     if (scl_client_connect(conn, &client, &err) != SCL_OK) {
         char dir[400];
-        if (scl_daemon_runtime_dir(dir, sizeof dir, &err) != SCL_OK)
-            return fail("%s%s", err.message, "");
+        if (scl_daemon_runtime_dir(dir, sizeof dir, &err) != SCL_OK) {
+            fail("%s%s", err.message, "");
+            goto done;
+        }
         snprintf(private_conn, sizeof private_conn, "%s/render-%d.json", dir, (int)getpid());
         private_pid = start_private_bridge(private_conn, backend);
-        if (private_pid <= 0 || scl_client_connect(private_conn, &client, &err) != SCL_OK)
-            return fail("could not start a bridge: %s%s", err.message, "");
+        if (private_pid <= 0 || scl_client_connect(private_conn, &client, &err) != SCL_OK) {
+            fail("could not start a bridge: %s%s", private_pid <= 0 ? "it exited at once" : err.message, "");
+            goto done;
+        }
+        scl_client_watch_child(client);
     }
-    zmsg_t *reply = NULL;
-    json_t *h = NULL;
-    int rc = 0;
+    /* the bridge's deadline stops the render; the wait allows for the reply */
     scl_status st = scl_client_request(client, req, (int)(timeout * 1000) + 10000, &reply, &h, &err);
+    req = NULL; /* consumed */
     if (st != SCL_OK) {
-        rc = fail("%s%s", err.message, "");
-    } else if (!strcmp(json_string_value(json_object_get(h, "type")), "error")) {
+        fail("%s%s", err.message, "");
+    } else if (!strcmp(json_string_value(json_object_get(h, "type")) ?: "", "error")) {
         scl_cli_print_messages(json_object_get(h, "messages"), 1);
         scl_cli_print_error("render", json_string_value(json_object_get(h, "file")),
                             (long)json_integer_value(json_object_get(h, "line")),
-                            json_string_value(json_object_get(h, "message")));
-        rc = 1;
+                            json_string_value(json_object_get(h, "message")) ?: "(no message)");
     } else {
         scl_cli_print_messages(json_object_get(h, "messages"), 0);
         zframe_t *f = zmsg_first(reply);
         f = zmsg_next(reply);
         f = zmsg_next(reply);
         if (!f)
-            rc = fail("the bridge sent no payload%s%s", "", "");
+            fail("the bridge sent no payload%s%s", "", "");
         else if (scl_file_write(out, zframe_data(f), zframe_size(f), &err) != SCL_OK)
-            rc = fail("%s%s", err.message, "");
+            fail("%s%s", err.message, "");
+        else
+            rc = 0;
     }
+done:
+    if (private_pid > 0) {
+        int status = 0;
+        if (!client || !scl_client_child_exited(client, &status)) {
+            kill(private_pid, SIGTERM);
+            waitpid(private_pid, &status, 0);
+        }
+        if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0))
+            remove_private_bridge_files(private_conn);
+    }
+    scl_client_destroy(client);
     json_decref(h);
     zmsg_destroy(&reply);
-    scl_client_destroy(client);
-    if (private_pid > 0) {
-        kill(private_pid, SIGTERM);
-        waitpid(private_pid, NULL, 0);
-    }
+    json_decref(req);
+    json_decref(files);
+    json_decref(deps);
+    json_decref(defines);
+    json_decref(values);
+    json_decref(schema);
+    free(set_text);
+    free(src);
+    free(define_args);
     return rc;
 }

@@ -12,7 +12,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,14 +78,6 @@ static int run_capture(char *const argv[], const scl_confine *sandbox, char **lo
         ;
     *log = buf;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
 }
 
 static int mkdirs_for(const char *path)
@@ -224,10 +215,13 @@ static scl_confine *openscad_sandbox(const char *work_dir, const json_t *req, in
     return c;
 }
 
-static void handle(json_t *req)
+/* work_root: the bridge's directory for this renderer's files (--work-dir,
+ * removed by the bridge when this process ends, however it ends), or $TMPDIR. */
+static void handle(json_t *req, const char *work_root)
 {
     json_int_t id = json_integer_value(json_object_get(req, "id"));
-    char dir[] = "/tmp/scl-render-XXXXXX";
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/scl-render-XXXXXX", work_root);
     if (!mkdtemp(dir)) {
         json_t *h = json_pack("{s:I,s:b,s:i,s:s,s:f}", "id", id, "ok", 0, "exit", -1, "log",
                               "renderer: cannot create a temporary directory", "render_ms", 0.0);
@@ -307,13 +301,14 @@ static void handle(json_t *req)
     json_decref(h);
     free(payload);
     free(log);
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    scl_remove_tree(dir);
 }
 
 int scl_cmd_renderer_openscad(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    const char *work_root = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    if (argc == 3 && !strcmp(argv[1], "--work-dir"))
+        work_root = argv[2];
     char *version_log = NULL;
     char *vargv[] = {(char *)openscad_path(), "--version", NULL};
     int rc = run_capture(vargv, NULL, &version_log);
@@ -340,7 +335,7 @@ int scl_cmd_renderer_openscad(int argc, char **argv)
         free(payload);
         if (!req)
             return 1;
-        handle(req);
+        handle(req, work_root);
         json_decref(req);
         /* nothing to prepare between runs: ready again at once */
         json_t *again = json_pack("{s:b}", "ready", 1);

@@ -69,19 +69,19 @@ typedef struct scl_cache_stats {
 scl_cache *scl_cache_new(const scl_cache_config *config, scl_memory *mm);
 void scl_cache_destroy(scl_cache *c);
 
-scl_status scl_cache_acquire(scl_cache *c, const void *key, size_t keylen, uint64_t now_ms,
+SCL_MUST_CHECK scl_status scl_cache_acquire(scl_cache *c, const void *key, size_t keylen, uint64_t now_ms,
                              uint64_t waiter, scl_cache_outcome *outcome, scl_cache_value *value,
                              scl_error *err);
 
 /* The owner delivers the value: stores it (if it fits) and returns the
  * waiters to notify in *waiters (malloc'd, *nwaiters entries; may be NULL
  * when none). SCL_ESTATE if the key is not pending. */
-scl_status scl_cache_complete(scl_cache *c, const void *key, size_t keylen, uint64_t now_ms,
+SCL_MUST_CHECK scl_status scl_cache_complete(scl_cache *c, const void *key, size_t keylen, uint64_t now_ms,
                               const uint8_t *data, size_t len, const char *meta,
                               uint64_t **waiters, size_t *nwaiters, scl_error *err);
 
 /* The owner's render failed: drop the slot, return its waiters. */
-scl_status scl_cache_fail(scl_cache *c, const void *key, size_t keylen, uint64_t **waiters,
+SCL_MUST_CHECK scl_status scl_cache_fail(scl_cache *c, const void *key, size_t keylen, uint64_t **waiters,
                           size_t *nwaiters, scl_error *err);
 
 /* Remove one waiter from a pending slot. Returns 1 if it was there. */

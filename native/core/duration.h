@@ -14,6 +14,6 @@
 
 #include "error.h"
 
-scl_status scl_duration_parse(const char *text, uint64_t *ms, scl_error *err);
+SCL_MUST_CHECK scl_status scl_duration_parse(const char *text, uint64_t *ms, scl_error *err);
 
 #endif

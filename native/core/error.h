@@ -35,6 +35,16 @@ typedef enum scl_status {
     SCL_ESTATE     /* call not valid in the object's current state */
 } scl_status;
 
+/* On every function returning an scl_status the caller must look at (as
+ * jansson marks its own): ignoring the result is a compiler warning. The
+ * scl_error_* setters below are exempt: they return their code only for
+ * `return scl_error_set(...)`. */
+#if defined(__GNUC__)
+#define SCL_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define SCL_MUST_CHECK
+#endif
+
 #define SCL_ERROR_MSG_MAX 512
 #define SCL_ERROR_FIELD_MAX 128
 

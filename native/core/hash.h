@@ -55,12 +55,12 @@ typedef struct scl_render_inputs {
 
 /* Compute the key of a render. Fails only on bad arguments, a params value
  * that is not an object, or out of memory. */
-scl_status scl_render_key(const scl_render_inputs *in, scl_key *out, scl_error *err);
+SCL_MUST_CHECK scl_status scl_render_key(const scl_render_inputs *in, scl_key *out, scl_error *err);
 
 /* Same, from JSON text {"source","files":{path:content},"params":{...},
  * "renderer","rendererVersion","format","quality"} (file contents as
  * strings); for callers without jansson (the WASM build). */
-scl_status scl_render_key_json(const char *inputs_json, scl_key *out, scl_error *err);
+SCL_MUST_CHECK scl_status scl_render_key_json(const char *inputs_json, scl_key *out, scl_error *err);
 
 /* Lower-case hex of the key, NUL-terminated (33 bytes). */
 void scl_key_to_hex(const scl_key *key, char out[33]);

@@ -39,10 +39,10 @@ scl_memory *scl_memory_new(size_t budget_bytes, double evict_threshold);
 void scl_memory_destroy(scl_memory *mm);
 
 /* Register an evictor (at most 8). */
-scl_status scl_memory_add_evictor(scl_memory *mm, scl_memory_evict_fn fn, void *user, scl_error *err);
+SCL_MUST_CHECK scl_status scl_memory_add_evictor(scl_memory *mm, scl_memory_evict_fn fn, void *user, scl_error *err);
 
 /* Reserve `bytes` for `what` (named in the refusal message). */
-scl_status scl_memory_reserve(scl_memory *mm, size_t bytes, const char *what, scl_error *err);
+SCL_MUST_CHECK scl_status scl_memory_reserve(scl_memory *mm, size_t bytes, const char *what, scl_error *err);
 void scl_memory_release(scl_memory *mm, size_t bytes);
 
 void scl_memory_get_stats(const scl_memory *mm, scl_memory_stats *out);

@@ -69,11 +69,11 @@ const char *scl_mesh_format_name(scl_mesh_format fmt);
  * limits may be NULL for the defaults. On success *out owns the mesh
  * (free with scl_mesh_destroy); on failure *out is NULL and err says what
  * and where. An input with zero triangles is valid (an empty mesh). */
-scl_status scl_mesh_parse(const uint8_t *data, size_t len, scl_mesh_format fmt,
+SCL_MUST_CHECK scl_status scl_mesh_parse(const uint8_t *data, size_t len, scl_mesh_format fmt,
                           const scl_mesh_limits *limits, scl_mesh **out, scl_error *err);
 
 /* Build a mesh from caller arrays (copied; indices are checked). colors may be NULL. */
-scl_status scl_mesh_from_arrays(const float *positions, size_t vertex_count,
+SCL_MUST_CHECK scl_status scl_mesh_from_arrays(const float *positions, size_t vertex_count,
                                 const uint32_t *indices, size_t triangle_count,
                                 const float *face_colors, scl_mesh **out, scl_error *err);
 
@@ -93,7 +93,7 @@ void scl_mesh_get_stats(const scl_mesh *mesh, scl_mesh_stats *out);
 
 /* Serialize as binary STL (80-byte header, facet normals computed) into a
  * new malloc'd buffer *out of *len bytes. */
-scl_status scl_mesh_write_binstl(const scl_mesh *mesh, uint8_t **out, size_t *len, scl_error *err);
+SCL_MUST_CHECK scl_status scl_mesh_write_binstl(const scl_mesh *mesh, uint8_t **out, size_t *len, scl_error *err);
 
 #ifdef __cplusplus
 }

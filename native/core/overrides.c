@@ -1,6 +1,7 @@
 /* overrides.c - see overrides.h. */
 #include "overrides.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +173,50 @@ static const json_t *schema_param(const json_t *schema, const char *name)
     return NULL;
 }
 
+/* Edit distance (insert, delete, substitute; case-insensitive), for "did
+ * you mean". Names longer than 64 characters are compared by their first 64. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64)
+        la = 64;
+    if (lb > 64)
+        lb = 64;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t sub = diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+            size_t best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
+            row[j] = sub < best ? sub : best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The schema's parameter closest to `name`, or NULL when it has none. */
+static const char *closest_param(const json_t *schema, const char *name)
+{
+    const json_t *list = json_object_get(schema, "parameters");
+    const char *best = NULL;
+    size_t best_d = (size_t)-1, i;
+    json_t *p;
+    json_array_foreach(list, i, p) {
+        const char *n = json_string_value(json_object_get(p, "name"));
+        size_t dist = n ? edit_distance(name, n) : (size_t)-1;
+        if (dist < best_d) {
+            best = n;
+            best_d = dist;
+        }
+    }
+    return best;
+}
+
 static const char *json_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
@@ -297,7 +342,14 @@ scl_status scl_overrides_build(const json_t *schema, const json_t *values, scl_o
         if (schema && name[0] != '$') {
             const json_t *param = schema_param(schema, name);
             if (!param) {
-                st = scl_error_set(err, SCL_ENOTFOUND, "unknown parameter \"%s\": the model has no such customizer parameter", name);
+                const char *near = closest_param(schema, name);
+                if (near)
+                    st = scl_error_set(err, SCL_ENOTFOUND,
+                                       "unknown parameter \"%.64s\": the model has no such customizer parameter "
+                                       "(did you mean \"%.64s\"?)", name, near);
+                else
+                    st = scl_error_set(err, SCL_ENOTFOUND,
+                                       "unknown parameter \"%.64s\": the model has no customizer parameters", name);
                 scl_error_field(err, name);
                 break;
             }

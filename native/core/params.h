@@ -49,12 +49,12 @@ extern "C" {
 /* Parse `len` bytes of SCAD source (no NUL needed) and build the parameter
  * JSON with the given title. On success *out is a new reference. On a
  * syntax error returns SCL_EPARSE with err->line/column set. */
-scl_status scl_params_parse(const char *src, size_t len, const char *title, json_t **out,
+SCL_MUST_CHECK scl_status scl_params_parse(const char *src, size_t len, const char *title, json_t **out,
                             scl_error *err);
 
 /* Same, returning compact JSON text (malloc'd, NUL-terminated, keys sorted)
  * for callers that do not use jansson (the WASM build). */
-scl_status scl_params_json(const char *src, size_t len, const char *title, char **out,
+SCL_MUST_CHECK scl_status scl_params_json(const char *src, size_t len, const char *title, char **out,
                            scl_error *err);
 
 /* Title OpenSCAD gives a file: its base name without the extension

@@ -41,7 +41,7 @@ typedef struct scl_3mf_package {
  * name and the model's Title metadata (XML-escaped). An empty mesh is
  * refused (SCL_EINVAL): 3MF requires at least one triangle per object.
  * On success the caller frees the package with scl_3mf_package_free. */
-scl_status scl_3mf_build(const scl_mesh *mesh, const char *title, scl_3mf_package *out, scl_error *err);
+SCL_MUST_CHECK scl_status scl_3mf_build(const scl_mesh *mesh, const char *title, scl_3mf_package *out, scl_error *err);
 
 /* Free the texts of a package built by scl_3mf_build (NULL-safe, idempotent). */
 void scl_3mf_package_free(scl_3mf_package *pkg);

@@ -26,7 +26,11 @@ typedef struct bridge_proc {
     char endpoint[512];
 } bridge_proc;
 
-static bridge_proc start_bridge(const char *backend, int workers, int queue)
+/* extra: more `scadlive bridge` arguments (NULL-terminated) or NULL; env:
+ * "NAME=value" strings for the bridge (NULL-terminated) or NULL. The bridge's
+ * TMPDIR is the test's directory. */
+static bridge_proc start_bridge_with(const char *backend, int workers, int queue, const char *const *extra,
+                                     const char *const *env)
 {
     bridge_proc b;
     memset(&b, 0, sizeof b);
@@ -47,8 +51,16 @@ static bridge_proc start_bridge(const char *backend, int workers, int queue)
         snprintf(exe, sizeof exe, "%s/scadlive", SCL_BUILD_DIR);
         setenv("XDG_RUNTIME_DIR", b.dir, 1);
         setenv("SCADLIVE_HOME", SCL_SOURCE_DIR, 1);
-        execl(exe, exe, "bridge", "--connection-file", b.conn, "--workers", w, "--backend", backend,
-              "--queue", q, "--parent-pid", parent, (char *)NULL);
+        setenv("TMPDIR", b.dir, 1);
+        for (size_t i = 0; env && env[i]; i++)
+            putenv((char *)env[i]);
+        const char *args[32] = {exe, "bridge", "--connection-file", b.conn, "--workers", w, "--backend", backend,
+                                "--queue", q, "--parent-pid", parent};
+        size_t n = 12;
+        for (size_t i = 0; extra && extra[i] && n < 31; i++)
+            args[n++] = extra[i];
+        args[n] = NULL;
+        execv(exe, (char *const *)args);
         _exit(127);
     }
     for (int i = 0; i < 400; i++) {
@@ -62,6 +74,11 @@ static bridge_proc start_bridge(const char *backend, int workers, int queue)
     }
     cr_assert_fail("the bridge did not write %s", b.conn);
     return b;
+}
+
+static bridge_proc start_bridge(const char *backend, int workers, int queue)
+{
+    return start_bridge_with(backend, workers, queue, NULL, NULL);
 }
 
 static void stop_bridge(bridge_proc *b)
@@ -646,6 +663,421 @@ Test(bridge, exits_and_cleans_up_when_its_parent_dies, .timeout = 60)
         gone = kill(bridge_pid, 0) != 0 && stat(conn, &st) != 0;
     }
     cr_assert(gone, "the bridge outlived its parent or left its connection file");
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* ------------------------------------------------- hostile or broken clients (#9) */
+
+/* kB of a /proc/PID/status line ("VmRSS", "VmHWM"), or -1. */
+static long proc_status_kb(pid_t pid, const char *key)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+            kb = strtol(line + strlen(key) + 1, NULL, 10);
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+static json_t *ping(zsock_t *s, const char *id, int timeout_ms)
+{
+    send_header(s, json_pack("{s:s,s:s}", "type", "ping", "id", id));
+    return recv_reply(s, timeout_ms, NULL);
+}
+
+/* No terminal reply (progress messages aside) within ms. */
+static void expect_no_reply(zsock_t *s, int ms, const char *why)
+{
+    int64_t end = zclock_mono() + ms;
+    while (zclock_mono() < end) {
+        zsock_set_rcvtimeo(s, (int)(end - zclock_mono()) > 0 ? (int)(end - zclock_mono()) : 1);
+        zmsg_t *m = zmsg_recv(s);
+        if (!m)
+            return;
+        zmsg_first(m);
+        zframe_t *hf = zmsg_next(m);
+        int progress = hf && memmem(zframe_data(hf), zframe_size(hf), "\"type\":\"progress\"", 17);
+        char text[300] = "";
+        if (hf)
+            snprintf(text, sizeof text, "%.*s", (int)zframe_size(hf), (const char *)zframe_data(hf));
+        zmsg_destroy(&m);
+        cr_assert(progress, "%s: got %s", why, text);
+    }
+}
+
+static int log_contains(const bridge_proc *b, const char *needle)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/bridge.log", b->dir);
+    size_t len;
+    char *text = read_file(path, &len);
+    int found = strstr(text, needle) != NULL;
+    free(text);
+    return found;
+}
+
+Test(bridge, a_client_that_stops_reading_stalls_nobody_and_its_replies_stay_bounded, .timeout = 300)
+{
+    /* a 32 MiB cap per client; ASan's quarantine kept small so RSS shows live memory */
+    const char *extra[] = {"--client-buffer", "33554432", NULL};
+    const char *env[] = {"ASAN_OPTIONS=quarantine_size_mb=8:detect_leaks=0", NULL};
+    bridge_proc b = start_bridge_with("wasm", 1, 64, extra, env);
+    zsock_t *reader = client(&b);
+    /* a result of ~115 kB, cached: every flood request is a cache hit */
+    const char *src = "$fn = 48; sphere(10);";
+    send_header(reader, render_req("warm", src, NULL));
+    json_t *h = recv_reply(reader, 120000, NULL);
+    cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
+    json_int_t reply_bytes = json_integer_value(json_object_get(h, "bytes"));
+    cr_assert_gt(reply_bytes, 100000);
+    json_decref(h);
+    long rss0 = proc_status_kb(b.pid, "VmRSS");
+    cr_assert_gt(rss0, 0);
+    /* the flood: 12,000 requests (1.4 GB of replies), none read */
+    zsock_t *flood = zsock_new(ZMQ_DEALER);
+    zsock_set_linger(flood, 0);
+    zsock_set_rcvhwm(flood, 1);
+    zsock_set_rcvbuf(flood, 65536);
+    zsock_set_sndtimeo(flood, 20000);
+    cr_assert_eq(zsock_connect(flood, "%s", b.endpoint), 0);
+    char *req_text = NULL;
+    for (int i = 0; i < 12000; i++) {
+        json_t *r = render_req("f", src, NULL);
+        req_text = json_dumps(r, JSON_COMPACT);
+        json_decref(r);
+        zmsg_t *m = zmsg_new();
+        zmsg_addmem(m, "SCL1", 4);
+        zmsg_addstr(m, req_text);
+        free(req_text);
+        cr_assert_eq(zmsg_send(&m, flood), 0, "the bridge stopped taking requests after %d", i);
+        if (i % 1000 == 999) {
+            /* meanwhile another client is answered at once */
+            char id[16];
+            snprintf(id, sizeof id, "p%d", i);
+            h = ping(reader, id, 1000);
+            cr_assert(json_is_true(json_object_get(h, "pong")), "ping after %d flood requests", i + 1);
+            cr_assert_str_eq(str(h, "id"), id);
+            json_decref(h);
+        }
+    }
+    /* let the bridge work through the backlog, still answering the reader */
+    json_int_t dropped = 0;
+    for (int k = 0; k < 300 && !dropped; k++) {
+        send_header(reader, json_pack("{s:s,s:s}", "type", "stats", "id", "st"));
+        h = recv_reply(reader, 1000, NULL);
+        dropped = json_integer_value(json_object_get(json_object_get(h, "clients"), "dropped_replies"));
+        json_decref(h);
+        if (!dropped)
+            usleep(100000);
+    }
+    cr_assert_gt(dropped, 0, "the non-reading client's replies were never dropped");
+    h = ping(reader, "last", 1000);
+    cr_assert(json_is_true(json_object_get(h, "pong")));
+    json_decref(h);
+    long rss = proc_status_kb(b.pid, "VmRSS");
+    cr_log_info("flood: %lld replies dropped; bridge RSS %ld kB before, %ld kB after", (long long)dropped, rss0, rss);
+    /* the bound: the 32 MiB cap, plus slack for the allocator and the request backlog */
+    cr_assert_lt(rss - rss0, (32 + 96) * 1024L, "the bridge grew by %ld kB", rss - rss0);
+    cr_assert(log_contains(&b, "stopped reading its replies"), "no log line about the dropped client");
+    zsock_destroy(&flood);
+    zsock_destroy(&reader);
+    stop_bridge(&b);
+    remove_dir(&b);
+}
+
+static const char *SLOW = "function spin(n) = n == 0 ? 0 : spin(n - 1);\ncube(spin(1e15) + 1);\n";
+
+Test(bridge, joined_requests_keep_their_own_deadlines, .timeout = 120)
+{
+    bridge_proc b = start_bridge("wasm", 1, 64);
+    zsock_t *a = client(&b), *c = client(&b);
+    json_t *req = render_req("owner", SLOW, NULL);
+    json_object_set_new(req, "deadline_ms", json_integer(1000));
+    send_header(a, req);
+    usleep(200000);
+    send_header(c, render_req("no-deadline", SLOW, NULL)); /* joins; the bridge's default is 300 s */
+    json_t *h = recv_reply(a, 4000, NULL);
+    cr_assert_str_eq(str(h, "id"), "owner");
+    cr_assert_str_eq(str(h, "code"), "TIMEOUT", "%s", str(h, "message"));
+    cr_assert(strstr(str(h, "message"), "goes on for other requests"), "%s", str(h, "message"));
+    json_decref(h);
+    /* the owner's deadline fails nobody else */
+    expect_no_reply(c, 1500, "the request without a deadline");
+    /* a request joining the running render with a short deadline gets its own TIMEOUT */
+    req = render_req("joiner", SLOW, NULL);
+    json_object_set_new(req, "deadline_ms", json_integer(800));
+    send_header(a, req);
+    h = recv_reply(a, 4000, NULL);
+    cr_assert_str_eq(str(h, "id"), "joiner");
+    cr_assert_str_eq(str(h, "code"), "TIMEOUT", "%s", str(h, "message"));
+    json_decref(h);
+    send_header(a, json_pack("{s:s,s:s}", "type", "stats", "id", "st"));
+    h = recv_reply(a, 5000, NULL);
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(h, "workers"), "busy")), 1, "the render stopped");
+    cr_assert_eq(json_integer_value(json_object_get(h, "in_progress")), 1);
+    json_decref(h);
+    /* the last waiter leaves: now the render stops and the renderer is free */
+    send_header(c, json_pack("{s:s,s:s,s:s}", "type", "cancel", "id", "c", "target", "no-deadline"));
+    json_t *r1 = recv_reply(c, 5000, NULL), *r2 = recv_reply(c, 5000, NULL);
+    json_t *cancelled = !strcmp(str(r1, "id"), "no-deadline") ? r1 : r2;
+    cr_assert_str_eq(str(cancelled, "code"), "CANCELLED");
+    json_decref(r1);
+    json_decref(r2);
+    send_header(a, render_req("after", "cube(2);", NULL));
+    h = recv_reply(a, 60000, NULL);
+    cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
+    json_decref(h);
+    zsock_destroy(&a);
+    zsock_destroy(&c);
+    stop_bridge(&b);
+    remove_dir(&b);
+}
+
+Test(bridge, default_and_fractional_deadlines_and_cache_hits_under_back_pressure, .timeout = 120)
+{
+    const char *extra[] = {"--deadline", "3s", NULL};
+    bridge_proc b = start_bridge_with("wasm", 1, 1, extra, NULL);
+    zsock_t *s = client(&b);
+    send_header(s, render_req("cube", "cube(4);", NULL));
+    json_t *h = recv_reply(s, 60000, NULL);
+    cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
+    json_decref(h);
+    /* no deadline in the request: the bridge's default (3 s here) stops it */
+    send_header(s, render_req("endless", SLOW, NULL));
+    usleep(300000);
+    /* the queue (limit 1) is full: a cached result is still served, a new render is not */
+    send_header(s, render_req("cached", "cube(4);", NULL));
+    h = recv_reply(s, 5000, NULL);
+    cr_assert_str_eq(str(h, "id"), "cached");
+    cr_assert_str_eq(str(h, "type"), "result", "%s %s", str(h, "code"), str(h, "message"));
+    cr_assert_str_eq(str(h, "cache"), "hit");
+    json_decref(h);
+    send_header(s, render_req("new", "cube(5);", NULL));
+    h = recv_reply(s, 5000, NULL);
+    cr_assert_str_eq(str(h, "id"), "new");
+    cr_assert_str_eq(str(h, "code"), "BUSY");
+    json_decref(h);
+    h = recv_reply(s, 15000, NULL);
+    cr_assert_str_eq(str(h, "id"), "endless");
+    cr_assert_str_eq(str(h, "code"), "TIMEOUT", "%s", str(h, "message"));
+    json_decref(h);
+    /* half a millisecond is a deadline (rounded up to 1 ms), not "none" */
+    json_t *req = render_req("half", SLOW, NULL);
+    json_object_set_new(req, "deadline_ms", json_real(0.5));
+    send_header(s, req);
+    h = recv_reply(s, 2500, NULL);
+    cr_assert_str_eq(str(h, "code"), "TIMEOUT", "%s", str(h, "message"));
+    json_decref(h);
+    zsock_destroy(&s);
+    stop_bridge(&b);
+    remove_dir(&b);
+}
+
+Test(bridge, parameters_are_always_checked_against_the_schema, .timeout = 60)
+{
+    bridge_proc b = start_bridge("wasm", 1, 64);
+    zsock_t *s = client(&b);
+    const char *model = "width = 1; // [0:10]\nshape = \"cube\"; // [cube, sphere]\n"
+                        "if (shape == \"cube\") cube(width); else sphere(width);\n";
+    struct {
+        const char *source, *params, *field, *says;
+    } cases[] = {
+        {model, "{\"aa\":1,\"width\":\"5\"}", "aa", "did you mean"},
+        {model, "{\"aa\":1,\"shape\":\"cylinder\"}", "aa", NULL},
+        {model, "{\"width\":\"5\"}", "width", NULL},
+        {model, "{\"shape\":\"cylinder\"}", "shape", NULL},
+        {model, "{\"widht\":2}", "widht", "did you mean \"width\"?"},
+        {"cube(1);", "{\"aa\":1}", "aa", "no customizer parameters"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        send_header(s, render_req("p", cases[i].source, json_loads(cases[i].params, 0, NULL)));
+        json_t *h = recv_reply(s, 10000, NULL);
+        cr_expect_str_eq(str(h, "code") ?: "(none)", "PROTOCOL", "case %zu: %s", i, str(h, "message"));
+        cr_expect_str_eq(str(h, "field") ?: "(none)", cases[i].field, "case %zu: %s", i, str(h, "message"));
+        if (cases[i].says)
+            cr_expect(strstr(str(h, "message") ?: "", cases[i].says), "case %zu: %s", i, str(h, "message"));
+        json_decref(h);
+    }
+    /* valid values render; `defines` passes any variable, like OpenSCAD's -D */
+    json_t *req = render_req("ok", "size = 1;\nmodule m() { cube(size); }\nm();\n", json_pack("{s:i}", "$fn", 12));
+    json_object_set_new(req, "defines", json_pack("{s:i}", "size", 3));
+    send_header(s, req);
+    json_t *h = recv_reply(s, 60000, NULL);
+    cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
+    cr_assert_float_eq(json_number_value(json_array_get(json_object_get(json_object_get(h, "bbox"), "max"), 0)), 3.0, 1e-9);
+    json_decref(h);
+    zsock_destroy(&s);
+    stop_bridge(&b);
+    remove_dir(&b);
+}
+
+Test(bridge, oversized_requests_get_too_large_without_being_parsed, .timeout = 120)
+{
+    bridge_proc b = start_bridge("wasm", 1, 64);
+    zsock_t *s = client(&b);
+    /* over the limit in payload frames: the header alone is small */
+    zmsg_t *m = zmsg_new();
+    zmsg_addmem(m, "SCL1", 4);
+    zmsg_addstr(m, "{\"type\":\"render\",\"id\":\"frames\",\"source\":\"cube(1);\"}");
+    for (int i = 0; i < 3; i++) {
+        zframe_t *f = zframe_new(NULL, 30u << 20);
+        memset(zframe_data(f), 'x', zframe_size(f));
+        zmsg_append(m, &f);
+    }
+    cr_assert_eq(zmsg_send(&m, s), 0);
+    json_t *h = recv_reply(s, 30000, NULL);
+    cr_assert_str_eq(str(h, "code"), "TOO_LARGE", "%s", str(h, "message"));
+    cr_assert_str_eq(str(h, "id"), "frames");
+    json_decref(h);
+    /* a 100 MB header with its id at the end: answered without parsing it
+     * (parsing would cost its size again in JSON strings) */
+    long hwm0 = proc_status_kb(b.pid, "VmHWM");
+    size_t big = 100u << 20;
+    char *text = malloc(big + 64);
+    cr_assert_not_null(text);
+    size_t n = (size_t)sprintf(text, "{\"type\":\"render\",\"source\":\"");
+    memset(text + n, ' ', big);
+    n += big;
+    n += (size_t)sprintf(text + n, "\",\"id\":\"late-id\"}");
+    m = zmsg_new();
+    zmsg_addmem(m, "SCL1", 4);
+    zmsg_addmem(m, text, n);
+    free(text);
+    cr_assert_eq(zmsg_send(&m, s), 0);
+    h = recv_reply(s, 30000, NULL);
+    cr_assert_str_eq(str(h, "code"), "TOO_LARGE", "%s", str(h, "message"));
+    cr_assert_str_eq(str(h, "id"), "late-id");
+    json_decref(h);
+    long grew = proc_status_kb(b.pid, "VmHWM") - hwm0;
+    cr_assert_lt(grew, 170 * 1024L, "the bridge's peak memory grew by %ld kB for a 100 MB request", grew);
+    h = ping(s, "still", 5000);
+    cr_assert(json_is_true(json_object_get(h, "pong")));
+    json_decref(h);
+    zsock_destroy(&s);
+    stop_bridge(&b);
+    remove_dir(&b);
+}
+
+static int count_entries(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        n += !strncmp(e->d_name, prefix, strlen(prefix));
+    if (d)
+        closedir(d);
+    return n;
+}
+
+Test(bridge, native_renderer_temp_dirs_are_removed_on_timeout_cancel_and_kill, .timeout = 180)
+{
+    bridge_proc b = start_bridge("openscad", 1, 64);
+    zsock_t *s = client(&b);
+    send_header(s, render_req("ok", "cube(1);", NULL));
+    json_t *h = recv_reply(s, 60000, NULL);
+    cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
+    json_decref(h);
+    /* one live renderer: one directory */
+    cr_assert_eq(count_entries(b.dir, "scl-render-"), 1);
+    /* timeout */
+    /* endless for OpenSCAD 2021 too (no tail recursion; ranges of at most 9999 elements) */
+    const char *loop = "for (i = [0:9998], j = [0:9998], k = [0:9998]) if (i < 0) cube(1);\ncube(%d);\n";
+    char src[200];
+    snprintf(src, sizeof src, loop, 1);
+    json_t *req = render_req("t", src, NULL);
+    json_object_set_new(req, "deadline_ms", json_integer(1500));
+    send_header(s, req);
+    h = recv_reply(s, 30000, NULL);
+    cr_assert_str_eq(str(h, "code"), "TIMEOUT", "%s", str(h, "message"));
+    json_decref(h);
+    /* cancel */
+    snprintf(src, sizeof src, loop, 2);
+    send_header(s, render_req("c", src, NULL));
+    usleep(800000);
+    send_header(s, json_pack("{s:s,s:s,s:s}", "type", "cancel", "id", "x", "target", "c"));
+    json_t *r1 = recv_reply(s, 10000, NULL), *r2 = recv_reply(s, 10000, NULL);
+    json_decref(r1);
+    json_decref(r2);
+    /* kill the renderer mid-render */
+    snprintf(src, sizeof src, loop, 3);
+    send_header(s, render_req("k", src, NULL));
+    usleep(1000000);
+    pid_t worker = first_child(b.pid);
+    cr_assert_gt(worker, 0);
+    kill(worker, SIGKILL);
+    h = recv_reply(s, 20000, NULL);
+    cr_assert_str_eq(str(h, "code"), "RENDERER_LOST", "%s", str(h, "message"));
+    json_decref(h);
+    /* the replacement renderer's directory only */
+    send_header(s, render_req("ok2", "cube(2);", NULL));
+    h = recv_reply(s, 60000, NULL);
+    cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
+    json_decref(h);
+    cr_assert_eq(count_entries(b.dir, "scl-render-"), 1, "temporary directories left behind");
+    zsock_destroy(&s);
+    stop_bridge(&b);
+    cr_assert_eq(count_entries(b.dir, "scl-render-"), 0, "the bridge left its renderer's directory");
+    remove_dir(&b);
+}
+
+Test(bridge, render_cli_notices_a_killed_private_bridge_and_cleans_up, .timeout = 90)
+{
+    char dir[] = "/tmp/scl-test-bridge-XXXXXX", model[128], out[128], log[128];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(model, sizeof model, "%s/slow.scad", dir);
+    snprintf(out, sizeof out, "%s/out.stl", dir);
+    snprintf(log, sizeof log, "%s/cli.log", dir);
+    scl_error err;
+    cr_assert_eq(scl_file_write(model, (const uint8_t *)SLOW, strlen(SLOW), &err), SCL_OK);
+    pid_t cli = fork();
+    if (cli == 0) {
+        char exe[512];
+        snprintf(exe, sizeof exe, "%s/scadlive", SCL_BUILD_DIR);
+        setenv("XDG_RUNTIME_DIR", dir, 1); /* no shared bridge there: a private one */
+        setenv("SCADLIVE_HOME", SCL_SOURCE_DIR, 1);
+        unsetenv("SCADLIVE_CONNECTION_FILE");
+        freopen(log, "w", stderr);
+        execl(exe, exe, "render", model, "-o", out, (char *)NULL);
+        _exit(127);
+    }
+    char conn[256];
+    snprintf(conn, sizeof conn, "%s/scadlive/render-%d.json", dir, (int)cli);
+    json_t *cf = NULL;
+    for (int i = 0; i < 600 && !(cf = json_load_file(conn, 0, NULL)); i++)
+        usleep(50000);
+    cr_assert_not_null(cf, "no private bridge started (%s)", conn);
+    pid_t bridge = (pid_t)json_integer_value(json_object_get(cf, "pid"));
+    char sock[512];
+    snprintf(sock, sizeof sock, "%s", json_string_value(json_object_get(cf, "endpoint")) + 6);
+    json_decref(cf);
+    usleep(1500000); /* the render is under way */
+    cr_assert_eq(kill(bridge, SIGKILL), 0);
+    int status = 0, exited = 0;
+    for (int i = 0; i < 60 && !exited; i++) { /* 3 s: it polls every 200 ms */
+        exited = waitpid(cli, &status, WNOHANG) == cli;
+        if (!exited)
+            usleep(50000);
+    }
+    if (!exited) {
+        kill(cli, SIGKILL);
+        waitpid(cli, NULL, 0);
+    }
+    cr_assert(exited, "scadlive render did not notice its bridge died");
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d", status);
+    size_t len;
+    char *text = read_file(log, &len);
+    cr_assert(strstr(text, "exited"), "%s", text);
+    free(text);
+    struct stat st;
+    cr_assert_neq(stat(conn, &st), 0, "render-PID.json left behind");
+    cr_assert_neq(stat(sock, &st), 0, "the private bridge's socket left behind");
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_assert_eq(system(cmd), 0);

@@ -223,6 +223,34 @@ Test(params, deep_nesting_is_an_error_not_a_crash)
     free(src);
 }
 
+/* OpenSCAD 2021 renders these (it stops near 10000 levels); 512 was this
+ * parser's old limit */
+Test(params, nesting_as_deep_as_openscad_renders_parses)
+{
+    const int depths[] = {600, 2000};
+    const char *open_close[][2] = {{"(", ")"}, {"[", "]"}, {"{", "}"}, {"union() ", ""}, {"-", ""}};
+    for (size_t d = 0; d < sizeof depths / sizeof depths[0]; d++)
+        for (size_t k = 0; k < sizeof open_close / sizeof open_close[0]; k++) {
+            int n = depths[d];
+            char *src = malloc((size_t)n * 10 + 64);
+            size_t len = (size_t)sprintf(src, "w = 3; // [1:10]\n%s", k == 2 || k == 3 ? "" : "x = ");
+            for (int i = 0; i < n; i++)
+                len += (size_t)sprintf(src + len, "%s", open_close[k][0]);
+            len += (size_t)sprintf(src + len, "%s", k == 2 || k == 3 ? "cube(w);" : "1");
+            for (int i = 0; i < n; i++)
+                len += (size_t)sprintf(src + len, "%s", open_close[k][1]);
+            len += (size_t)sprintf(src + len, "%s", k == 2 || k == 3 ? "\n" : ";\ncube(w);\n");
+            json_t *out = NULL;
+            scl_error err;
+            cr_assert_eq(scl_params_parse(src, len, "t", &out, &err), SCL_OK, "%d x %s: %s", n, open_close[k][0],
+                         err.message);
+            json_t *first = json_array_get(json_object_get(out, "parameters"), 0);
+            cr_assert_str_eq(json_string_value(json_object_get(first, "name")), "w");
+            json_decref(out);
+            free(src);
+        }
+}
+
 /* ------------------------------------------------- differential vs OpenSCAD */
 
 static char *read_text(const char *path, size_t *len)
