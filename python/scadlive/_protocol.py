@@ -8,7 +8,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .errors import RenderError
+
 MAGIC = b"SCL1"
+# The bridge answers a larger request with TOO_LARGE; a single frame over four
+# times this is refused by ZeroMQ with no reply at all, so refuse here first.
+MAX_REQUEST = 64 << 20
 
 
 class ProtocolError(Exception):
@@ -16,7 +21,12 @@ class ProtocolError(Exception):
 
 
 def encode_request(header: dict[str, Any], payload: list[bytes]) -> list[bytes]:
-    return [MAGIC, json.dumps(header, separators=(",", ":")).encode("utf-8"), *payload]
+    frames = [MAGIC, json.dumps(header, separators=(",", ":")).encode("utf-8"), *payload]
+    size = sum(len(f) for f in frames)
+    if size > MAX_REQUEST:
+        raise RenderError("TOO_LARGE", f"the request is {size} bytes, over the bridge's limit of {MAX_REQUEST} "
+                          "bytes (the model, its files and parameters together)")
+    return frames
 
 
 def decode_reply(frames: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:

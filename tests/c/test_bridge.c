@@ -1082,3 +1082,70 @@ Test(bridge, render_cli_notices_a_killed_private_bridge_and_cleans_up, .timeout 
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_assert_eq(system(cmd), 0);
 }
+
+/* Run `scadlive render ARGS` (this build: with LeakSanitizer); its exit
+ * status, stderr in *log (malloc'd). */
+static int run_render_cli(const char *dir, const char *const *args, char **log)
+{
+    char exe[512], log_path[256];
+    snprintf(exe, sizeof exe, "%s/scadlive", SCL_BUILD_DIR);
+    snprintf(log_path, sizeof log_path, "%s/cli.log", dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        const char *argv[32] = {exe, "render"};
+        size_t n = 2;
+        for (size_t i = 0; args[i] && n < 31; i++)
+            argv[n++] = args[i];
+        argv[n] = NULL;
+        setenv("XDG_RUNTIME_DIR", dir, 1);
+        setenv("SCADLIVE_HOME", SCL_SOURCE_DIR, 1);
+        freopen(log_path, "w", stderr);
+        execv(exe, (char *const *)argv);
+        _exit(127);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    size_t len;
+    *log = read_file(log_path, &len);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+Test(bridge, render_cli_error_paths_free_everything, .timeout = 120)
+{
+    bridge_proc b = start_bridge("wasm", 1, 64);
+    char model[256], bad[256], sets[256], out[256];
+    snprintf(model, sizeof model, "%s/m.scad", b.dir);
+    snprintf(bad, sizeof bad, "%s/bad.scad", b.dir);
+    snprintf(sets, sizeof sets, "%s/m.json", b.dir);
+    snprintf(out, sizeof out, "%s/out.stl", b.dir);
+    scl_error err;
+    const char *m = "w = 2; // [1:10]\nassert(w < 9, \"too wide\");\ncube(w);\n";
+    cr_assert_eq(scl_file_write(model, (const uint8_t *)m, strlen(m), &err), SCL_OK);
+    cr_assert_eq(scl_file_write(bad, (const uint8_t *)"cube(;", 6, &err), SCL_OK);
+    const char *s = "{\"parameterSets\":{\"one\":{\"w\":\"3\"}},\"fileFormatVersion\":\"1\"}";
+    cr_assert_eq(scl_file_write(sets, (const uint8_t *)s, strlen(s), &err), SCL_OK);
+    struct {
+        const char *args[12];
+        const char *says;
+    } cases[] = {
+        {{"/nonexistent/m.scad", "-o", out}, "nonexistent"},
+        {{bad, "-o", out}, "bad.scad:1"},
+        {{model, "-o", out, "-D", "w=[1,"}, "w"},
+        {{model, "-o", out, "-p", sets, "-P", "two"}, "two"},
+        {{model, "-o", out, "-p", "/nonexistent.json", "-P", "one"}, "nonexistent"},
+        {{model, "-o", out, "-D", "w=\"wide\""}, "w"}, /* refused by a private bridge */
+        {{model, "-o", out, "--format", "gif"}, "gif"},
+        {{model, "-o", out, "--connection-file", b.conn, "-D", "w=9"}, "too wide"},
+        {{model, "-o", "/nonexistent/dir/out.stl", "--connection-file", b.conn}, "nonexistent"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char *log = NULL;
+        int rc = run_render_cli(b.dir, cases[k].args, &log);
+        cr_expect_eq(rc, 1, "case %zu: exit %d: %s", k, rc, log);
+        cr_expect(!strstr(log, "LeakSanitizer") && !strstr(log, "AddressSanitizer"), "case %zu: %s", k, log);
+        cr_expect(strstr(log, cases[k].says), "case %zu: %s", k, log);
+        free(log);
+    }
+    stop_bridge(&b);
+    remove_dir(&b);
+}
