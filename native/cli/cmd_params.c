@@ -99,10 +99,7 @@ int scl_cmd_params(int argc, char **argv)
     scl_status st = scl_params_parse((const char *)src, len, title, &schema, &err);
     free(src);
     if (st != SCL_OK) {
-        if (err.line)
-            fprintf(stderr, "scadlive params: %s:%ld: %s\n", path, err.line, err.message);
-        else
-            fprintf(stderr, "scadlive params: %s: %s\n", path, err.message);
+        scl_cli_print_error("params", path, err.line, err.message);
         return 1;
     }
     json_t *out = sets ? typed_sets(sets, schema) : json_incref(schema);
