@@ -132,6 +132,11 @@ static void flush_repeats(collect *c)
 {
     if (!c->repeats)
         return;
+    if (json_array_size(c->arr) >= c->max) { /* no room: the note counts as a dropped line */
+        c->dropped++;
+        c->repeats = 0;
+        return;
+    }
     char text[96];
     snprintf(text, sizeof text, "(the line above repeated %zu more times)", c->repeats);
     json_array_append_new(c->arr, json_pack("{s:s,s:s}", "level", "INFO", "text", text));
@@ -174,8 +179,7 @@ json_t *scl_oslog_lines(const char *log, size_t max_lines)
     c->arr = arr;
     c->max = max_lines ? max_lines : 1000;
     each_message(log, add_line, c);
-    if (json_array_size(c->arr) < c->max)
-        flush_repeats(c);
+    flush_repeats(c);
     size_t dropped = c->dropped;
     free(c);
     if (dropped) {
