@@ -127,8 +127,10 @@ static double percentile(const latency *l, double p)
  * replies are sent from the middle of list walks and pool callbacks. */
 static void send_msg(bridge *d, zmsg_t *m)
 {
-    if (!m)
+    if (!m) {
+        zsys_error("scadlive bridge: out of memory: a reply could not be built");
         return;
+    }
     zframe_t *identity = zmsg_first(m);
     zframe_t *copy = identity ? zframe_dup(identity) : NULL;
     if (scl_peers_send(d->peers, &m) == SCL_SEND_GONE && copy && zlist_append(d->gone, copy) == 0)

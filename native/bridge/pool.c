@@ -315,16 +315,36 @@ static worker *longest_ready(scl_pool *p)
     return best;
 }
 
+/* The queue of jobs waiting for a renderer: a singly linked list with a
+ * tail pointer, changed only by these two. */
+static void queue_append(scl_pool *p, job *j)
+{
+    j->next = NULL;
+    if (p->queue_tail)
+        p->queue_tail->next = j;
+    else
+        p->queue_head = j;
+    p->queue_tail = j;
+    p->queued++;
+}
+
+/* Unlink the job at *link; prev is the job before it (NULL at the head). */
+static job *queue_take(scl_pool *p, job **link, job *prev)
+{
+    job *j = *link;
+    *link = j->next;
+    if (p->queue_tail == j)
+        p->queue_tail = prev;
+    p->queued--;
+    j->next = NULL;
+    return j;
+}
+
 static void dispatch(scl_pool *p)
 {
     worker *w;
     while (p->queue_head && (w = longest_ready(p))) {
-        job *j = p->queue_head;
-        p->queue_head = j->next;
-        if (!p->queue_head)
-            p->queue_tail = NULL;
-        p->queued--;
-        j->next = NULL;
+        job *j = queue_take(p, &p->queue_head, NULL);
         w->job = j;
         w->ready = 0;
         w->started = (uint64_t)zclock_mono();
@@ -355,10 +375,7 @@ static int tick(zloop_t *loop, int timer_id, void *arg)
     while (*pp) {
         job *j = *pp;
         if (j->deadline && now >= j->deadline) {
-            *pp = j->next;
-            if (p->queue_tail == j)
-                p->queue_tail = prev;
-            p->queued--;
+            queue_take(p, pp, prev);
             char msg[256];
             snprintf(msg, sizeof msg, "the deadline passed while waiting for a free renderer");
             deliver(p, j, 0, "TIMEOUT", msg, j->main_name, 0, "", 0, NULL, 0, NULL);
@@ -506,11 +523,8 @@ void scl_pool_destroy(scl_pool *p)
         if (p->workers[i].pid > 0 || p->workers[i].polled)
             stop_worker(p, &p->workers[i], SIGKILL);
     }
-    while (p->queue_head) {
-        job *j = p->queue_head;
-        p->queue_head = j->next;
-        job_free(j);
-    }
+    while (p->queue_head)
+        job_free(queue_take(p, &p->queue_head, NULL));
     json_decref(p->libraries);
     free(p);
 }
@@ -560,12 +574,7 @@ scl_status scl_pool_submit(scl_pool *p, const scl_pool_job *jb, scl_error *err)
         job_free(j);
         return scl_error_set(err, SCL_ENOMEM, "out of memory");
     }
-    if (p->queue_tail)
-        p->queue_tail->next = j;
-    else
-        p->queue_head = j;
-    p->queue_tail = j;
-    p->queued++;
+    queue_append(p, j);
     dispatch(p);
     return SCL_OK;
 }
@@ -577,10 +586,7 @@ int scl_pool_cancel(scl_pool *p, uint64_t id)
     while (*pp) {
         job *j = *pp;
         if (j->id == id) {
-            *pp = j->next;
-            if (p->queue_tail == j)
-                p->queue_tail = prev;
-            p->queued--;
+            queue_take(p, pp, prev);
             deliver(p, j, 0, "CANCELLED", "the render was cancelled before it started", j->main_name, 0,
                     "", 0, NULL, 0, NULL);
             job_free(j);

@@ -206,6 +206,8 @@ scl_status scl_protocol_parse(zmsg_t *msg, scl_request *out, scl_error *err)
     /* files: {path: "text"} or {path: {"base64": "..."}} -> {path: base64} */
     json_t *files = json_object_get(h, "files");
     out->files = json_object();
+    if (!out->files)
+        return scl_error_set(err, SCL_ENOMEM, "out of memory");
     if (files && !json_is_null(files)) {
         if (!json_is_object(files))
             return field_error(err, "files", "field \"%s\" must be an object of path: content%s", "");
@@ -246,13 +248,15 @@ scl_status scl_protocol_parse(zmsg_t *msg, scl_request *out, scl_error *err)
 zmsg_t *scl_protocol_reply(zframe_t *identity, json_t *header)
 {
     zmsg_t *m = zmsg_new();
-    if (identity)
-        zmsg_append(m, &(zframe_t *){zframe_dup(identity)});
-    zmsg_addmem(m, SCL_PROTOCOL_MAGIC, 4);
-    char *text = json_dumps(header, JSON_COMPACT | JSON_REAL_PRECISION(17));
-    zmsg_addstr(m, text ? text : "{}");
-    free(text);
+    char *text = header ? json_dumps(header, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(header);
+    zframe_t *id = identity ? zframe_dup(identity) : NULL;
+    int ok = m && text && (!identity || (id && zmsg_append(m, &id) == 0)) &&
+             zmsg_addmem(m, SCL_PROTOCOL_MAGIC, 4) == 0 && zmsg_addstr(m, text) == 0;
+    zframe_destroy(&id);
+    free(text);
+    if (!ok)
+        zmsg_destroy(&m); /* out of memory (or no header): NULL */
     return m;
 }
 

@@ -69,7 +69,7 @@ SCL_MUST_CHECK scl_status scl_request_render_values(const scl_request *req, json
                                      int *syntax, scl_error *err);
 
 /* Build a reply: [identity] "SCL1" header [payload frames...]. The header
- * is consumed (decref'd). */
+ * is consumed (decref'd); NULL when it is NULL or memory runs out. */
 zmsg_t *scl_protocol_reply(zframe_t *identity, json_t *header);
 
 /* Error reply header {"type":"error","id","code","message"[,"file","line","field"]}. */

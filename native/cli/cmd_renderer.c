@@ -56,23 +56,32 @@ static int run_capture(char *const argv[], const scl_confine *sandbox, char **lo
     }
     close(pipefd[1]);
     size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
+    char *buf = malloc(cap), sink[4096];
     for (;;) {
-        if (len + 1024 > cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
+        if (buf && len + 1024 > cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) { /* out of memory: read on (the child must not block), keep nothing */
+                free(buf);
+                buf = NULL;
+            } else {
+                buf = bigger;
+                cap *= 2;
+            }
         }
-        ssize_t n = read(pipefd[0], buf + len, cap - len - 1);
+        ssize_t n = buf ? read(pipefd[0], buf + len, cap - len - 1) : read(pipefd[0], sink, sizeof sink);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;
+        if (!buf)
+            continue;
         len += (size_t)n;
         if (len > (8u << 20)) /* keep at most 8 MiB of log */
             len = 8u << 20;
     }
     close(pipefd[0]);
-    buf[len] = 0;
+    if (buf)
+        buf[len] = 0;
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
@@ -257,6 +266,14 @@ static void handle(json_t *req, const char *work_root)
     json_t *defines = json_object_get(req, "defines");
     size_t nd = json_array_size(defines);
     char **argv = calloc(8 + 2 * nd, sizeof *argv);
+    if (!argv) {
+        json_t *h = json_pack("{s:I,s:b,s:i,s:s,s:f}", "id", id, "ok", 0, "exit", -1, "log",
+                              "ERROR: renderer: out of memory", "render_ms", 0.0);
+        reply(h, NULL, 0);
+        json_decref(h);
+        scl_remove_tree(dir);
+        return;
+    }
     char fmtarg[64];
     snprintf(fmtarg, sizeof fmtarg, "--export-format=%s", format);
     size_t k = 0;
