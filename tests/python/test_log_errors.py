@@ -179,3 +179,14 @@ def test_unknown_parameter_names_in_the_viewer_name_the_closest() -> None:
     with pytest.raises(traitlets.TraitError, match=r'did you mean "height"\?'):
         v.params = {"width": 20, "hieght": 3}
     assert v.params == {"width": 20, "height": 5, "$fn": 12}  # unchanged
+
+
+def test_unknown_parameter_names_in_render_name_the_closest() -> None:
+    # the bridge's check (native/core/overrides.c), worded as the Viewer's
+    with pytest.raises(RenderError) as exc:
+        scadlive.render(MODEL, {"widht": 100})
+    assert exc.value.code == "PROTOCOL" and exc.value.field == "widht"
+    assert 'unknown parameter "widht": the model has no such customizer parameter (did you mean "width"?)' \
+        in str(exc.value)
+    assert str(ParameterError("widht", "width")) in str(exc.value)  # one wording, Python and bridge
+    assert (len(scadlive.render(MODEL, {"width": 3, "$fn": 8})) - 84) // 50 == 12
