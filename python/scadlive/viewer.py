@@ -279,8 +279,9 @@ class Viewer(anywidget.AnyWidget):
         self.last_log = lines_of(reply.header)
         self.error = {}
         self.warnings = warnings_in(str(reply.header.get("log", "")))
-        self.status = (f"{reply.header.get('triangles', '?')} triangles, "
-                       f"{reply.header.get('render_ms', '?')} ms ({reply.header.get('cache', 'miss')})")
+        shape = ("2D shape" if reply.header.get("format") in api.FORMATS_2D
+                 else f"{reply.header.get('triangles', '?')} triangles")
+        self.status = f"{shape}, {reply.header.get('render_ms', '?')} ms ({reply.header.get('cache', 'miss')})"
         self._show(stl, reply.header)
         return stl
 

@@ -124,6 +124,14 @@ def test_2d_model_as_stl_and_3d_model_as_svg_say_which_formats_fit() -> None:
     assert "STL, OFF or 3MF" in str(exc.value)
 
 
+async def test_a_2d_model_in_a_kernel_viewer_comes_back_as_svg() -> None:
+    v = scadlive.Viewer(GASKET, renderer="browser")
+    svg = await v.render_async()
+    assert b"<svg" in svg and v.status.startswith("2D shape, ") and not v.error
+    assert summary(svg_contours(svg.decode()))[0] == 6
+    assert v.echo == ['"gasket", 60']
+
+
 def test_viewer_export_follows_the_extension(tmp_path: Path) -> None:
     v = scadlive.Viewer(GASKET, renderer="kernel")
     svg = v.export(tmp_path / "part.svg")
