@@ -12,6 +12,7 @@
 
 struct scl_client {
     zsock_t *sock;
+    zsock_t *handshakes; /* scl_endpoint_watch: a refused key ends the wait at once */
     int pid;
     int child;  /* the bridge is our child: watched with waitpid */
     int reaped; /* ...and has exited (child_status is its status) */
@@ -39,6 +40,7 @@ scl_status scl_client_connect(const char *path, scl_client **out, scl_error *err
         return scl_error_set(err, SCL_ENOMEM, "cannot create a ZeroMQ socket");
     }
     zsock_set_linger(c->sock, 0);
+    c->handshakes = scl_endpoint_watch(c->sock);
     /* with the file's CURVE keys when the bridge listens on anything but private ipc */
     scl_status st = scl_endpoint_connect(c->sock, cf, err);
     if (st != SCL_OK) {
@@ -56,6 +58,7 @@ void scl_client_destroy(scl_client *c)
 {
     if (!c)
         return;
+    scl_endpoint_unwatch(c->sock, &c->handshakes);
     zsock_destroy(&c->sock);
     free(c);
 }
@@ -113,7 +116,7 @@ scl_status scl_client_request(scl_client *c, json_t *header, int timeout_ms, zms
         return scl_error_set(err, SCL_EIO, "cannot send to the bridge");
     }
     int64_t deadline = timeout_ms > 0 ? zclock_mono() + timeout_ms : 0;
-    zpoller_t *poller = zpoller_new(c->sock, NULL);
+    zpoller_t *poller = zpoller_new(c->sock, c->handshakes, NULL);
     if (!poller)
         return scl_error_set(err, SCL_ENOMEM, "out of memory");
     scl_status st = SCL_OK;
@@ -122,7 +125,13 @@ scl_status scl_client_request(scl_client *c, json_t *header, int timeout_ms, zms
             st = scl_error_set(err, SCL_EBUSY, "no reply from the bridge within %d ms", timeout_ms);
             break;
         }
-        if (!zpoller_wait(poller, 200)) {
+        void *ready = zpoller_wait(poller, 200);
+        if (ready && ready == c->handshakes) {
+            if ((st = scl_endpoint_check(c->handshakes, err)) != SCL_OK)
+                break;
+            continue;
+        }
+        if (!ready) {
             if (zpoller_terminated(poller)) {
                 st = scl_error_set(err, SCL_EIO, "interrupted");
                 break;

@@ -337,3 +337,56 @@ scl_status scl_endpoint_connect(zsock_t *dealer, const json_t *conn, scl_error *
         return scl_error_set(err, SCL_EIO, "cannot connect to %s: %s", address, zmq_strerror(zmq_errno()));
     return SCL_OK;
 }
+
+/* ------------------------------------------------------------ handshakes */
+
+zsock_t *scl_endpoint_watch(zsock_t *sock)
+{
+    char address[64];
+    snprintf(address, sizeof address, "inproc://scl-handshakes-%p", (void *)sock);
+    if (zmq_socket_monitor(zsock_resolve(sock), address,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)
+        return NULL;
+    zsock_t *monitor = zsock_new(ZMQ_PAIR);
+    if (!monitor || zsock_connect(monitor, "%s", address) != 0) {
+        zmq_socket_monitor(zsock_resolve(sock), NULL, 0);
+        zsock_destroy(&monitor);
+    }
+    return monitor;
+}
+
+void scl_endpoint_unwatch(zsock_t *sock, zsock_t **monitor)
+{
+    if (!monitor || !*monitor)
+        return;
+    zmq_socket_monitor(zsock_resolve(sock), NULL, 0);
+    zsock_destroy(monitor);
+}
+
+scl_status scl_endpoint_check(zsock_t *monitor, scl_error *err)
+{
+    zmsg_t *m = zmsg_recv(monitor);
+    if (!m)
+        return SCL_OK;
+    zframe_t *what = zmsg_first(m), *where = zmsg_next(m);
+    uint16_t event = 0;
+    uint32_t value = 0;
+    if (what && zframe_size(what) == 6) { /* uint16 event, uint32 value, host order */
+        memcpy(&event, zframe_data(what), 2);
+        memcpy(&value, zframe_data(what) + 2, 4);
+    }
+    char *address = where ? zframe_strdup(where) : NULL;
+    const char *at = address && *address ? address : "the bridge's endpoint";
+    scl_status st = SCL_OK;
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        st = scl_error_set(err, SCL_EIO,
+                           "the bridge at %s refused this client's CURVE key (status %u): the connection file "
+                           "is not that bridge's current one", at, (unsigned)value);
+    else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+        st = scl_error_set(err, SCL_EIO,
+                           "the bridge at %s uses another security mechanism than the connection file says "
+                           "(it wants CURVE keys the file does not have, or the reverse)", at);
+    free(address);
+    zmsg_destroy(&m);
+    return st;
+}

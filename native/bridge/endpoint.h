@@ -65,6 +65,19 @@ void scl_endpoint_destroy(scl_endpoint **ep);
  * with the file's CURVE keys when it has them. */
 SCL_MUST_CHECK scl_status scl_endpoint_connect(zsock_t *dealer, const json_t *conn, scl_error *err);
 
+/* Watch `sock`'s handshakes (call before connecting): a bridge that refuses
+ * our CURVE key, or wants keys the connection file did not give, is then
+ * known at once instead of by a timeout. Returns the monitor socket to poll
+ * beside `sock` (NULL if it cannot be watched); scl_endpoint_unwatch before
+ * destroying `sock`. */
+zsock_t *scl_endpoint_watch(zsock_t *sock);
+void scl_endpoint_unwatch(zsock_t *sock, zsock_t **monitor);
+
+/* Read one event from a readable monitor: SCL_OK if it does not end the
+ * connection's chances, SCL_EIO with a message saying why the bridge will
+ * never answer (key refused, security mechanism mismatch). */
+SCL_MUST_CHECK scl_status scl_endpoint_check(zsock_t *monitor, scl_error *err);
+
 /* Make `path` a private directory: create it (0700) if missing, check that
  * it is a directory (not a symlink) owned by this user, and remove group and
  * other permissions if it has any. */

@@ -605,3 +605,42 @@ Test(security, without_landlock_the_native_renderer_runs_unconfined_and_says_so,
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
     cr_assert_eq(system(cmd), 0);
 }
+
+Test(security, cli_with_wrong_or_no_keys_gets_a_clear_error_not_a_timeout, .timeout = 60)
+{
+    /* the render's own timeout is far beyond the test's: only the handshake
+     * watch can end these in time, and its message says which it was */
+    scl_test_bridge b;
+    const char *args[] = {"--endpoint", "tcp://127.0.0.1:0", "--workers", "1", NULL};
+    start(&b, args, NULL);
+    char model[300], out[300], wrong[300], bare[300], cmd[2048];
+    snprintf(model, sizeof model, "%s/model.scad", b.dir);
+    snprintf(out, sizeof out, "%s/out.stl", b.dir);
+    snprintf(wrong, sizeof wrong, "%s/wrong-key.json", b.dir);
+    snprintf(bare, sizeof bare, "%s/no-keys.json", b.dir);
+    scl_error err;
+    cr_assert_eq(scl_file_write(model, (const uint8_t *)"cube(4);\n", 9, &err), SCL_OK);
+    json_t *w = with_wrong_client_key(b.conn_json), *n = without_keys(b.conn_json);
+    json_object_set(w, "pid", json_object_get(b.conn_json, "pid"));
+    json_object_set(n, "pid", json_object_get(b.conn_json, "pid"));
+    cr_assert_eq(json_dump_file(w, wrong, 0), 0);
+    cr_assert_eq(json_dump_file(n, bare, 0), 0);
+    json_decref(w);
+    json_decref(n);
+    const char *files[] = {wrong, bare};
+    const char *says[] = {"refused this client's CURVE key", "uses another security mechanism"};
+    for (int i = 0; i < 2; i++) {
+        char log[300];
+        snprintf(log, sizeof log, "%s/cli-%d.log", b.dir, i);
+        snprintf(cmd, sizeof cmd,
+                 "SCADLIVE_HOME='%s' '%s/scadlive' render '%s' -o '%s' --timeout 600 --connection-file '%s' > '%s' 2>&1",
+                 SCL_SOURCE_DIR, SCL_BUILD_DIR, model, out, files[i], log);
+        cr_assert_neq(system(cmd), 0, "%s: the CLI succeeded", files[i]);
+        uint8_t *text;
+        size_t len;
+        cr_assert_eq(scl_file_read(log, 1 << 20, &text, &len, &err), SCL_OK);
+        cr_assert(strstr((char *)text, says[i]), "%s: %s", files[i], (char *)text);
+        free(text);
+    }
+    scl_test_bridge_cleanup(&b);
+}
