@@ -5,7 +5,9 @@
 // Writes {"openscad": "<package version>", "files": {path: {"json": <parsed output>} |
 // {"error": "..."}}}. Each file runs in a fresh OpenSCAD instance (callMain runs
 // once per instance) inside a worker thread; a file that takes longer than
-// ORACLE_TIMEOUT_MS (default 20 s) is recorded as a timeout and the worker replaced.
+// ORACLE_TIMEOUT_MS (default 20 s) is run again once, at the end, with three
+// times that limit (on a loaded machine a slow file is not a hanging one), and
+// only then recorded as a timeout; the worker is replaced after each.
 // The model's directory is not mounted: the customizer reads only the main file.
 import { readFileSync, writeFileSync, statSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -50,17 +52,21 @@ if (!isMainThread) {
   const files = args.flatMap((a) => (statSync(a).isDirectory() ? walk(a) : [a])).sort();
   const results = {};
   let worker = null;
-  const runOne = (file) => new Promise((resolve) => {
+  const runOne = (file, limitMs = timeoutMs) => new Promise((resolve) => {
     if (!worker) worker = new Worker(fileURLToPath(import.meta.url), { resourceLimits: { stackSizeMb: 256 } });
     const timer = setTimeout(() => {
       worker.terminate();
       worker = null;
-      resolve({ error: `timeout after ${timeoutMs} ms` });
-    }, timeoutMs);
+      resolve({ error: `timeout after ${limitMs} ms`, timeout: true });
+    }, limitMs);
     worker.once("message", (msg) => { clearTimeout(timer); resolve(msg.result); });
     worker.postMessage(file);
   });
   for (const file of files) results[file] = await runOne(file);
+  for (const file of files) {
+    if (results[file].timeout) results[file] = await runOne(file, 3 * timeoutMs);
+    delete results[file].timeout;
+  }
   if (worker) await worker.terminate();
   writeFileSync(out, JSON.stringify({ openscad: pkg.version, files: results }));
 }
