@@ -793,7 +793,8 @@ static int on_tick(zloop_t *loop, int timer_id, void *arg)
         scl_peers_sweep(d->peers);
     }
     process_cancellations(d);
-    if (d->parent_pid > 0 && (kill(d->parent_pid, 0) != 0 || getppid() != d->parent_pid)) {
+    /* EPERM: a parent of another user (a bridge started under su/setuid) is alive */
+    if (d->parent_pid > 0 && ((kill(d->parent_pid, 0) != 0 && errno == ESRCH) || getppid() != d->parent_pid)) {
         zsys_info("scadlive bridge: parent %d is gone; stopping", d->parent_pid);
         return -1; /* ends zloop_start */
     }

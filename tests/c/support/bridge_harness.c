@@ -66,10 +66,8 @@ int scl_test_bridge_start(scl_test_bridge *b, const scl_test_bridge_options *opt
     argv[k++] = "bridge";
     argv[k++] = "--connection-file";
     argv[k++] = b->conn;
-    if (!opt->as_other_user) { /* another user may not even kill(pid, 0) the test process */
-        argv[k++] = "--parent-pid";
-        argv[k++] = parent;
-    }
+    argv[k++] = "--parent-pid"; /* also as another user, who gets EPERM from kill(parent, 0) */
+    argv[k++] = parent;
     for (size_t i = 0; opt->args && opt->args[i] && k < 62; i++)
         argv[k++] = opt->args[i];
     argv[k] = NULL;
