@@ -10,6 +10,10 @@
 #include "endpoint.h"
 #include "protocol.h"
 
+/* kill(pid, 0) fails with EPERM for a live process of another user: a
+ * bridge someone shared with us through its connection file */
+static int process_exists(int pid) { return kill(pid, 0) == 0 || errno == EPERM; }
+
 struct scl_client {
     zsock_t *sock;
     zsock_t *handshakes; /* scl_endpoint_watch: a refused key ends the wait at once */
@@ -29,7 +33,7 @@ scl_status scl_client_connect(const char *path, scl_client **out, scl_error *err
         return scl_error_set(err, SCL_ENOTFOUND, "no bridge connection file at %s", path);
     const char *ep = json_string_value(json_object_get(cf, "endpoint"));
     int pid = (int)json_integer_value(json_object_get(cf, "pid"));
-    if (!ep || pid <= 0 || kill(pid, 0) != 0) {
+    if (!ep || pid <= 0 || !process_exists(pid)) {
         json_decref(cf);
         return scl_error_set(err, SCL_ENOTFOUND, "the bridge in %s is not running", path);
     }
@@ -80,7 +84,7 @@ int scl_client_child_exited(const scl_client *c, int *status)
 static int bridge_alive(scl_client *c)
 {
     if (!c->child)
-        return kill(c->pid, 0) == 0;
+        return process_exists(c->pid);
     if (c->reaped)
         return 0;
     pid_t r = waitpid(c->pid, &c->child_status, WNOHANG);

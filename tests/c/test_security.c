@@ -644,3 +644,49 @@ Test(security, cli_with_wrong_or_no_keys_gets_a_clear_error_not_a_timeout, .time
     }
     scl_test_bridge_cleanup(&b);
 }
+
+Test(security, whoever_is_given_the_connection_file_gets_in, .timeout = 120)
+{
+    /* the other side of the model: a user who is handed the file (as with a
+     * Jupyter connection file) renders through the bridge of another user */
+    struct passwd *pw = other_user();
+    if (!pw)
+        cr_skip_test("needs root to create and become a second user");
+    scl_test_bridge b;
+    const char *args[] = {"--endpoint", "tcp://127.0.0.1:0", "--workers", "1", NULL};
+    start(&b, args, NULL);
+    cr_assert_eq(chmod(b.dir, 0755), 0);
+    char model[300], shared[300], outdir[300], cmd[2048];
+    snprintf(model, sizeof model, "%s/model.scad", b.dir);
+    snprintf(shared, sizeof shared, "%s/shared.json", b.dir);
+    snprintf(outdir, sizeof outdir, "%s/out", b.dir);
+    scl_error err;
+    cr_assert_eq(scl_file_write(model, (const uint8_t *)"cube(4);\n", 9, &err), SCL_OK);
+    cr_assert_eq(json_dump_file(b.conn_json, shared, 0), 0);
+    cr_assert_eq(chown(shared, pw->pw_uid, pw->pw_gid), 0);
+    cr_assert_eq(chmod(shared, 0600), 0);
+    cr_assert_eq(mkdir(outdir, 0700), 0);
+    cr_assert_eq(chown(outdir, pw->pw_uid, pw->pw_gid), 0);
+    snprintf(cmd, sizeof cmd, "SCADLIVE_HOME='%s' '%s/scadlive' render '%s' -o '%s/out.stl' --connection-file '%s'",
+             SCL_SOURCE_DIR, SCL_BUILD_DIR, model, outdir, shared);
+    pid_t child = fork();
+    if (child == 0) {
+        if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+            _exit(100);
+        int rc = system(cmd);
+        _exit(WIFEXITED(rc) ? WEXITSTATUS(rc) : 101);
+    }
+    int status;
+    cr_assert_eq(waitpid(child, &status, 0), child);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the other user's render failed (%d)", status);
+    /* through this bridge, not a private one of theirs: its stats count the
+     * render besides the stats request itself */
+    zsock_t *s = scl_test_client(b.conn_json);
+    cr_assert_eq(scl_test_send(s, json_pack("{s:s,s:s}", "type", "stats", "id", "st")), 0);
+    json_t *h = scl_test_recv(s, 10000, NULL);
+    cr_assert_not_null(h);
+    cr_assert_geq(json_integer_value(json_object_get(h, "requests")), 2, "the render did not come here");
+    json_decref(h);
+    zsock_destroy(&s);
+    scl_test_bridge_cleanup(&b);
+}
