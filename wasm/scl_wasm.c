@@ -315,9 +315,11 @@ EXPORT char *sclw_cache_stats(const scl_cache *c)
 
 /* ------------------------------------------------------------- debounce */
 
-EXPORT scl_debounce *sclw_debounce_new(double window_ms, double stale_after_ms)
+EXPORT scl_debounce *sclw_debounce_new(double window_ms, double stale_after_ms, double slow_preview_ms,
+                                       double hold_after_ms)
 {
-    scl_debounce_config cfg = {(uint64_t)window_ms, (uint64_t)stale_after_ms};
+    scl_debounce_config cfg = {(uint64_t)window_ms, (uint64_t)stale_after_ms, (uint64_t)slow_preview_ms,
+                               (uint64_t)hold_after_ms};
     return scl_debounce_new(&cfg);
 }
 EXPORT void sclw_debounce_destroy(scl_debounce *d) { scl_debounce_destroy(d); }
@@ -341,4 +343,20 @@ EXPORT double sclw_debounce_next_deadline(const scl_debounce *d)
 {
     uint64_t t = scl_debounce_next_deadline(d);
     return t == UINT64_MAX ? -1 : (double)t;
+}
+EXPORT void sclw_debounce_observe(scl_debounce *d, int quality, double cost_ms)
+{
+    scl_debounce_observe(d, (scl_quality)quality, cost_ms > 0 ? (uint64_t)cost_ms : 0);
+}
+EXPORT double sclw_debounce_estimate(const scl_debounce *d, int quality)
+{
+    uint64_t t = scl_debounce_estimate(d, (scl_quality)quality);
+    return t == UINT64_MAX ? -1 : (double)t;
+}
+EXPORT int sclw_debounce_drag_plan(const scl_debounce *d) { return scl_debounce_drag_plan(d); }
+/* the cancelled running generation, or -1 when none ran */
+EXPORT double sclw_debounce_cancel_all(scl_debounce *d)
+{
+    uint64_t gen = 0;
+    return scl_debounce_cancel_all(d, &gen) ? (double)gen : -1;
 }

@@ -15,7 +15,7 @@
 //   core.duration("1h")               -> 3600000
 //   new core.MemoryManager({ budgetBytes, threshold })
 //   new core.ResultCache({ budgetBytes, ttlMs, memory })
-//   new core.Debouncer({ windowMs, staleAfterMs })
+//   new core.Debouncer({ windowMs, staleAfterMs, slowPreviewMs, holdAfterMs })
 //
 // Every failure throws SclError with the C core's code, message and
 // location (line, column, offset, field). Arrays handed out are fresh JS
@@ -36,7 +36,9 @@ export class SclError extends Error {
 
 export const MeshFormat = Object.freeze({ auto: 0, binstl: 1, asciistl: 2, off: 3 });
 export const UpdateKind = Object.freeze({ change: 0, drag: 1, release: 2 });
-export const Quality = Object.freeze({ full: 0, preview: 1 });
+export const Quality = Object.freeze({ full: 0, preview: 1, coarse: 2 });
+const QUALITIES = ["full", "preview", "coarse"];
+const DRAG_PLANS = ["preview", "coarse", "hold"];
 const OUTCOMES = ["hit", "miss", "joined"];
 const ACTIONS = ["none", "start", "cancel"];
 
@@ -258,8 +260,8 @@ export async function loadCore(options = {}) {
   }
 
   class Debouncer {
-    constructor({ windowMs = 100, staleAfterMs = 2000 } = {}) {
-      this.ptr = fn("sclw_debounce_new")(windowMs, staleAfterMs);
+    constructor({ windowMs = 100, staleAfterMs = 2000, slowPreviewMs = 250, holdAfterMs = 1000 } = {}) {
+      this.ptr = fn("sclw_debounce_new")(windowMs, staleAfterMs, slowPreviewMs, holdAfterMs);
       if (!this.ptr) throw new Error("sclcore: out of memory");
     }
     update(now, kind, generation) {
@@ -273,7 +275,7 @@ export async function loadCore(options = {}) {
       try {
         fn("sclw_debounce_poll")(this.ptr, now, out);
         const f = new Float64Array(M.HEAPF64.buffer, out, 3);
-        return { action: ACTIONS[f[0]], generation: f[1], quality: f[2] === 1 ? "preview" : "full" };
+        return { action: ACTIONS[f[0]], generation: f[1], quality: QUALITIES[f[2]] };
       } finally {
         free(out);
       }
@@ -283,8 +285,27 @@ export async function loadCore(options = {}) {
       const t = fn("sclw_debounce_next_deadline")(this.ptr);
       return t < 0 ? null : t;
     }
+    // a render at `quality` ("full"|"preview"|"coarse") cost `ms` (the renderer's own time)
+    observe(quality, ms) { fn("sclw_debounce_observe")(this.ptr, qualityCode(quality), ms); }
+    // the estimated cost at `quality` in ms, or null before any was observed
+    estimate(quality) {
+      const t = fn("sclw_debounce_estimate")(this.ptr, qualityCode(quality));
+      return t < 0 ? null : t;
+    }
+    // how a drag is rendered now: "preview" | "coarse" | "hold" (no previews; the last model stays)
+    dragPlan() { return DRAG_PLANS[fn("sclw_debounce_drag_plan")(this.ptr)]; }
+    // stop everything: -> the generation of the render to stop, or null; the pending one is dropped
+    cancelAll() {
+      const g = fn("sclw_debounce_cancel_all")(this.ptr);
+      return g < 0 ? null : g;
+    }
     destroy() { if (this.ptr) fn("sclw_debounce_destroy")(this.ptr); this.ptr = 0; }
   }
+  const qualityCode = (q) => {
+    const c = Quality[q];
+    if (c === undefined) throw new TypeError(`quality must be full, preview or coarse, not ${q}`);
+    return c;
+  };
 
   core.MemoryManager = MemoryManager;
   core.ResultCache = ResultCache;

@@ -11,17 +11,28 @@
  *            further update came for `window_ms` (default 100 ms);
  *   DRAG     a slider moving: rendered as a coarse PREVIEW as soon as no
  *            render is running (the latest position wins);
- *   RELEASE  the slider let go: FULL quality at once; a preview still
- *            running for an older position is cancelled.
+ *   RELEASE  the slider let go: FULL quality at once.
+ * Latest wins: a render running for older parameters is cancelled as soon
+ * as a FULL render of newer ones is due (release, or a typed value after its
+ * window), whatever its quality.
  * Actions from scl_debounce_poll:
- *   START    render `generation` at `quality` (the host caps $fn and sets
- *            $preview for PREVIEW);
+ *   START    render `generation` at `quality` (the host caps $fn for
+ *            PREVIEW, and more for COARSE);
  *   CANCEL   stop the running render of `generation`: it became stale and
- *            either a full render is waiting or it ran longer than
+ *            either a full render is due or it ran longer than
  *            `stale_after_ms` (default 2000 ms). Its result, if it arrives,
  *            is stale (scl_debounce_render_done returns 0).
  * Only one render runs at a time. A generation already rendered (or
  * running) at the requested quality or better is not rendered again.
+ *
+ * Previews that pay for themselves: the host reports what each render cost
+ * (scl_debounce_observe, OpenSCAD's own time; cache hits are not costs), and
+ * the debouncer keeps a running estimate per quality. A drag is previewed at
+ * PREVIEW while that costs at most `slow_preview_ms` (default 250 ms), else
+ * at COARSE while that costs at most `hold_after_ms` (default 1000 ms), else
+ * not at all (HOLD: the last model stays until the release). A full render
+ * bounds the previews' estimates (a preview never costs more), so a model
+ * that became light again previews again.
  */
 #ifndef SCL_DEBOUNCE_H
 #define SCL_DEBOUNCE_H
@@ -33,7 +44,11 @@ extern "C" {
 #endif
 
 typedef enum scl_update_kind { SCL_UPDATE_CHANGE = 0, SCL_UPDATE_DRAG, SCL_UPDATE_RELEASE } scl_update_kind;
-typedef enum scl_quality { SCL_QUALITY_FULL = 0, SCL_QUALITY_PREVIEW } scl_quality;
+/* Ordered from finest to coarsest. */
+typedef enum scl_quality { SCL_QUALITY_FULL = 0, SCL_QUALITY_PREVIEW, SCL_QUALITY_COARSE } scl_quality;
+#define SCL_QUALITY_COUNT 3
+/* What a drag is rendered as now. */
+typedef enum scl_drag_plan { SCL_DRAG_PREVIEW = 0, SCL_DRAG_COARSE, SCL_DRAG_HOLD } scl_drag_plan;
 typedef enum scl_debounce_action_kind {
     SCL_DEBOUNCE_NONE = 0,
     SCL_DEBOUNCE_START,
@@ -43,6 +58,8 @@ typedef enum scl_debounce_action_kind {
 typedef struct scl_debounce_config {
     uint64_t window_ms;      /* 0 = 100 */
     uint64_t stale_after_ms; /* 0 = 2000 */
+    uint64_t slow_preview_ms; /* 0 = 250: previews costlier than this go COARSE */
+    uint64_t hold_after_ms;   /* 0 = 1000: COARSE previews costlier than this: HOLD */
 } scl_debounce_config;
 
 typedef struct scl_debounce_action {
@@ -68,6 +85,21 @@ int scl_debounce_render_done(scl_debounce *d, uint64_t generation, uint64_t now_
 
 /* When to poll next without a new update: a time in ms, or UINT64_MAX. */
 uint64_t scl_debounce_next_deadline(const scl_debounce *d);
+
+/* A render at `quality` cost `cost_ms` (the renderer's own time). */
+void scl_debounce_observe(scl_debounce *d, scl_quality quality, uint64_t cost_ms);
+
+/* The current estimate of a render's cost at `quality`, or UINT64_MAX if
+ * none was observed yet. */
+uint64_t scl_debounce_estimate(const scl_debounce *d, scl_quality quality);
+
+/* How a drag is rendered now (see the top of this file). */
+scl_drag_plan scl_debounce_drag_plan(const scl_debounce *d);
+
+/* The user (or the host) cancelled: the running render's generation is
+ * returned in *generation (return 1) to be stopped, or 0 when none runs;
+ * a pending render is dropped too. Nothing starts until the next update. */
+int scl_debounce_cancel_all(scl_debounce *d, uint64_t *generation);
 
 #ifdef __cplusplus
 }

@@ -68,18 +68,81 @@ Test(debounce, release_cancels_a_stale_preview)
     scl_debounce_destroy(d);
 }
 
-Test(debounce, stale_render_running_too_long_is_cancelled)
+Test(debounce, a_typed_value_cancels_a_stale_full_render_once_due)
 {
-    scl_debounce_config cfg = {100, 500};
+    scl_debounce_config cfg = {100, 500, 0, 0};
     scl_debounce *d = scl_debounce_new(&cfg);
     scl_debounce_update(d, 0, SCL_UPDATE_CHANGE, 1);
     expect(d, 100, START, 1, FULL);
     scl_debounce_update(d, 150, SCL_UPDATE_CHANGE, 2);
-    expect(d, 300, NONE, 0, FULL); /* full render of 1 still allowed to finish */
-    cr_assert_eq(scl_debounce_next_deadline(d), 600);
-    expect(d, 599, NONE, 0, FULL);
-    expect(d, 600, CANCEL, 1, FULL);
-    expect(d, 600, START, 2, FULL);
+    cr_assert_eq(scl_debounce_next_deadline(d), 250); /* the window, not the stale limit */
+    expect(d, 249, NONE, 0, FULL); /* still inside the typing window */
+    expect(d, 250, CANCEL, 1, FULL); /* latest wins: no waiting for the stale one */
+    expect(d, 250, START, 2, FULL);
+    scl_debounce_destroy(d);
+}
+
+Test(debounce, stale_preview_running_too_long_is_cancelled)
+{
+    scl_debounce_config cfg = {100, 500, 0, 0};
+    scl_debounce *d = scl_debounce_new(&cfg);
+    scl_debounce_update(d, 0, SCL_UPDATE_DRAG, 1);
+    expect(d, 0, START, 1, PREVIEW);
+    scl_debounce_update(d, 150, SCL_UPDATE_DRAG, 2);
+    expect(d, 300, NONE, 0, FULL); /* the preview of 1 may still finish */
+    cr_assert_eq(scl_debounce_next_deadline(d), 500);
+    expect(d, 500, CANCEL, 1, PREVIEW);
+    /* it ran 500 ms: previews are now known to be slow, so the next is coarse */
+    cr_assert_eq(scl_debounce_estimate(d, PREVIEW), 500);
+    expect(d, 500, START, 2, SCL_QUALITY_COARSE); /* planned when it starts */
+    scl_debounce_destroy(d);
+}
+
+Test(debounce, previews_get_coarser_then_hold_as_they_cost_more)
+{
+    scl_debounce *d = scl_debounce_new(NULL); /* slow 250, hold 1000 */
+    cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_PREVIEW);
+    scl_debounce_observe(d, PREVIEW, 200);
+    cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_PREVIEW);
+    scl_debounce_observe(d, PREVIEW, 600); /* estimate (200 + 600) / 2 = 400 */
+    cr_assert_eq(scl_debounce_estimate(d, PREVIEW), 400);
+    cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_COARSE);
+    scl_debounce_observe(d, SCL_QUALITY_COARSE, 1500);
+    cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_HOLD);
+    /* holding: a drag starts nothing; the release renders at once */
+    scl_debounce_update(d, 0, SCL_UPDATE_DRAG, 1);
+    expect(d, 0, NONE, 0, FULL);
+    scl_debounce_update(d, 50, SCL_UPDATE_RELEASE, 2);
+    expect(d, 50, START, 2, FULL);
+    /* the model became light: a 100 ms full render bounds the previews */
+    scl_debounce_observe(d, FULL, 100);
+    cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_PREVIEW);
+    cr_assert_eq(scl_debounce_estimate(d, SCL_QUALITY_COARSE), 100);
+    scl_debounce_destroy(d);
+}
+
+Test(debounce, a_slow_full_render_starts_drags_coarse)
+{
+    scl_debounce *d = scl_debounce_new(NULL);
+    scl_debounce_observe(d, FULL, 7000);
+    cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_COARSE);
+    cr_assert_eq(scl_debounce_estimate(d, PREVIEW), UINT64_MAX);
+    scl_debounce_destroy(d);
+}
+
+Test(debounce, cancel_all_stops_the_running_render_and_drops_the_pending_one)
+{
+    scl_debounce *d = scl_debounce_new(NULL);
+    uint64_t gen = 0;
+    cr_assert_eq(scl_debounce_cancel_all(d, &gen), 0);
+    scl_debounce_update(d, 0, SCL_UPDATE_RELEASE, 1);
+    expect(d, 0, START, 1, FULL);
+    scl_debounce_update(d, 10, SCL_UPDATE_CHANGE, 2);
+    cr_assert_eq(scl_debounce_cancel_all(d, &gen), 1);
+    cr_assert_eq(gen, 1);
+    expect(d, 1000, NONE, 0, FULL);
+    cr_assert_eq(scl_debounce_render_done(d, 1, 1100), 0); /* a late result is stale */
+    cr_assert_eq(scl_debounce_next_deadline(d), UINT64_MAX);
     scl_debounce_destroy(d);
 }
 
