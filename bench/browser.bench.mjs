@@ -1,7 +1,9 @@
 // browser.bench.mjs - the widget in headless Chromium (Debian's), measured on
 // the standalone test page: cold start to first pixels, warm re-render to
 // pixels (CSG.scad and candleStand.scad), slider drag to pixels (p95), cache
-// hit to pixels, and page memory with 10 viewers. "To pixels" = until the
+// hit to pixels, first pixels with cached assets (and where the time went),
+// a slow model (drag feedback, release to the final model, a light viewer
+// beside it), and page memory with 10 viewers. "To pixels" = until the
 // status line shows the new model, which the page updates right after drawing.
 // Memory with 10 viewers is what Chromium's processes hold (proportional set
 // size from /proc/<pid>/smaps_rollup, Linux only): the page's renderer process
@@ -67,9 +69,9 @@ const statusSet = [];
 const statusTexts = []; // the status line each measured change ended with
 // OpenSCAD's own time for the shown model, as the status line reports it ("N triangles, T ms")
 const openscadMs = (text) => Number((/, (\d+) ms/.exec(text) || [])[1]);
-async function toPixels(page, action) {
-  const [t, set, text] = await page.evaluate(async (src) => {
-    const status = document.querySelector(".scl-status");
+async function toPixels(page, action, view = 0) {
+  const [t, set, text] = await page.evaluate(async ([src, n]) => {
+    const status = document.querySelectorAll(".scl-status")[n];
     const before = status.textContent;
     let set = -1;
     const mo = new MutationObserver(() => {
@@ -85,7 +87,7 @@ async function toPixels(page, action) {
     });
     mo.disconnect();
     return [performance.now() - t0, set, status.textContent];
-  }, action);
+  }, [action, view]);
   statusSet.push(set);
   statusTexts.push(text);
   return t;
@@ -153,6 +155,130 @@ const row = (name, value, target, unit = "ms", baseline = null) => results.push(
     { name: "OpenSCAD's own preview time, p95", value: pct(own.slice(6), 0.95) });
   await ctx.close();
 }
+// First pixels with cached assets (the wasm in Cache Storage, widget.js in
+// the HTTP cache): page load to the first model drawn, 5 loads after one
+// that filled the caches, with where the time went (performance marks of the
+// page, the render worker's log), each stage's median in ms from the start
+// of the navigation.
+{
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const url = `${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`;
+  await page.goto(url);
+  await page.waitForFunction(() => performance.getEntriesByName("scadlive:first-draw").length > 0, null, { timeout: 120000 });
+  const runs = [];
+  for (let i = 0; i < 5; i++) {
+    await page.goto(url);
+    await page.waitForFunction(() => performance.getEntriesByName("scadlive:first-draw").length > 0, null, { timeout: 120000 });
+    runs.push(await page.evaluate(() => {
+      const at = (name) => performance.getEntriesByName(`scadlive:${name}`)[0]?.startTime ?? NaN;
+      const log = globalThis.scadliveRenderLog;
+      const ev = (name) => (log.find((e) => e.event === name)?.t ?? NaN) - performance.timeOrigin;
+      const nav = performance.getEntriesByType("navigation")[0];
+      const script = performance.getEntriesByType("resource").find((r) => r.name.endsWith("/widget.js"));
+      return {
+        "page loaded (HTML)": nav.responseEnd, "widget.js loaded": script?.responseEnd ?? NaN,
+        "first view made (render called)": at("first-view"), "render worker created": at("worker-created"),
+        "render worker ready (C core loaded)": at("worker-ready"), "wasm bytes in the page (Cache Storage)": at("wasm-bytes"),
+        "wasm compiled in the worker": at("wasm-compiled"), "first OpenSCAD runner ready": ev("runner-ready"),
+        "render started": ev("start"), "render done (in the worker)": ev("done"), "first pixels (model drawn)": at("first-draw"),
+        compileMs: log.find((e) => e.event === "compiled")?.ms, renderMs: log.find((e) => e.event === "done")?.ms,
+      };
+    }));
+  }
+  const med = (k) => pct(runs.map((r) => r[k]), 0.5);
+  row("first pixels, standalone page, cached assets (CSG.scad, median of 5 loads)", med("first pixels (model drawn)"), "<= 500 ms", "ms",
+    { name: "OpenSCAD's own time for that render, median", value: med("renderMs") });
+  for (const k of Object.keys(runs[0]).filter((k) => !/Ms$/.test(k) && !/first pixels/.test(k)))
+    row(`  at ${k}`, med(k), "");
+  row("  of which WebAssembly.compile of OpenSCAD's wasm in the worker", med("compileMs"), "");
+  await ctx.close();
+}
+// A slow model (tests/fixtures/scad/slow-sweep.scad, seconds per full render):
+// drag feedback, release to the final model, and a light viewer beside it.
+{
+  const SLOW = "/tests/fixtures/scad/slow-sweep.scad";
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${base}/widget/test-page/index.html?model=${SLOW}&count=2`);
+  const light = readFileSync("/usr/share/openscad/examples/Basics/CSG.scad", "utf8");
+  await page.evaluate((src) => globalThis.models[1].set("source", src), light);
+  const settled = (n) => page.waitForFunction((i) => {
+    const s = document.querySelectorAll(".scl-status")[i];
+    return s && /triangles/.test(s.textContent) && !s.classList.contains("updating");
+  }, n, { timeout: 300000 });
+  await settled(0);
+  await settled(1);
+  const log = () => page.evaluate(() => globalThis.scadliveRenderLog);
+  const slider = `document.querySelector('.scl-field[data-name="turns"] input[type=range]')`;
+  // drag: each input until the view shows something for it (a preview, or the
+  // status saying the last model stays: previews cost more than the drag allows)
+  const feedback = [];
+  const shownAs = { preview: 0, held: 0 };
+  for (let i = 0; i < 12; i++) {
+    const [ms, text] = await page.evaluate(async ([src, v]) => {
+      const status = document.querySelectorAll(".scl-status")[0];
+      const before = status.textContent;
+      const t0 = performance.now();
+      const s = (0, eval)(src);
+      s.value = String(v);
+      s.dispatchEvent(new Event("input", { bubbles: true }));
+      await new Promise((resolve) => {
+        const check = () => (status.textContent !== before && !status.classList.contains("updating") ? resolve() : requestAnimationFrame(check));
+        check();
+      });
+      return [performance.now() - t0, status.textContent];
+    }, [slider, 1.25 + 0.25 * ((i * 7) % 20)]);
+    feedback.push(ms);
+    shownAs[/release to render/.test(text) ? "held" : "preview"]++;
+  }
+  const previewCosts = (await log()).filter((e) => e.event === "done" && e.viewer === 1 && e.quality !== "full").map((e) => e.ms);
+  row(`slow model: drag to what the view shows, p95 of 12 (${shownAs.preview} previews, ${shownAs.held} 'last model; release to render')`,
+    pct(feedback, 0.95), "", "ms", previewCosts.length ? { name: `OpenSCAD's own preview time, p95 of ${previewCosts.length}`, value: pct(previewCosts, 0.95) } : null);
+  // release to the final model after a drag over 20 values (50 ms apart), 3 times
+  const finals = [];
+  const owns = [];
+  for (const target of [1.5, 5.5, 2.5]) {
+    const t = await page.evaluate(async ([src, target]) => {
+      const s = (0, eval)(src);
+      for (let k = 0; k < 20; k++) {
+        s.value = String(1 + 0.25 * ((k * 3 + Math.round(target * 4)) % 21));
+        s.dispatchEvent(new Event("input", { bubbles: true }));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      s.value = String(target);
+      const root = document.querySelectorAll(".scl-root")[0];
+      const status = root.querySelector(".scl-status");
+      const t0 = performance.now();
+      s.dispatchEvent(new Event("change", { bubbles: true }));
+      await new Promise((resolve) => {
+        const check = () => (JSON.parse(root.dataset.params || "{}").turns === target && !status.classList.contains("updating")
+          ? resolve() : requestAnimationFrame(check));
+        check();
+      });
+      return performance.now() - t0;
+    }, [slider, target]);
+    finals.push(t);
+    owns.push((await log()).filter((e) => e.event === "done" && e.viewer === 1 && e.quality === "full").at(-1).ms);
+  }
+  const ratios = finals.map((t, i) => (t - 150) / owns[i]);
+  row(`slow model: release to the final model after a 20-value drag (median of 3; (t - 150 ms) / own: ${ratios.map((r) => r.toFixed(2)).join(", ")})`,
+    pct(finals, 0.5), "<= 1.1 x own + 150 ms", "ms", { name: "OpenSCAD's own time for those final renders, median", value: pct(owns, 0.5) });
+  // the light viewer's re-render: alone, then while the slow one renders
+  const edit = (i) => `globalThis.models[1].set("source", "$fn=${40 + i};\\n" + globalThis.models[1].get("source").replace(/^\\$fn=\\d+;\\n/, ""))`;
+  const alone = [];
+  for (let i = 0; i < 5; i++) alone.push(await toPixels(page, edit(i), 1));
+  const beside = [];
+  for (let i = 0; i < 5; i++) {
+    const seen = (await log()).length;
+    await page.evaluate((v) => globalThis.models[0].set("params", { turns: v }), [3.25, 3.75, 4.25, 4.75, 5.25][i]);
+    await page.waitForFunction((n) => globalThis.scadliveRenderLog.slice(n).some((e) => e.event === "start" && e.viewer === 1), seen, { timeout: 60000 });
+    beside.push(await toPixels(page, edit(10 + i), 1));
+  }
+  row("light viewer's re-render to pixels while a slow viewer renders (CSG.scad, median of 5)", pct(beside, 0.5), "<= 2 x alone", "ms",
+    { name: "the same re-render alone, median of 5", value: pct(alone, 0.5) });
+  await ctx.close();
+}
 // 10 viewers on one page
 {
   const ctx = await browser.newContext();
@@ -165,11 +291,10 @@ const row = (name, value, target, unit = "ms", baseline = null) => results.push(
   const heap = metrics.find((m) => m.name === "JSHeapTotalSize").value;
   await page.waitForTimeout(1000); // settle (nothing forced: no GC, no purge)
   const workers = page.workers().length;
-  const restarts = await page.evaluate(() => globalThis.scadliveWorkerRestarts || 0);
   const m = chromiumMemory();
   await ctx.close();
   // the page's renderer is the largest one; Chromium keeps others (spare, closed contexts), counted in the total
-  row(`10 viewers: page renderer process PSS (DOM, JS, ${workers} worker + its WASM memory${restarts ? `; worker restarted ${restarts}x` : ""})`, m.renderer / MiB, "", "MiB");
+  row(`10 viewers: page renderer process PSS (DOM, JS, ${workers} workers (render worker + OpenSCAD runners) + their WASM memory)`, m.renderer / MiB, "", "MiB");
   row("10 viewers: renderer + GPU process PSS (the page's WebGL canvases)", (m.renderer + m.gpu) / MiB, "< 1024 MiB", "MiB");
   row(`10 viewers: all this bench's Chromium processes, PSS (renderers ${m.renderers.map((x) => (x / MiB).toFixed(0)).join("+")} MiB)`,
     m.total / MiB, "", "MiB");

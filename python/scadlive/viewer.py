@@ -102,6 +102,11 @@ class Viewer(anywidget.AnyWidget):
         # why the page could not render this model ("auto" only), or None
         self.fallback_reason: str | None = None
         self._kernel_task: asyncio.Task[Any] | None = None
+        # kernel renders, latest wins: values that came while a render ran
+        # (a drag) wait for it and render next, the intermediate ones skipped;
+        # a final value (release, typed, set from Python) cancels a stale render
+        self._kernel_pending = False
+        self._next_kind: str | None = None  # what the page said the next change is ("drag", "release", "change")
         super().__init__(renderer=renderer, height=height, **kwargs)
         self.on_msg(self._on_custom_msg)
         if source is not None or path is not None:
@@ -176,6 +181,11 @@ class Viewer(anywidget.AnyWidget):
                 self._show(self._last_stl, self._last_reply)
             elif self.renders_in_kernel and (self._kernel_task is None or self._kernel_task.done()):
                 self._schedule_kernel_render()
+        elif kind == "render-kind":
+            # sent by the page just before a change of `params` it makes
+            self._next_kind = str(content.get("kind") or "change")
+        elif kind == "cancel":  # the page's Cancel control, for a render in the kernel
+            self._cancel_kernel_render()
         elif kind == "cannot-render" and self.renderer == "auto":
             self.fallback_reason = str(content.get("reason") or "the page cannot render this model")
             self._schedule_kernel_render()
@@ -210,17 +220,25 @@ class Viewer(anywidget.AnyWidget):
     def _on_change(self, change: dict[str, Any]) -> None:
         if change["name"] == "source" and self.renderer == "auto":
             self.fallback_reason = None  # a new model: the page tries again, as it does on its side
+        kind, self._next_kind = self._next_kind or "change", None
         if self.renders_in_kernel and self._model is not None:
-            self._schedule_kernel_render()
+            self._schedule_kernel_render(final=kind != "drag" or change["name"] != "params")
 
-    def _schedule_kernel_render(self) -> None:
+    def _kernel_rendering(self) -> bool:
+        return self._kernel_task is not None and not self._kernel_task.done()
+
+    def _schedule_kernel_render(self, final: bool = True) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
         if loop is not None:
-            if self._kernel_task is not None and not self._kernel_task.done():
-                self._kernel_task.cancel()  # latest parameters win
+            if self._kernel_rendering():
+                if not final:
+                    self._kernel_pending = True  # rendered when the running one ends
+                    return
+                self._kernel_task.cancel()  # stale: its bridge render is cancelled too
+            self._kernel_pending = False
             self._kernel_task = loop.create_task(self._kernel_render_quiet())
         else:
             try:
@@ -229,10 +247,34 @@ class Viewer(anywidget.AnyWidget):
                 pass
 
     async def _kernel_render_quiet(self) -> None:
+        self.send({"type": "kernel-render", "state": "start"})  # the page shows progress and Cancel
         try:
             await self.render_async()
         except Exception:  # shown in the page via `error`; nothing to raise to
             pass
+        finally:
+            self.send({"type": "kernel-render", "state": "end"})
+        if self._kernel_pending:  # values that came during the render: the latest of them now
+            self._kernel_pending = False
+            self._kernel_task = None
+            self._schedule_kernel_render()
+
+    def _cancel_kernel_render(self) -> bool:
+        self._kernel_pending = False
+        if not self._kernel_rendering():
+            return False
+        assert self._kernel_task is not None
+        self._kernel_task.cancel()  # the bridge cancels the render
+        self.status = "cancelled (last model shown)"
+        return True
+
+    def cancel(self) -> None:
+        """Stop this viewer's running render, in the kernel or in the page; the last model stays shown.
+
+        A later change of ``params`` or ``source`` renders again as usual.
+        """
+        self._cancel_kernel_render()
+        self.send({"type": "cancel"})
 
     def _show(self, stl: bytes, reply: dict[str, Any] | None = None) -> None:
         """Send a kernel-rendered model to the page (and keep it for views opened later)."""

@@ -81,14 +81,15 @@ test("a syntax error shows its line and keeps the last model", { timeout: 120000
   await page.close();
 });
 
-test("ten viewers on one page share one worker", { timeout: 180000 }, async () => {
+test("ten viewers on one page share one render worker and its few runners", { timeout: 180000 }, async () => {
   const page = await browser.newPage();
   await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad&count=10`);
-  await page.waitForFunction(() => [...document.querySelectorAll(".scl-status")].every((s) => /triangles/.test(s.textContent)),
+  await page.waitForFunction(() => [...document.querySelectorAll(".scl-status")].filter((s) => /triangles/.test(s.textContent)).length === 10,
     null, { timeout: 120000 });
   assert.equal(await page.locator("canvas").count(), 10);
-  const restarts = await page.evaluate(() => globalThis.scadliveWorkerRestarts || 0);
-  assert.equal(page.workers().length, 1, `${page.workers().length} workers for 10 viewers (${restarts} restarts)`);
+  // one render worker, and its OpenSCAD runners: one per lane (a lane per core, 2 to 4) plus a spare
+  const lanes = await page.evaluate(() => Math.max(2, Math.min(4, navigator.hardwareConcurrency || 2)));
+  assert.ok(page.workers().length <= 1 + lanes + 1, `${page.workers().length} workers for 10 viewers (${lanes} lanes)`);
   await page.close();
 });
 
@@ -143,7 +144,7 @@ test("a render that does not fit the memory budget fails with a clear message", 
   await page.close();
 });
 
-test("a stale render that runs too long is abandoned for the latest parameters", { timeout: 90000 }, async () => {
+test("a stale endless render is abandoned for the latest parameters", { timeout: 90000 }, async () => {
   const page = await browser.newPage();
   await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
   await waitStatus(page, /triangles/);
@@ -153,7 +154,9 @@ test("a stale render that runs too long is abandoned for the latest parameters",
   await page.evaluate(() => globalThis.models[0].set("source", "s = 5; // [1:10]\ncube(s);"));
   const text = await waitStatus(page, /^12 triangles/, 30000);
   assert.match(text, /^12 triangles/);
-  assert.equal(await page.evaluate(() => globalThis.scadliveWorkerRestarts), 1);
+  // the endless render was abandoned (its runner terminated), not waited for
+  const log = await page.evaluate(() => globalThis.scadliveRenderLog);
+  assert.equal(log.filter((e) => e.event === "abandon").length, 1, JSON.stringify(log));
   // the customizer schema asked for behind the stuck render arrived too
   await page.waitForFunction(() => (globalThis.models[0].get("schema").parameters || [])[0]?.name === "s",
     null, { timeout: 10000 });

@@ -142,6 +142,63 @@ async def test_kernel_renderer_renders_every_change_through_the_bridge() -> None
     assert v.error["line"] == 2
 
 
+def _page_messages(v: scadlive.Viewer) -> list[dict]:
+    """Record what the viewer sends to the page (there is none in these tests)."""
+    sent: list[dict] = []
+    send = v.send
+    v.send = lambda content, buffers=None: (sent.append(content), send(content, buffers))[1]  # type: ignore[method-assign]
+    return sent
+
+
+async def test_kernel_renderer_coalesces_a_drag_and_the_release_cancels_the_stale_render() -> None:
+    # while `slow` is 1 a render never ends (the drag's), so only a cancel frees it
+    model = ("function spin(n) = n == 0 ? 0 : spin(n - 1);\nn = 6; // [3:400]\nslow = 0; // [0, 1]\n"
+             "cylinder(r=1, h=1, $fn=n);\nif (slow == 1) cube(spin(1e15) + 1);\n")
+    v = scadlive.Viewer(model, renderer="kernel")
+    await _status_matches(v, "20 triangles")
+    sent = _page_messages(v)
+
+    def drag(n: int) -> None:  # as the page reports a drag: the kind first, then the change
+        v._on_custom_msg(v, {"type": "render-kind", "kind": "drag"}, [])
+        v.params = {"n": n, "slow": 1}
+
+    drag(10)
+    await asyncio.sleep(0.5)
+    first = v._kernel_task
+    assert first is not None and not first.done()
+    for n in range(11, 30):  # 19 more values while it renders: they wait, the latest only is kept
+        drag(n)
+    assert v._kernel_task is first
+    v._on_custom_msg(v, {"type": "render-kind", "kind": "release"}, [])
+    v.params = {"n": 300, "slow": 0}
+    await _status_matches(v, "1196 triangles")
+    assert first.cancelled()  # the release cancelled the stale render (and with it its bridge request)
+    await asyncio.sleep(0.3)
+    starts = [m for m in sent if m.get("type") == "kernel-render" and m["state"] == "start"]
+    assert len(starts) == 2, sent  # the first drag value and the release; 19 values skipped
+    meshes = [m for m in sent if m.get("type") == "mesh"]
+    assert len(meshes) == 1, meshes  # only the released values reached the page
+    assert v.status.startswith("1196 triangles")
+
+
+async def test_viewer_cancel_stops_a_kernel_render_and_keeps_the_last_model() -> None:
+    v = scadlive.Viewer(CUBE, renderer="kernel")
+    await _status_matches(v, "12 triangles")
+    sent = _page_messages(v)
+    v.source = SLOW
+    await asyncio.sleep(1.0)
+    assert v._kernel_rendering()
+    v.cancel()
+    assert v.status == "cancelled (last model shown)"
+    assert {"type": "cancel"} in sent  # the page stops its own render too
+    await asyncio.sleep(0.2)
+    assert not v._kernel_rendering()
+    assert not [m for m in sent if m.get("type") == "mesh"]
+    # the renderer was freed: the next change renders
+    v.source = CUBE
+    await _status_matches(v, "12 triangles")
+
+
 async def test_auto_renderer_moves_to_the_kernel_only_when_the_page_says_it_cannot() -> None:
     v = scadlive.Viewer(CUBE)
     assert v.renderer == "auto" and not v.renders_in_kernel

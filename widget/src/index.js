@@ -9,8 +9,10 @@ import { buildPanel, showValues } from "./panel.js";
 import { buildView, download } from "./view-dom.js";
 import { followHostTheme, hostIsDark } from "./theme.js";
 import { bufferOf, kernelRequests } from "./kernel-requests.js";
-import { pageWorker } from "./worker-client.js";
+import { mark, pageWorker } from "./worker-client.js";
 import { userPaths } from "./user-paths.js";
+import { progressBox } from "./progress.js";
+import { COARSE_FRAGMENTS, PREVIEW_FRAGMENTS } from "./preview.js";
 
 // How long a new view waits for the kernel's list of included files before
 // its first render goes ahead without them.
@@ -20,6 +22,7 @@ let nextViewerId = 1;
 
 function render({ model, el }) {
   const vid = nextViewerId++;
+  if (vid === 1) mark("first-view");
   const dom = buildView(el, { width: model.get("width"), height: model.get("height") || 480 });
   const theme = () => {
     const t = model.get("theme");
@@ -31,7 +34,7 @@ function render({ model, el }) {
 
   const kernel = kernelRequests(model);
   const w = pageWorker();
-  w.attach(vid);
+  w.attach(vid, (e) => onRenderEvent(e));
   const listeners = []; // [event, fn] registered on the model, removed on cleanup
   const on = (event, fn) => { model.on(event, fn); listeners.push([event, fn]); };
 
@@ -39,6 +42,7 @@ function render({ model, el }) {
   let lastOff = null;
   let generation = 0;
   let latestId = null; // the id of this view's latest render request
+  let shownGen = 0; // the generation of the shown model: an older result is never shown after it
   let files = {}; // included files the kernel sent: {path: ArrayBuffer}
   let filesKnown = !!globalThis.scadliveWasmUrl; // whether the kernel said which files (the test page has no kernel)
 
@@ -71,11 +75,15 @@ function render({ model, el }) {
   };
 
   const showResult = (m) => {
+    if (m.type === "abandoned") return; // a stale request the worker will not render
     if (m.type === "error" && m.code === "BUDGET" && model.get("renderer") === "auto" && kernelReason === null) {
       moveToKernel(m.message);
       return;
     }
     if (!m.fromKernel && inKernel()) return; // a late answer of the page's worker
+    const gen = Number(String(m.id).split(":").pop()); // NaN for the schema's reply
+    if (gen < shownGen) return; // a newer result is shown already
+    if (gen > shownGen) shownGen = gen;
     // still updating while a newer request of this view is on its way
     const updating = !m.fromKernel && m.id !== latestId;
     const warnings = dom.showWarnings(m.log);
@@ -88,12 +96,17 @@ function render({ model, el }) {
     }
     dom.hideError();
     v3d.setMesh(m);
+    if (vid === 1 && !lastStl) mark("first-draw");
+    // the parameters of the model shown (the page's renders), for tests and tools
+    if (m.params) dom.root.dataset.params = JSON.stringify(m.params);
     lastStl = m.stl;
     lastOff = m.off || null;
     dom.stlButton.disabled = false;
     dom.offButton.disabled = !lastOff;
     const where = m.fromKernel ? (m.cache === "miss" ? " (kernel)" : ` (kernel, ${m.cache})`) : m.cache === "hit" ? " (cache)" : "";
-    const text = `${m.stats.triangles} triangles, ${Number(m.renderMs || 0).toFixed(0)} ms${where}`;
+    const what = m.quality === "preview" ? ` (preview, $fn ${PREVIEW_FRAGMENTS})`
+      : m.quality === "coarse" ? ` (preview, $fn ${COARSE_FRAGMENTS})` : "";
+    const text = `${m.stats.triangles} triangles, ${Number(m.renderMs || 0).toFixed(0)} ms${where}${what}`;
     dom.setStatus(text, updating);
     saveState({ status: text, error: {}, warnings });
   };
@@ -123,6 +136,23 @@ function render({ model, el }) {
     });
   };
 
+  // The worker's render events for this view: the progress box while one
+  // runs; the status while a drag is held (previews cost more than it allows).
+  const progress = progressBox(dom.view, () => cancel());
+  const onRenderEvent = (e) => {
+    if (e.event === "start") progress.started(e.t, e.quality === "full" ? "rendering" : "rendering a preview");
+    else if (e.event === "hold") dom.setStatus("last model; release to render", false);
+    else progress.stopped();
+  };
+  // Cancel (the control, or viewer.cancel() from Python): the running render
+  // stops, its pending one is dropped, the last model stays.
+  const cancel = () => {
+    progress.stopped();
+    if (inKernel()) model.send({ type: "cancel" });
+    else w.cancel(vid);
+    dom.setStatus("cancelled (last model shown)", false);
+  };
+
   // a model rendered in the kernel (binary STL), indexed by the core in the worker
   const showKernelMesh = (msg, stl) => {
     const id = `${vid}:kernel:${++generation}`;
@@ -135,7 +165,11 @@ function render({ model, el }) {
 
   on("msg:custom", (msg, buffers) => {
     if (kernel.handle(msg, buffers)) return;
-    if (msg.type === "files") {
+    if (msg.type === "cancel") cancel(); // viewer.cancel() from Python
+    else if (msg.type === "kernel-render") { // a render in the kernel started or ended
+      if (msg.state === "start") progress.started(Date.now(), "rendering in the kernel");
+      else progress.stopped();
+    } else if (msg.type === "files") {
       const had = Object.keys(files).length;
       files = Object.fromEntries((msg.paths || []).map((p, i) => [p, bufferOf(buffers[i])]));
       const first = !filesKnown;
@@ -173,6 +207,8 @@ function render({ model, el }) {
     try { saveState({ params }); } finally { settingParams = false; }
   };
   const onParam = (name, value, kind) => {
+    // the kernel coalesces a drag's values as the page does: it is told which kind the change is
+    if (inKernel()) model.send({ type: "render-kind", kind });
     setParams({ ...(model.get("params") || {}), [name]: value });
     requestRender(kind);
   };
@@ -237,6 +273,7 @@ function render({ model, el }) {
     clearTimeout(filesTimer);
     stopFollowingHost();
     w.detach(vid);
+    progress.dispose();
     v3d.dispose();
     dom.remove();
   };

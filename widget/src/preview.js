@@ -6,6 +6,11 @@
 // exact. Chosen by measurement: OpenSCAD's time for candleStand at count=13
 // is 147 ms at 16 fragments, 116 ms at 12, 99 ms at 8 (WASM, 2 cores).
 export const PREVIEW_FRAGMENTS = 12;
+// When such previews cost more than the drag allows (the debouncer learns
+// it), they go coarser: this many fragments ("preview, $fn 8" in the status).
+export const COARSE_FRAGMENTS = 8;
+// fragments per circle at a render quality, or 0 for the model's own
+export const fragmentsFor = (quality) => (quality === "preview" ? PREVIEW_FRAGMENTS : quality === "coarse" ? COARSE_FRAGMENTS : 0);
 
 // Rewrite every `$fn = E` to `$fn = min(cap, E)` and `$fa = E` to
 // `$fa = max(360 / cap, E)` (statements, named arguments, let), skipping

@@ -2,6 +2,7 @@
 // error and warnings boxes over it, and the panel beside it (downloads, then
 // the customizer's fields). Only DOM here: what is shown comes from index.js.
 import { userPaths } from "./user-paths.js";
+import { PROGRESS_STYLE } from "./progress.js";
 
 // The panel styles its own controls: notebook hosts reset them (marimo's
 // stylesheet leaves buttons and inputs with no border at all).
@@ -47,7 +48,7 @@ export function buildView(el, { width = 0, height = 480 } = {}) {
   const panelFields = element("div");
   panel.append(downloads, panelFields);
   view.append(status, errorBox, warningsBox);
-  root.append(element("style", "", { textContent: STYLE }), view, panel);
+  root.append(element("style", "", { textContent: STYLE + PROGRESS_STYLE }), view, panel);
   el.appendChild(root);
 
   return {

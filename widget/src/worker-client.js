@@ -1,72 +1,69 @@
-// worker-client.js - the page's render worker, one per page, shared by every
-// view (a module singleton). OpenSCAD's wasm is fetched (by the view's
-// `getWasm`) and compiled in the worker only when a view first renders in the
-// page; a page whose views all render in the kernel never loads it.
+// worker-client.js - the page's render worker (worker.js), one per page,
+// shared by every view (a module singleton). OpenSCAD's wasm is fetched (by
+// the view's `getWasm`) and compiled in the worker only when a view first
+// renders in the page; a page whose views all render in the kernel never
+// loads it. The worker itself never blocks on OpenSCAD (that runs in its
+// runners), so a stale render is abandoned there, not by restarting it.
 //
-// A render that became stale (newer parameters wait behind it) and runs
-// longer than STALE_MS is abandoned: OpenSCAD cannot be interrupted, so the
-// worker is terminated and a fresh one renders every view's latest
-// parameters; unanswered requests are sent again.
+// The worker's render log (start, done, abandon, cancel, hold events) is kept
+// in globalThis.scadliveRenderLog (the last LOG_KEEP events), for tests and
+// benchmarks, and each view gets its own events.
 import { mayUseFonts } from "./model-needs.js";
 
 const WORKER_SOURCE = __SCADLIVE_WORKER_SOURCE__; // inlined by build.mjs
-const STALE_MS = 3000;
-const STALE_CHECK_MS = 500;
+const LOG_KEEP = 5000;
+// where a page's first pixels wait (performance marks, read by the benchmark)
+const mark = (name) => performance.mark?.(`scadlive:${name}`);
 
 let client = null;
+
+export { mark };
 
 export function pageWorker() {
   if (client) return client;
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
-  let wasmBytes = null; // the original bytes, kept for a restarted worker
   let wasmSent = null;
   let fontsSent = null;
-  let fonts = null;
-  // attached view id -> {msg: latest update, askers, postsSinceResult, waitingSince}
-  const views = new Map();
-  const others = new Map(); // unanswered params/mesh requests, re-sent after a restart
+  const views = new Map(); // attached view id -> fn(event) for its render events
   const replies = new Map(); // request id -> fn(reply)
-  let staleTimer = null;
-  let worker = null;
-  let ready = null;
+  const log = (globalThis.scadliveRenderLog = []);
 
-  const start = () => {
-    worker = new Worker(url, { type: "module" });
-    worker.onmessage = (e) => {
-      others.delete(e.data.id);
-      const v = views.get(e.data.viewer);
-      if (v && (e.data.type === "result" || e.data.type === "error")) v.postsSinceResult = 0;
-      replies.get(e.data.id)?.(e.data);
-    };
-    const w = worker;
-    ready = new Promise((resolve, reject) => {
-      const wasm = wasmBytes ? wasmBytes.slice(0) : undefined; // a restarted worker compiles it at once
-      w.addEventListener("message", (e) => {
-        if (e.data.type === "ready") resolve();
-        else if (e.data.id === null || e.data.id === undefined) reject(new Error(e.data.message));
-      });
-      // total WASM heap across OpenSCAD instances, plus cached results (default 1 GiB per page)
-      w.postMessage({ type: "init", wasm, fonts: fonts || {}, memoryBudget: globalThis.scadliveMemoryBudget },
-        wasm ? [wasm] : []);
-    });
+  mark("worker-created");
+  const worker = new Worker(url, { type: "module" });
+  worker.onmessage = (e) => {
+    const m = e.data;
+    if (m.type === "event") {
+      log.push(m);
+      if (log.length > LOG_KEEP) log.splice(0, log.length - LOG_KEEP);
+      views.get(m.viewer)?.(m);
+      return;
+    }
+    replies.get(m.id)?.(m);
   };
+  const ready = new Promise((resolve, reject) => {
+    worker.addEventListener("message", (e) => {
+      if (e.data.type === "ready") { mark("worker-ready"); resolve(); }
+      else if (e.data.type === "error" && (e.data.id === null || e.data.id === undefined)) reject(new Error(e.data.message));
+    });
+    // total WASM heap across OpenSCAD instances, plus cached results (default 1 GiB per page)
+    worker.postMessage({ type: "init", memoryBudget: globalThis.scadliveMemoryBudget });
+  });
 
   const ensureWasm = (getWasm) => {
     wasmSent ??= (async () => {
+      mark("wasm-asked");
       const wasm = await getWasm();
+      mark("wasm-bytes");
       await ready;
-      wasmBytes = wasm;
-      const w = worker;
       await new Promise((resolve, reject) => {
         const onReply = (e) => {
           if (e.data.type !== "wasm-ready" && e.data.type !== "wasm-failed") return;
-          w.removeEventListener("message", onReply);
-          if (e.data.type === "wasm-ready") resolve();
+          worker.removeEventListener("message", onReply);
+          if (e.data.type === "wasm-ready") { mark("wasm-compiled"); resolve(); }
           else reject(new Error(e.data.message));
         };
-        w.addEventListener("message", onReply);
-        const copy = wasm.slice(0);
-        w.postMessage({ type: "wasm", wasm: copy }, [copy]);
+        worker.addEventListener("message", onReply);
+        worker.postMessage({ type: "wasm", wasm }, [wasm]);
       });
     })();
     return wasmSent;
@@ -76,72 +73,38 @@ export function pageWorker() {
   // first model that may call text().
   const ensureFonts = (getFonts) => {
     fontsSent ??= (async () => {
-      fonts = await getFonts();
+      const fonts = await getFonts();
       await ready;
       worker.postMessage({ type: "fonts", fonts });
     })();
     return fontsSent;
   };
 
-  const restart = () => {
-    worker.terminate();
-    client.restarts++;
-    globalThis.scadliveWorkerRestarts = client.restarts;
-    start();
-    // the new worker compiles the wasm in its init if the page has it; else it is sent again when needed
-    wasmSent = wasmBytes ? ready : null;
-    for (const v of views.values()) {
-      if (!v.postsSinceResult) continue;
-      v.postsSinceResult = 0;
-      postUpdate(v.msg, v.askers); // the latest parameters of every waiting view
-    }
-    for (const msg of [...others.values()]) postOther(msg);
-  };
-  const checkStale = () => {
-    const now = performance.now();
-    if ([...views.values()].some((v) => v.postsSinceResult >= 2 && now - v.waitingSince > STALE_MS)) restart();
-  };
-
-  // A render request of a view: {type:"update", viewer, generation, kind, id, ...}.
-  // `askers` = {getWasm, getFonts} of the view, for what the page lacks yet.
-  const postUpdate = (msg, askers) => {
-    const v = views.get(msg.viewer);
-    if (!v) return; // a detached view
-    if (v.postsSinceResult === 0) v.waitingSince = performance.now();
-    v.postsSinceResult++;
-    v.msg = msg;
-    v.askers = askers;
-    const needFonts = mayUseFonts(msg.source, msg.files) ? ensureFonts(askers.getFonts) : null;
-    Promise.all([ready, ensureWasm(askers.getWasm), needFonts]).then(() => worker.postMessage(msg), () => {});
-  };
-  // A request answered once, with no debouncing: {type:"params"|"mesh", id, ...}
-  const postOther = (msg) => {
-    others.set(msg.id, msg);
-    ready.then(() => worker.postMessage(msg), () => {});
-  };
-
   client = {
-    restarts: 0,
     // resolves when the worker started (and, given `getWasm`, OpenSCAD's wasm compiled in it)
     started: (getWasm) => Promise.all([ready, getWasm ? ensureWasm(getWasm) : null]),
-    attach(vid) {
-      views.set(vid, { msg: null, askers: null, postsSinceResult: 0, waitingSince: 0 });
-      staleTimer ??= setInterval(checkStale, STALE_CHECK_MS);
-    },
-    // A view went away: its requests, replies and the worker's state for it are dropped.
+    // a view's render events ({event, generation, quality, t, ms}) go to `onEvent`
+    attach(vid, onEvent) { views.set(vid, onEvent); },
+    // A view went away: its replies and the worker's state for it are dropped.
     detach(vid) {
       views.delete(vid);
       for (const id of [...replies.keys()]) if (id.startsWith(`${vid}:`)) replies.delete(id);
-      for (const id of [...others.keys()]) if (id.startsWith(`${vid}:`)) others.delete(id);
       ready.then(() => worker.postMessage({ type: "forget", viewer: vid }), () => {});
-      if (!views.size) { clearInterval(staleTimer); staleTimer = null; }
     },
     // call `fn(reply)` for replies to request `id` until `offReply(id)`
     onReply: (id, fn) => replies.set(id, fn),
     offReply: (id) => replies.delete(id),
-    postUpdate,
-    postOther,
+    // A render request of a view: {type:"update", viewer, generation, kind, id, ...}.
+    // `askers` = {getWasm, getFonts} of the view, for what the page lacks yet.
+    postUpdate(msg, askers) {
+      if (!views.has(msg.viewer)) return; // a detached view
+      const needFonts = mayUseFonts(msg.source, msg.files) ? ensureFonts(askers.getFonts) : null;
+      Promise.all([ready, ensureWasm(askers.getWasm), needFonts]).then(() => worker.postMessage(msg), () => {});
+    },
+    // A request answered once, with no debouncing: {type:"params"|"mesh", id, ...}
+    postOther(msg) { ready.then(() => worker.postMessage(msg), () => {}); },
+    // stop the view's running render (its last model stays) and drop its pending one
+    cancel(vid) { ready.then(() => worker.postMessage({ type: "cancel", viewer: vid }), () => {}); },
   };
-  start();
   return client;
 }

@@ -1,0 +1,130 @@
+// runner-pool.js - the render worker's OpenSCAD runners (runner.js), each a
+// worker of its own, so that a stale render can be abandoned at once.
+//
+// At most LANES runs go at a time (one per core of these machines: two slow
+// viewers render side by side, a light one beside a slow one), and one spare
+// runner with a ready OpenSCAD instance is kept beside them: when a run is
+// abandoned (its worker terminated), the spare takes the next run at once
+// and a new spare is made from the WebAssembly.Module compiled once (no
+// compile: ~10-50 ms).
+const RUNNER_SOURCE = __SCADLIVE_RUNNER_SOURCE__; // inlined by build.mjs
+const LANES = Math.max(2, Math.min(4, (globalThis.navigator?.hardwareConcurrency || 2)));
+
+export class Abandoned extends Error {
+  constructor() { super("render abandoned"); this.name = "Abandoned"; }
+}
+
+export class RunnerPool {
+  // `module`: OpenSCAD's compiled WebAssembly.Module; `fonts`: {name: ArrayBuffer}
+  // `onRunnerReady(ms)`: a new runner's first OpenSCAD instance is ready, `ms` after it was made
+  constructor(module, fonts, { lanes = LANES, onRunnerReady = null } = {}) {
+    this.onRunnerReady = onRunnerReady;
+    this.module = module;
+    this.fonts = fonts;
+    this.lanes = lanes;
+    this.url = URL.createObjectURL(new Blob([RUNNER_SOURCE], { type: "text/javascript" }));
+    this.runners = []; // {worker, job: {id, resolve, reject} | null, heapBytes, ready}
+    this.waiting = []; // runs waiting for a lane: {payload, resolve, reject}
+    this.abandoned = 0;
+    this.runs = 0;
+    this.spawn();
+  }
+
+  spawn() {
+    const r = { worker: new Worker(this.url, { type: "module" }), job: null, heapBytes: 0, ready: false, born: performance.now(), runs: 0 };
+    r.worker.onmessage = (e) => this.onMessage(r, e.data);
+    r.worker.onerror = (e) => this.fail(r, new Error(`OpenSCAD runner failed: ${e.message || "worker error"}`));
+    r.worker.postMessage({ type: "init", module: this.module, fonts: this.fonts });
+    this.runners.push(r);
+    return r;
+  }
+
+  setFonts(fonts) {
+    this.fonts = fonts;
+    for (const r of this.runners) r.worker.postMessage({ type: "fonts", fonts });
+  }
+
+  busy() { return this.runners.filter((r) => r.job).length; }
+
+  // Run `payload` ({files, useFonts, name, scad, args}) on a runner; resolves
+  // with the runner's {exit, output, log, renderMs, heapBytes}; `onStart(heapBytes)`
+  // is called when a runner takes it (it may throw to refuse, e.g. the memory
+  // budget); rejects with Abandoned if `abandon` is called first.
+  run(payload, onStart) {
+    let job;
+    const promise = new Promise((resolve, reject) => { job = { payload, onStart, resolve, reject, runner: null }; });
+    this.waiting.push(job);
+    this.dispatch();
+    return { promise, abandon: () => this.abandon(job) };
+  }
+
+  dispatch() {
+    while (this.waiting.length && this.busy() < this.lanes) {
+      let r = this.runners.find((x) => !x.job && x.ready) || this.runners.find((x) => !x.job);
+      if (!r) r = this.spawn();
+      const job = this.waiting.shift();
+      job.runner = r;
+      r.job = job;
+      if (r.ready) this.begin(r, job); // else once its OpenSCAD instance is made
+    }
+    this.keepSpare();
+  }
+
+  begin(r, job) {
+    try {
+      job.onStart?.(r.heapBytes);
+    } catch (err) {
+      r.job = null;
+      job.reject(err);
+      this.dispatch();
+      return;
+    }
+    r.ready = false;
+    job.started = true;
+    job.id = ++this.runs;
+    r.worker.postMessage({ type: "run", id: job.id, ...job.payload });
+  }
+
+  // one idle runner beside the busy ones, while a lane is free for it
+  keepSpare() {
+    if (!this.runners.some((x) => !x.job) && this.runners.length <= this.lanes) this.spawn();
+  }
+
+  onMessage(r, m) {
+    if (m.type === "ready") {
+      if (!r.runs++) this.onRunnerReady?.(performance.now() - r.born);
+      r.ready = true;
+      r.heapBytes = m.heapBytes;
+      if (r.job && !r.job.started) this.begin(r, r.job);
+    } else if (m.type === "failed") {
+      this.fail(r, new Error(m.message));
+    } else if (m.type === "done" && r.job && r.job.id === m.id) {
+      const job = r.job;
+      r.job = null;
+      job.resolve(m);
+      this.dispatch();
+    }
+  }
+
+  fail(r, err) {
+    this.remove(r);
+    r.job?.reject(err);
+    this.dispatch();
+  }
+
+  remove(r) {
+    r.worker.terminate();
+    this.runners = this.runners.filter((x) => x !== r);
+  }
+
+  abandon(job) {
+    const i = this.waiting.indexOf(job);
+    if (i >= 0) this.waiting.splice(i, 1);
+    else if (job.runner && job.runner.job === job) {
+      this.remove(job.runner); // OpenSCAD cannot be interrupted: its worker goes
+      this.abandoned++;
+    } else return; // done already
+    job.reject(new Abandoned());
+    this.dispatch();
+  }
+}
