@@ -185,7 +185,7 @@ async def test_viewer_cancel_stops_a_kernel_render_and_keeps_the_last_model() ->
     v = scadlive.Viewer(CUBE, renderer="kernel")
     await _status_matches(v, "12 triangles")
     sent = _page_messages(v)
-    v.source = SLOW
+    v.load(SLOW)
     await asyncio.sleep(1.0)
     assert v._kernel_rendering()
     v.cancel()
@@ -195,7 +195,7 @@ async def test_viewer_cancel_stops_a_kernel_render_and_keeps_the_last_model() ->
     assert not v._kernel_rendering()
     assert not [m for m in sent if m.get("type") == "mesh"]
     # the renderer was freed: the next change renders
-    v.source = CUBE
+    v.load(CUBE)
     await _status_matches(v, "12 triangles")
 
 
