@@ -120,3 +120,39 @@ Test(threemf, zip_holds_the_three_parts_and_is_reproducible)
     free(b);
     scl_mesh_destroy(m);
 }
+
+Test(threemf, every_coordinate_reads_back_as_the_same_float)
+{
+    enum { N = 30000 };
+    float *pos = malloc(N * 3 * sizeof *pos);
+    uint32_t *idx = malloc(N * sizeof *idx);
+    uint32_t seed = 12345;
+    for (size_t i = 0; i < N * 3; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        switch (i % 3) {
+        case 0: pos[i] = (float)((int)(seed >> 8) % 200000) / 1000.0f - 100.0f; break; /* "nice" decimals */
+        case 1: pos[i] = ((float)(seed >> 8) / (float)(1 << 24) - 0.5f) * 1e4f; break;  /* arbitrary */
+        default: pos[i] = ((float)(seed >> 8) / (float)(1 << 24)) * 3e-5f; break;       /* tiny */
+        }
+    }
+    for (size_t i = 0; i < N; i++)
+        idx[i] = (uint32_t)i;
+    scl_mesh *m = NULL;
+    cr_assert_eq(scl_mesh_from_arrays(pos, N, idx, N / 3, NULL, &m, NULL), SCL_OK);
+    scl_3mf_package pkg;
+    cr_assert_eq(scl_3mf_build(m, "floats", &pkg, NULL), SCL_OK);
+    const float *mp = scl_mesh_positions(m);
+    size_t v = 0;
+    for (const char *p = strstr(pkg.text[2], "<vertex "); p; p = strstr(p + 1, "<vertex "), v++) {
+        const char *x = strstr(p, "x=\"") + 3, *y = strstr(p, "y=\"") + 3, *z = strstr(p, "z=\"") + 3;
+        float got[3] = {strtof(x, NULL), strtof(y, NULL), strtof(z, NULL)};
+        for (int k = 0; k < 3; k++)
+            cr_assert_eq(memcmp(&got[k], &mp[3 * v + k], sizeof(float)), 0, "vertex %zu.%d: %.9g read back as %.9g",
+                         v, k, mp[3 * v + k], got[k]);
+    }
+    cr_assert_eq(v, scl_mesh_vertex_count(m));
+    scl_3mf_package_free(&pkg);
+    scl_mesh_destroy(m);
+    free(pos);
+    free(idx);
+}
