@@ -190,6 +190,11 @@ json_t *scl_deps_library_roots(const char *library_path)
         snprintf(user, sizeof user, "%s/.local/share/OpenSCAD/libraries", home);
         json_array_append_new(roots, json_string(user));
     }
+    const char *scadlive_home = getenv("SCADLIVE_HOME"); /* the Python package's own, with MCAD */
+    if (scadlive_home && *scadlive_home) {
+        snprintf(user, sizeof user, "%s/libraries", scadlive_home);
+        json_array_append_new(roots, json_string(user));
+    }
     json_array_append_new(roots, json_string("/usr/local/share/openscad/libraries"));
     json_array_append_new(roots, json_string("/usr/share/openscad/libraries"));
     return roots;

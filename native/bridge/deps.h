@@ -23,8 +23,10 @@
  *   2. each OPENSCADPATH entry (':'-separated);
  *   3. the user library folder, as OpenSCAD's on Linux:
  *      $XDG_DATA_HOME/OpenSCAD/libraries, else ~/.local/share/OpenSCAD/libraries;
- *   4. the installation's folders: /usr/local/share/openscad/libraries and
- *      /usr/share/openscad/libraries (Debian's openscad).
+ *   4. the installation's folders: $SCADLIVE_HOME/libraries when scadlive
+ *      runs from its Python package (the wheel's MCAD), then
+ *      /usr/local/share/openscad/libraries and /usr/share/openscad/libraries
+ *      (Debian's openscad).
  * OpenSCAD itself searches 2, 3, 4 in this order after the including file's
  * directory; the explicit directories come first so they win. */
 json_t *scl_deps_library_roots(const char *library_path);

