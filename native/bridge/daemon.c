@@ -638,7 +638,7 @@ static json_t *stats_json(bridge *d)
     scl_cache_stats cs;
     scl_cache_get_stats(d->cache, &cs);
     json_t *workers = json_object();
-    int busy = 0, idle = 0, starting = 0;
+    int busy = 0, idle = 0, ready = 0, starting = 0;
     uint64_t restarted = 0;
     size_t queued = 0;
     for (int i = 0; i < d->npools; i++) {
@@ -646,16 +646,17 @@ static json_t *stats_json(bridge *d)
         scl_pool_get_stats(d->pools[i].pool, &ps);
         busy += ps.busy;
         idle += ps.idle;
+        ready += ps.ready;
         starting += ps.starting;
         restarted += ps.restarted;
         queued += ps.queued;
         json_object_set_new(workers, d->pools[i].backend,
-                            json_pack("{s:i,s:i,s:i,s:I,s:s}", "busy", ps.busy, "idle", ps.idle, "starting",
-                                      ps.starting, "restarted", (json_int_t)ps.restarted, "renderer",
+                            json_pack("{s:i,s:i,s:i,s:i,s:I,s:s}", "busy", ps.busy, "idle", ps.idle, "ready",
+                                      ps.ready, "starting", ps.starting, "restarted", (json_int_t)ps.restarted, "renderer",
                                       scl_pool_renderer(d->pools[i].pool)));
     }
     uint64_t lookups = cs.hits + cs.misses + cs.joins;
-    json_t *h = json_pack("{s:I,s:I,s:I,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I},s:{s:f,s:f},s:{s:f,s:f},s:I,s:I,s:{s:i,s:i,s:i,s:I,s:o}}",
+    json_t *h = json_pack("{s:I,s:I,s:I,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I},s:{s:f,s:f},s:{s:f,s:f},s:I,s:I,s:{s:i,s:i,s:i,s:i,s:I,s:o}}",
                      "requests", (json_int_t)d->requests, "errors", (json_int_t)d->errors, "busy_refusals",
                      (json_int_t)d->busy_refusals, "hit_rate", lookups ? (double)cs.hits / (double)lookups : 0.0,
                      "cache", "hits", (json_int_t)cs.hits, "misses", (json_int_t)cs.misses, "joins",
@@ -664,7 +665,7 @@ static json_t *stats_json(bridge *d)
                      "render_ms", "p50", percentile(&d->render_ms, 0.5), "p95", percentile(&d->render_ms, 0.95),
                      "queue_ms", "p50", percentile(&d->queue_ms, 0.5), "p95", percentile(&d->queue_ms, 0.95),
                      "in_progress", (json_int_t)d->active, "queue_depth", (json_int_t)queued, "workers", "busy",
-                     busy, "idle", idle, "starting", starting, "restarted", (json_int_t)restarted, "by_backend",
+                     busy, "idle", idle, "ready", ready, "starting", starting, "restarted", (json_int_t)restarted, "by_backend",
                      workers);
     if (h && json_object_set_new(h, "clients", json_pack("{s:I,s:I,s:I}", "pending_bytes",
                                                          (json_int_t)scl_peers_pending_total(d->peers), "cap_bytes",

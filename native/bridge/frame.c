@@ -95,21 +95,43 @@ static scl_status write_all(int fd, const void *data, size_t len, scl_error *err
     return SCL_OK;
 }
 
+static void put_u32le(uint8_t *p, size_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+scl_status scl_frame_encode(const char *header, size_t header_len, const void *payload, size_t payload_len,
+                            uint8_t **out, size_t *out_len, scl_error *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (header_len > SCL_FRAME_MAX_HEADER || payload_len > SCL_FRAME_MAX_PAYLOAD)
+        return scl_error_set(err, SCL_ETOOBIG, "frame of %zu + %zu bytes exceeds the limits", header_len, payload_len);
+    uint8_t *b = malloc(8 + header_len + payload_len);
+    if (!b)
+        return scl_error_set(err, SCL_ENOMEM, "out of memory encoding a frame");
+    put_u32le(b, header_len);
+    memcpy(b + 4, header, header_len);
+    put_u32le(b + 4 + header_len, payload_len);
+    if (payload_len)
+        memcpy(b + 8 + header_len, payload, payload_len);
+    *out = b;
+    *out_len = 8 + header_len + payload_len;
+    return SCL_OK;
+}
+
 scl_status scl_frame_write(int fd, const char *header, size_t header_len, const void *payload,
                            size_t payload_len, scl_error *err)
 {
     uint8_t len[4];
-    len[0] = (uint8_t)header_len;
-    len[1] = (uint8_t)(header_len >> 8);
-    len[2] = (uint8_t)(header_len >> 16);
-    len[3] = (uint8_t)(header_len >> 24);
+    put_u32le(len, header_len);
     scl_status st = write_all(fd, len, 4, err);
     if (st == SCL_OK)
         st = write_all(fd, header, header_len, err);
-    len[0] = (uint8_t)payload_len;
-    len[1] = (uint8_t)(payload_len >> 8);
-    len[2] = (uint8_t)(payload_len >> 16);
-    len[3] = (uint8_t)(payload_len >> 24);
+    put_u32le(len, payload_len);
     if (st == SCL_OK)
         st = write_all(fd, len, 4, err);
     if (st == SCL_OK && payload_len)

@@ -33,6 +33,11 @@ SCL_MUST_CHECK scl_status scl_frame_reader_feed(scl_frame_reader *r, const void 
 int scl_frame_reader_next(scl_frame_reader *r, const char **header, size_t *header_len,
                           const uint8_t **payload, size_t *payload_len, scl_error *err);
 
+/* One frame as bytes, in a new malloc'd buffer (for writers that cannot
+ * block: they write it as the pipe takes it). */
+SCL_MUST_CHECK scl_status scl_frame_encode(const char *header, size_t header_len, const void *payload,
+                                           size_t payload_len, uint8_t **out, size_t *out_len, scl_error *err);
+
 /* Write one frame to a blocking file descriptor (retries short writes). */
 SCL_MUST_CHECK scl_status scl_frame_write(int fd, const char *header, size_t header_len, const void *payload,
                            size_t payload_len, scl_error *err);

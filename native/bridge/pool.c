@@ -49,6 +49,12 @@ typedef struct worker {
     uint64_t ready_since; /* the worker ready longest gets the next job */
     char work_dir[512];  /* openscad backend: the renderer's temporary files,
                             removed with the worker however it ends */
+    uint8_t *sending;    /* the request frame, written as the pipe takes it: a
+                            renderer that stops reading (hung, SIGSTOPped) never
+                            blocks the bridge; its deadline still ends the job */
+    size_t sending_len, sending_off;
+    zmq_pollitem_t in_item; /* POLLOUT on in_fd while `sending` is left */
+    int in_polled;
 } worker;
 
 struct scl_pool {
@@ -107,6 +113,13 @@ static void unregister(scl_pool *p, worker *w)
         zloop_poller_end(p->loop, &w->item);
         w->polled = 0;
     }
+    if (w->in_polled) {
+        zloop_poller_end(p->loop, &w->in_item);
+        w->in_polled = 0;
+    }
+    free(w->sending);
+    w->sending = NULL;
+    w->sending_len = w->sending_off = 0;
 }
 
 static void stop_worker(scl_pool *p, worker *w, int sig)
@@ -173,6 +186,7 @@ static scl_status start_worker(scl_pool *p, worker *w, scl_error *err)
     close(in[0]);
     close(out[1]);
     fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
+    fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
     memset(w, 0, sizeof *w);
     memcpy(w->work_dir, work_dir, sizeof work_dir);
     w->pid = pid;
@@ -340,6 +354,58 @@ static job *queue_take(scl_pool *p, job **link, job *prev)
     return j;
 }
 
+static int handle_input(zloop_t *loop, zmq_pollitem_t *item, void *arg);
+
+/* Write what the pipe takes of the worker's request; the rest when it is
+ * writable again (handle_input). -1 if the renderer is gone (the job failed). */
+static int send_more(scl_pool *p, worker *w)
+{
+    while (w->sending_off < w->sending_len) {
+        ssize_t n = write(w->in_fd, w->sending + w->sending_off, w->sending_len - w->sending_off);
+        if (n > 0) {
+            w->sending_off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (w->in_polled)
+                return 0;
+            w->in_item = (zmq_pollitem_t){.fd = w->in_fd, .events = ZMQ_POLLOUT};
+            if (zloop_poller(p->loop, &w->in_item, handle_input, p) == 0) {
+                zloop_poller_set_tolerant(p->loop, &w->in_item);
+                w->in_polled = 1;
+                return 0;
+            }
+        }
+        fail_running(p, w, "RENDERER_LOST", "could not send the model to the renderer; it was restarted");
+        return -1;
+    }
+    free(w->sending);
+    w->sending = NULL;
+    w->sending_len = w->sending_off = 0;
+    if (w->in_polled) {
+        zloop_poller_end(p->loop, &w->in_item);
+        w->in_polled = 0;
+    }
+    return 0;
+}
+
+static int handle_input(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    scl_pool *p = arg;
+    for (int i = 0; i < p->nworkers; i++) {
+        worker *w = &p->workers[i];
+        if (w->in_polled && w->in_fd == item->fd) {
+            if (send_more(p, w) != 0)
+                dispatch(p);
+            break;
+        }
+    }
+    return 0;
+}
+
 static void dispatch(scl_pool *p)
 {
     worker *w;
@@ -349,8 +415,12 @@ static void dispatch(scl_pool *p)
         w->ready = 0;
         w->started = (uint64_t)zclock_mono();
         scl_error err;
-        if (scl_frame_write(w->in_fd, j->request, strlen(j->request), NULL, 0, &err) != SCL_OK)
-            fail_running(p, w, "RENDERER_LOST", "could not send the model to the renderer; it was restarted");
+        if (scl_frame_encode(j->request, strlen(j->request), NULL, 0, &w->sending, &w->sending_len, &err) != SCL_OK) {
+            fail_running(p, w, "RENDERER_LOST", err.message);
+            continue;
+        }
+        w->sending_off = 0;
+        send_more(p, w);
     }
 }
 
@@ -613,8 +683,10 @@ void scl_pool_get_stats(const scl_pool *p, scl_pool_stats *out)
     for (int i = 0; i < p->nworkers; i++) {
         if (p->workers[i].job)
             out->busy++;
-        else if (p->workers[i].up)
+        else if (p->workers[i].up) {
             out->idle++; /* ready, or making its next instance */
+            out->ready += p->workers[i].ready;
+        }
         else
             out->starting++;
     }

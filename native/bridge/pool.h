@@ -71,6 +71,7 @@ typedef void (*scl_pool_done_fn)(const scl_pool_result *result, void *user);
 
 typedef struct scl_pool_stats {
     int workers, busy, idle, starting;
+    int ready; /* of the idle: those that can start a request at once */
     uint64_t restarted, completed, failed;
     size_t queued;
 } scl_pool_stats;

@@ -1149,3 +1149,54 @@ Test(bridge, render_cli_error_paths_free_everything, .timeout = 120)
     stop_bridge(&b);
     remove_dir(&b);
 }
+
+Test(bridge, a_stopped_renderer_blocks_no_one_and_its_request_times_out, .timeout = 120)
+{
+    bridge_proc b = start_bridge("wasm", 1, 64);
+    zsock_t *s = client(&b);
+    send_header(s, render_req("warm", "cube(1);", NULL));
+    json_t *h = recv_reply(s, 60000, NULL);
+    cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
+    json_decref(h);
+    /* once the renderer is ready for the next request it hangs (stopped); the
+     * next request is 2 MB, far more than a pipe holds */
+    int idle = 0;
+    for (int i = 0; i < 200 && !idle; i++) {
+        send_header(s, json_pack("{s:s,s:s}", "type", "stats", "id", "st"));
+        h = recv_reply(s, 5000, NULL);
+        idle = json_integer_value(json_object_get(json_object_get(h, "workers"), "ready")) == 1;
+        json_decref(h);
+        if (!idle)
+            usleep(50000);
+    }
+    cr_assert(idle, "the renderer never became ready");
+    pid_t worker = first_child(b.pid);
+    cr_assert_gt(worker, 0);
+    cr_assert_eq(kill(worker, SIGSTOP), 0);
+    size_t big = 2u << 20;
+    char *src = malloc(big + 32);
+    memcpy(src, "/*", 2);
+    memset(src + 2, 'x', big);
+    strcpy(src + 2 + big, "*/ cube(2);");
+    json_t *req = render_req("stuck", src, NULL);
+    free(src);
+    json_object_set_new(req, "deadline_ms", json_integer(2000));
+    send_header(s, req);
+    usleep(300000);
+    /* the bridge is not stuck writing to that renderer: it answers at once */
+    h = ping(s, "alive", 1000);
+    cr_assert(json_is_true(json_object_get(h, "pong")));
+    json_decref(h);
+    /* and the deadline ends the request; the renderer is replaced */
+    h = recv_reply(s, 10000, NULL);
+    cr_assert_str_eq(str(h, "id"), "stuck");
+    cr_assert_str_eq(str(h, "code"), "TIMEOUT", "%s", str(h, "message"));
+    json_decref(h);
+    send_header(s, render_req("after", "cube(3);", NULL));
+    h = recv_reply(s, 60000, NULL);
+    cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
+    json_decref(h);
+    zsock_destroy(&s);
+    stop_bridge(&b);
+    remove_dir(&b);
+}
