@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -46,15 +45,16 @@ _RENDERERS = ("auto", "browser", "kernel")
 _PAGE_TRAITS = ("params", "status", "error", "warnings", "schema")
 
 
-_WORK_DIR = re.compile(r'(in file "?)/work/')  # where the renderers put the model and its files
-
-
-def warnings_in(log: str) -> list[str]:
-    """OpenSCAD's warnings in a render log, once each, as the page shows them (the model's own file names)."""
+def warnings_in(lines: list[LogLine]) -> list[str]:
+    """OpenSCAD's warnings among a render's log lines, once each, as the page
+    shows them ("Ignoring unknown variable 'x' in file part.scad, line 3";
+    DEPRECATED lines keep their prefix). File names are the model's own: the
+    bridge's log parser (native/core/oslog.h) took the renderers' directories out."""
     seen: dict[str, None] = {}
-    for line in log.splitlines():
-        if line.startswith(("WARNING:", "DEPRECATED:")):
-            seen[_WORK_DIR.sub(r"\1", line.removeprefix("WARNING:").strip())] = None
+    for m in lines:
+        if m.level in ("WARNING", "DEPRECATED"):
+            text = str(m)
+            seen[text.removeprefix("WARNING: ")] = None
     return list(seen)
 
 
@@ -320,7 +320,7 @@ class Viewer(anywidget.AnyWidget):
         stl = reply.payload[0] if reply.payload else b""
         self.last_log = lines_of(reply.header)
         self.error = {}
-        self.warnings = warnings_in(str(reply.header.get("log", "")))
+        self.warnings = warnings_in(self.last_log)
         shape = ("2D shape" if reply.header.get("format") in api.FORMATS_2D
                  else f"{reply.header.get('triangles', '?')} triangles")
         self.status = f"{shape}, {reply.header.get('render_ms', '?')} ms ({reply.header.get('cache', 'miss')})"
@@ -355,6 +355,7 @@ class Viewer(anywidget.AnyWidget):
             raise
         self.last_log = result.messages
         self.error = {}
+        self.warnings = warnings_in(result.messages)
         self._show(result.data, {"render_ms": result.render_ms, "cache": result.cache, "log": result.log,
                                  "format": result.format, "messages": [vars(m) for m in result.messages]})
         return result.data
