@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -91,13 +92,17 @@ class BridgeProcess:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
-        self._dir = Path(tempfile.mkdtemp(prefix="scadlive-kernel-"))
-        os.chmod(self._dir, 0o700)
+        self._dir = self._make_dir()  # connection files and the log; removed by stop()
         self._workers = workers
         self._backend = backend
         self._extra = list(extra_args or [])
         self.generation = 0  # bumped every time a new daemon is started
         self._log_path = self._dir / "bridge.log"
+
+    @staticmethod
+    def _make_dir() -> Path:
+        path = Path(tempfile.mkdtemp(prefix="scadlive-kernel-"))  # 0700, ours
+        return path
 
     @property
     def log_path(self) -> Path:
@@ -130,6 +135,9 @@ class BridgeProcess:
             return self._start_locked()
 
     def _start_locked(self) -> Connection:
+        if not self._dir.is_dir():  # stopped before: a fresh directory, never the old name
+            self._dir = self._make_dir()
+            self._log_path = self._dir / "bridge.log"
         conn_file = self._dir / f"bridge-{self.generation + 1}.json"
         args = [str(_assets.binary()), "bridge", "--connection-file", str(conn_file),
                 "--parent-pid", str(os.getpid())]
@@ -180,6 +188,7 @@ class BridgeProcess:
                     self._proc.kill()
                     self._proc.wait()
             self._conn = None
+            shutil.rmtree(self._dir, ignore_errors=True)
 
     def kill_for_test(self) -> None:
         """SIGKILL the daemon (tests use this to check restart behaviour)."""

@@ -142,3 +142,17 @@ def test_scadlive_connection_file_selects_the_running_bridge(
         _runtime.new_process().ensure()
     monkeypatch.delenv("SCADLIVE_CONNECTION_FILE")
     assert type(_runtime.new_process()) is BridgeProcess
+
+
+def test_stop_removes_the_bridge_directory_and_a_restart_makes_a_fresh_one() -> None:
+    proc = BridgeProcess(workers=1)
+    first = proc.ensure().path.parent
+    assert first.is_dir() and first.stat().st_mode & 0o777 == 0o700
+    proc.stop()
+    assert not first.exists()  # connection files, log: nothing left in /tmp
+    try:
+        again = proc.ensure().path.parent
+        assert again != first and again.stat().st_mode & 0o777 == 0o700
+    finally:
+        proc.stop()
+    assert not again.exists()
