@@ -175,8 +175,10 @@ static void reply_render_error(bridge *d, zframe_t *identity, const char *id, co
 static void reply_result(bridge *d, waiter *w, const uint8_t *data, size_t len, const char *meta_text,
                          const char *cache_state)
 {
-    if (scl_peers_over_cap(d->peers, w->identity))
-        return; /* its replies are being dropped (peers.h): do not build it */
+    if (scl_peers_over_cap(d->peers, w->identity)) {
+        scl_peers_count_dropped(d->peers); /* its replies are being dropped (peers.h): do not build it */
+        return;
+    }
     json_t *meta = json_loads(meta_text ? meta_text : "{}", 0, NULL);
     if (!meta)
         meta = json_object();

@@ -233,3 +233,5 @@ size_t scl_peers_pending_total(scl_peers *ps)
 }
 
 uint64_t scl_peers_dropped(const scl_peers *ps) { return ps->dropped; }
+
+void scl_peers_count_dropped(scl_peers *ps) { ps->dropped++; }

@@ -51,8 +51,10 @@ void scl_peers_destroy(scl_peers **peers);
 scl_send_result scl_peers_send(scl_peers *peers, zmsg_t **msg);
 
 /* Is this peer over its cap (its replies are being dropped)? Lets the
- * bridge skip building a reply nobody will get. */
+ * bridge skip building a reply nobody will get; a reply skipped so counts
+ * as dropped. */
 int scl_peers_over_cap(scl_peers *peers, const zframe_t *identity);
+void scl_peers_count_dropped(scl_peers *peers);
 
 /* A peer that went over its cap since the last call, or NULL. The caller
  * owns the returned identity (zframe_destroy). */
