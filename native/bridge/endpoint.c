@@ -235,6 +235,13 @@ scl_endpoint *scl_endpoint_bind(zsock_t *router, const char *requested, scl_erro
     const char *ipc_path = !strncmp(requested, "ipc://", 6) ? requested + 6 : NULL;
     int abstract = ipc_path && ipc_path[0] == '@';
     int wildcard = ipc_path && !strcmp(ipc_path, "*");
+    if (ipc_path && !abstract && !wildcard && ipc_path[0] != '/') {
+        /* the connection file must lead clients anywhere to the same socket */
+        scl_error_set(err, SCL_EINVAL, "%s: an ipc:// endpoint needs an absolute path (ipc:///dir/name.sock)",
+                      requested);
+        scl_endpoint_destroy(&ep);
+        return NULL;
+    }
     int private_ipc = ipc_path && !abstract && !wildcard && in_private_dir(ipc_path);
     if (!private_ipc && setup_curve(ep, router, err) != SCL_OK) {
         scl_endpoint_destroy(&ep);

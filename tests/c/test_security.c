@@ -453,7 +453,7 @@ static json_t *ping_reply(zsock_t *s)
     return h;
 }
 
-Test(security, clients_get_only_the_renderers_the_bridge_allows, .timeout = 180)
+Test(security, clients_get_only_the_renderers_the_bridge_allows_and_bad_options_stop_it, .timeout = 180)
 {
     /* default: only the bridge's own backend */
     scl_test_bridge b;
@@ -487,10 +487,13 @@ Test(security, clients_get_only_the_renderers_the_bridge_allows, .timeout = 180)
     zsock_destroy(&s);
     scl_test_bridge_cleanup(&b);
 
-    /* nonsense is refused at start, with a message */
-    const char *bad[][7] = {{"--renderers", "wasm,gpu", NULL}, {"--backend", "openscad", "--renderers", "wasm", NULL}};
-    const char *says[] = {"unknown renderer \"gpu\"", "--backend openscad is not among --renderers wasm"};
-    for (int i = 0; i < 2; i++) {
+    /* nonsense is refused at start, with a message (renderers, a relative ipc path) */
+    const char *bad[][7] = {{"--renderers", "wasm,gpu", NULL},
+                            {"--backend", "openscad", "--renderers", "wasm", NULL},
+                            {"--endpoint", "ipc://relative.sock", NULL}};
+    const char *says[] = {"unknown renderer \"gpu\"", "--backend openscad is not among --renderers wasm",
+                          "needs an absolute path"};
+    for (int i = 0; i < 3; i++) {
         scl_test_bridge_options opt = {bad[i], NULL, 10000, NULL, 0, 0, 0, 0};
         cr_assert_neq(scl_test_bridge_start(&b, &opt), 0, "the bridge started with %s", bad[i][1]);
         char *log = scl_test_bridge_log(&b);
