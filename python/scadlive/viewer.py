@@ -301,15 +301,25 @@ class Viewer(anywidget.AnyWidget):
                 raise ValueError("this viewer has no model yet: pass source=...")
             header = api.build_render_request(self._model_for_current_source(), self.params,
                                               timeout=timeout, library_path=self.library_path)
+            client, wait = _runtime.async_client(), None if timeout is None else timeout + 5
             try:
-                reply = await _runtime.async_client().request(
-                    header, timeout=None if timeout is None else timeout + 5)
+                if self.renders_in_kernel and self._may_have_colours():
+                    # the caller gets STL; the page gets OFF, which keeps color()'s
+                    # colours: both rendered side by side in the bridge's pool
+                    replies = await asyncio.gather(client.request(header, timeout=wait),
+                                                   client.request({**header, "format": "off"}, timeout=wait),
+                                                   return_exceptions=True)
+                    for r in replies:
+                        if isinstance(r, BaseException):
+                            raise r
+                    reply, shown = replies  # type: ignore[misc]
+                else:
+                    reply = shown = await client.request(header, timeout=wait)
             except RenderError as exc:
                 if exc.reason != "not_3d":
                     raise
                 # a 2D model: its SVG is what the page draws (flat) and what is returned
-                reply = await _runtime.async_client().request(
-                    {**header, "format": "svg"}, timeout=None if timeout is None else timeout + 5)
+                reply = shown = await client.request({**header, "format": "svg"}, timeout=wait)
         except Exception as exc:
             self.last_log = list(getattr(exc, "messages", []))
             self.error = {"message": str(getattr(exc, "message", exc)), "line": getattr(exc, "line", None),
@@ -324,8 +334,12 @@ class Viewer(anywidget.AnyWidget):
         shape = ("2D shape" if reply.header.get("format") in api.FORMATS_2D
                  else f"{reply.header.get('triangles', '?')} triangles")
         self.status = f"{shape}, {reply.header.get('render_ms', '?')} ms ({reply.header.get('cache', 'miss')})"
-        self._show(stl, reply.header)
+        self._show(shown.payload[0] if shown.payload else b"", shown.header)
         return stl
+
+    def _may_have_colours(self) -> bool:
+        """True when the model or a file it includes mentions color() (then the page is sent OFF)."""
+        return "color" in self.source or any(b"color" in data for data in self._files.values())
 
     def _model_for_current_source(self) -> Model:
         assert self._model is not None

@@ -255,3 +255,16 @@ def test_cli_formats_by_extension_and_echo_on_stderr(tmp_path: Path, oracle: dic
     r = cli("col.scad", "-o", "col.3mf", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "col.3mf").read_bytes()[:2] == b"PK"
+
+
+async def test_kernel_viewer_returns_stl_and_shows_the_coloured_off() -> None:
+    v = scadlive.Viewer(COLOURED, renderer="kernel")
+    stl = await v.render_async()
+    assert (len(stl) - 84) // 50 == 36  # binary STL for the caller, as before
+    shown = v._last_stl or b""  # what the page was sent (and views opened later get)
+    assert v._last_reply["format"] == "off" and shown.startswith(b"OFF")
+    _, faces = parse_off(shown.decode())
+    assert {(255, 0, 0), (0, 0, 255)} <= {f[1][:3] for f in faces if f[1]}
+    plain = scadlive.Viewer("cube(2);", renderer="kernel")
+    await plain.render_async()
+    assert plain._last_reply["format"] == "binstl"  # no color(): no second render
