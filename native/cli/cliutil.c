@@ -1,8 +1,9 @@
-/* cliutil.c - see cliutil.h: the CLI's one way of printing errors and
- * OpenSCAD's messages. */
+/* cliutil.c - see cliutil.h: the CLI's one way of printing errors,
+ * OpenSCAD's messages and JSON results. */
 #include "cliutil.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void scl_cli_print_error(const char *command, const char *file, long line, const char *message)
@@ -31,4 +32,16 @@ void scl_cli_print_messages(const json_t *messages, int skip_errors)
         else
             fprintf(stderr, "%s: %s\n", level, text);
     }
+}
+
+int scl_cli_print_json(const char *command, const json_t *value, size_t flags)
+{
+    char *text = value ? json_dumps(value, flags) : NULL;
+    if (!text) {
+        fprintf(stderr, "scadlive %s: out of memory writing the result\n", command);
+        return 1;
+    }
+    puts(text);
+    free(text);
+    return 0;
 }

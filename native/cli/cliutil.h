@@ -17,6 +17,10 @@ void scl_cli_print_error(const char *command, const char *file, long line, const
  * caller prints the error itself, once). */
 void scl_cli_print_messages(const json_t *messages, int skip_errors);
 
+/* Print value as JSON on stdout (json_dumps flags). 0, or 1 after saying on
+ * stderr that it could not (value NULL or out of memory). */
+int scl_cli_print_json(const char *command, const json_t *value, size_t flags);
+
 /* Repository (or install) root holding renderer/ and build/openscad/. */
 const char *scl_cli_source_dir(void);
 /* Absolute path of this executable. */

@@ -52,9 +52,7 @@ int scl_cmd_deps(int argc, char **argv)
         return 1;
     }
     json_t *out = json_pack("{s:o}", "files", list);
-    char *text = json_dumps(out, JSON_COMPACT);
-    puts(text);
-    free(text);
+    int rc = scl_cli_print_json("deps", out, JSON_COMPACT);
     json_decref(out);
-    return 0;
+    return rc;
 }

@@ -50,9 +50,7 @@ int scl_cmd_info(int argc, char **argv)
                             "triangles", (json_int_t)s.triangles, "bbox", "min", vec3(s.min), "max",
                             vec3(s.max), "area", s.area, "volume", s.volume, "watertight",
                             s.watertight, "colors", s.has_colors);
-    char *text = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-    puts(text);
-    free(text);
+    int rc = scl_cli_print_json("info", out, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
     json_decref(out);
-    return 0;
+    return rc;
 }

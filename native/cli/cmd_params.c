@@ -107,9 +107,7 @@ int scl_cmd_params(int argc, char **argv)
     if (!out)
         return 1;
     /* the schema as scl_params_json writes it; sets in the file's order */
-    char *json = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(17) | (sets ? 0 : JSON_SORT_KEYS));
+    int rc = scl_cli_print_json("params", out, JSON_COMPACT | JSON_REAL_PRECISION(17) | (sets ? 0 : JSON_SORT_KEYS));
     json_decref(out);
-    puts(json);
-    free(json);
-    return 0;
+    return rc;
 }

@@ -126,8 +126,10 @@ static double now_ms(void)
 
 static void reply(json_t *h, const uint8_t *payload, size_t len)
 {
-    char *text = json_dumps(h, JSON_COMPACT);
+    char *text = h ? json_dumps(h, JSON_COMPACT) : NULL;
     scl_error err;
+    if (!text) /* out of memory: the bridge sees the renderer end and restarts it */
+        exit(1);
     if (scl_frame_write(1, text, strlen(text), payload, len, &err) != SCL_OK)
         exit(0); /* the bridge went away */
     free(text);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "cliutil.h"
 #include "commands.h"
 #include "daemon.h"
 
@@ -37,9 +38,7 @@ int scl_cmd_stats(int argc, char **argv)
     } else {
         json_object_del(h, "type");
         json_object_del(h, "id");
-        char *text = json_dumps(h, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
-        puts(text);
-        free(text);
+        rc = scl_cli_print_json("stats", h, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
     }
     json_decref(h);
     zmsg_destroy(&reply);
