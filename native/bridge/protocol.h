@@ -59,8 +59,8 @@ struct scl_overrides;
 
 /* The -D values of a parsed render request, checked: `params` against the
  * model's customizer schema (every name one of its parameters, or a $special
- * variable: an unknown name is an error naming the closest parameter; types,
- * ranges and dropdowns as the schema says), then `defines` on top (any
+ * variable: an unknown name is an error naming the closest parameter; types
+ * and dropdown options as the schema says), then `defines` on top (any
  * top-level variable, unchecked, like OpenSCAD's own -D), and $fn=24 for
  * quality "preview" unless set. *values gets the merged object (for the
  * render key), *ov the -D arguments. On failure err->field names the
