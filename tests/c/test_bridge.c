@@ -1161,7 +1161,7 @@ Test(bridge, a_stopped_renderer_blocks_no_one_and_its_request_times_out, .timeou
     cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
     json_decref(h);
     /* once the renderer is ready for the next request it hangs (stopped); the
-     * next request is 2 MB, far more than a pipe holds */
+     * next request is 512 kB, far more than a pipe holds (64 kB) */
     int idle = 0;
     for (int i = 0; i < 200 && !idle; i++) {
         send_header(s, json_pack("{s:s,s:s}", "type", "stats", "id", "st"));
@@ -1175,7 +1175,7 @@ Test(bridge, a_stopped_renderer_blocks_no_one_and_its_request_times_out, .timeou
     pid_t worker = first_child(b.pid);
     cr_assert_gt(worker, 0);
     cr_assert_eq(kill(worker, SIGSTOP), 0);
-    size_t big = 2u << 20;
+    size_t big = 512u << 10;
     char *src = malloc(big + 32);
     memcpy(src, "/*", 2);
     memset(src + 2, 'x', big);
