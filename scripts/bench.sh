@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench.sh - every benchmark, each reporting against a baseline measured in
-# the same run: build/native/bench_* binaries, then bench/*.bench.mjs.
+# the same run: build/native/bench_* binaries, bench/bench_*.py, then bench/*.bench.mjs.
 # Output also goes to build/bench/results.txt with the machine it ran on.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,11 @@ out=build/bench/results.txt
   for b in build/native/bench_*; do
     [ -x "$b" ] || continue
     "$b" | grep -v '^RESULT'
+    echo
+  done
+  for b in bench/bench_*.py; do
+    [ -f "$b" ] || continue
+    .venv/bin/python "$b"
     echo
   done
   for b in bench/*.bench.mjs; do

@@ -445,8 +445,11 @@ def _frame(pd: Any, rows: list[dict[str, Any] | None], base_row: Callable[[int],
     if failed is not None and failed.any():  # paths name written files only
         for col in [c for c in frame.columns if c == "path" or c.startswith("path_")]:
             frame[col] = frame[col].astype(object).where(~failed, None)
-    order = (["index", "set"] + [c for c in frame.columns if c not in _FIXED]
-             + [c for c in _FIXED if c in frame.columns and c not in ("index", "set")])
+    per_format = [c for c in frame.columns if c.startswith("path_")]
+    params = [c for c in frame.columns if c not in _FIXED and c not in per_format]
+    rest = [c for c in _FIXED if c in frame.columns and c not in ("index", "set")]
+    at = rest.index("path") + 1 if "path" in rest else 0
+    order = ["index", "set"] + params + rest[:at] + per_format + rest[at:]
     return frame[[c for c in order if c in frame.columns]]
 
 

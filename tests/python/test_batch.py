@@ -140,6 +140,25 @@ def test_local_pool_batch_failures_kill_and_resume(tmp_path, singles):
     check_outputs(again, out, singles, bad_rows=1)
 
 
+def test_ctrl_c_writes_the_manifest_and_a_rerun_resumes(tmp_path):
+    import _thread
+    out = tmp_path / "interrupted"
+    variants = [{"count": c, "radius": 18, "$fn": 8} for c in range(3, 15)]
+    t = kill_when(out, 3, _thread.interrupt_main)  # Ctrl-C, delivered to this (the main) thread
+    with pytest.raises(KeyboardInterrupt):
+        scadlive.batch(MODEL, variants, out, progress=False)
+    t.join()
+    m = pd.read_parquet(out / "manifest.parquet")
+    assert len(m) == len(variants)
+    done = m[m["error"].isna()]
+    assert 3 <= len(done) < len(variants)
+    assert set(m[m["error"].notna()]["error_code"]) == {"CANCELLED"}
+    again = scadlive.batch(MODEL, variants, out, progress=False)
+    assert again["error"].isna().all()
+    assert int(again["skipped"].sum()) == len(done)
+    assert len(list(out.glob("*.stl"))) == len(variants)
+
+
 def test_inputs_sets_csv_dataframe_and_names(tmp_path):
     # OpenSCAD's own parameter-set file, typed by the model's customizer in C
     sets = MODEL.with_suffix(".json")
