@@ -31,7 +31,7 @@ static void usage(FILE *out)
             "  --client-buffer N      bytes of unread replies held per client before its replies are\n"
             "                         dropped and its requests cancelled (default 256 MiB)\n"
             "  --parent-pid PID       exit when this process exits\n"
-            "Environment: SCADLIVE_CACHE_TTL (e.g. 1h), SCADLIVE_OPENSCAD, OPENSCADPATH.\n");
+            "Environment: SCADLIVE_CACHE_TTL (e.g. 1h), SCADLIVE_NODE, SCADLIVE_OPENSCAD, OPENSCADPATH.\n");
 }
 
 const char *scl_cli_source_dir(void)
