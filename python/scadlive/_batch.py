@@ -421,6 +421,12 @@ def batch(source: SourceLike, variants: Any, out_dir: "str | os.PathLike[str]", 
     finally:
         if bar is not None:
             bar.close()
+        if client is not None:  # a worker killed while writing leaves its temporary file
+            for leftover in fs.glob(f"{root.rstrip('/')}/*.part-*"):
+                try:
+                    fs.rm(leftover)
+                except OSError:
+                    pass
         for i in range(len(vs)):
             if rows[i] is None:
                 rows[i] = {**base_row(i), **{c: None for c in _STAT_COLUMNS}, "render_ms": None,

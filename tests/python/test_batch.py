@@ -215,6 +215,24 @@ def test_dask_local_cluster_with_a_killed_worker(tmp_path, singles):
         cluster.close()
 
 
+def test_bad_inputs_are_clear_errors_before_rendering(tmp_path):
+    bad_sets = tmp_path / "sets.json"
+    bad_sets.write_text('{"parameterSets": {"a": {"count": "3"}}, "fileFormatVersion": "1"')
+    with pytest.raises(ValueError, match="sets.json"):
+        scadlive.batch(MODEL, bad_sets, tmp_path / "o", progress=False)
+    no_sets = tmp_path / "nosets.json"
+    no_sets.write_text('{"x": 1}')
+    with pytest.raises(ValueError, match="parameterSets"):
+        scadlive.batch(MODEL, no_sets, tmp_path / "o", progress=False)
+    with pytest.raises(FileNotFoundError, match="missing.csv"):
+        scadlive.batch(MODEL, tmp_path / "missing.csv", tmp_path / "o", progress=False)
+    with pytest.raises(TypeError, match="variant 1"):
+        scadlive.batch(MODEL, [{"count": 3}, 7], tmp_path / "o", progress=False)
+    with pytest.raises(ValueError, match="text"):  # sets need the model's customizer: a path
+        scadlive.batch(MODEL.read_text(), MODEL.with_suffix(".json"), tmp_path / "o", progress=False)
+    assert not (tmp_path / "o" / "manifest.csv").exists()
+
+
 def test_cli_batch(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(Path(scadlive.__file__).parents[1]),
            "SCADLIVE_PYTHON": sys.executable}
