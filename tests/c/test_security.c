@@ -324,16 +324,29 @@ Test(security, a_second_user_is_refused_on_every_transport, .timeout = 180)
     cr_assert_not_null(mkdtemp(shared_dir));
     cr_assert_eq(chmod(shared_dir, 0777), 0); /* anyone may enter, even write */
     snprintf(shared_ipc, sizeof shared_ipc, "ipc://%s/bridge.sock", shared_dir);
-    const char *endpoints[] = {NULL, "tcp://127.0.0.1:0", "ws://127.0.0.1:0", abstract, shared_ipc};
+    /* and the default endpoint when XDG_RUNTIME_DIR is too long for a socket:
+     * the fallback directory must keep the user out as well */
+    char longdir[256];
+    snprintf(longdir, sizeof longdir, "/tmp/scl-test-long-XXXXXX");
+    cr_assert_not_null(mkdtemp(longdir));
+    size_t n = strlen(longdir);
+    longdir[n++] = '/';
+    while (n < 120)
+        longdir[n++] = 'z';
+    longdir[n] = 0;
+    cr_assert_eq(mkdir(longdir, 0700), 0);
+    const char *endpoints[] = {NULL, NULL, "tcp://127.0.0.1:0", "ws://127.0.0.1:0", abstract, shared_ipc};
     for (size_t i = 0; i < sizeof endpoints / sizeof *endpoints; i++) {
         scl_test_bridge b;
         const char *with_ep[] = {"--endpoint", endpoints[i], "--workers", "1", NULL};
         const char *default_ep[] = {"--workers", "1", NULL};
-        start(&b, endpoints[i] ? with_ep : default_ep, NULL);
+        start(&b, endpoints[i] ? with_ep : default_ep, i == 1 ? longdir : NULL);
+        if (i == 1)
+            cr_assert(strncmp(str(b.conn_json, "endpoint") + 6, longdir, strlen(longdir)) != 0);
         /* the test directory may be entered: what keeps the user out must be
          * the connection file's own mode and the socket directory's */
         cr_assert_eq(chmod(b.dir, 0755), 0);
-        const char *what = endpoints[i] ? endpoints[i] : "default ipc";
+        const char *what = endpoints[i] ? endpoints[i] : i == 1 ? "default ipc, runtime dir too long" : "default ipc";
         /* no ZeroMQ in this process before the fork: the child makes its own context */
         pid_t child = fork();
         if (child == 0)
@@ -346,6 +359,10 @@ Test(security, a_second_user_is_refused_on_every_transport, .timeout = 180)
         scl_test_bridge_cleanup(&b);
     }
     rmdir(shared_dir);
+    *strrchr(longdir, '/') = 0;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", longdir);
+    cr_assert_eq(system(cmd), 0);
 }
 
 /* ------------------------------------------------------- renderer confinement */
