@@ -204,6 +204,24 @@ static struct passwd *other_user(void)
     return pw;
 }
 
+/* Can the second user run this build (and the WASM renderer's files)? Not
+ * when the checkout is somewhere only root may enter (e.g. under /root). */
+static int other_user_can_run_the_build(const struct passwd *pw)
+{
+    pid_t child = fork();
+    if (child == 0) {
+        if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+            _exit(1);
+        _exit(access(SCL_BUILD_DIR "/scadlive", X_OK) == 0 &&
+                      access(SCL_SOURCE_DIR "/renderer/wasm-worker.mjs", R_OK) == 0 &&
+                      access(SCL_SOURCE_DIR "/build/openscad", R_OK | X_OK) == 0
+                  ? 0
+                  : 1);
+    }
+    int status;
+    return waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 Test(security, no_usable_runtime_dir_means_a_fresh_private_dir_not_tcp, .timeout = 60)
 {
     /* as a second user whose XDG_RUNTIME_DIR is too long for a socket and
@@ -212,6 +230,8 @@ Test(security, no_usable_runtime_dir_means_a_fresh_private_dir_not_tcp, .timeout
     struct passwd *pw = other_user();
     if (!pw)
         cr_skip_test("needs root to create and become a second user");
+    if (!other_user_can_run_the_build(pw))
+        cr_skip_test("the second user cannot reach this build (%s)", SCL_BUILD_DIR);
     char taken[64];
     snprintf(taken, sizeof taken, "/tmp/scadlive-%u", (unsigned)pw->pw_uid);
     if (mkdir(taken, 0755) != 0)
@@ -672,6 +692,8 @@ Test(security, whoever_is_given_the_connection_file_gets_in, .timeout = 120)
     struct passwd *pw = other_user();
     if (!pw)
         cr_skip_test("needs root to create and become a second user");
+    if (!other_user_can_run_the_build(pw))
+        cr_skip_test("the second user cannot reach this build (%s)", SCL_BUILD_DIR);
     scl_test_bridge b;
     const char *args[] = {"--endpoint", "tcp://127.0.0.1:0", "--workers", "1", NULL};
     start(&b, args, NULL);
