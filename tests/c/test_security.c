@@ -196,10 +196,15 @@ static struct passwd *other_user(void)
     if (getuid() != 0)
         return NULL;
     struct passwd *pw = getpwnam(OTHER_USER);
-    if (!pw) {
+    /* tests run in parallel: another may be adding the user (and holding
+     * /etc/passwd's lock) right now */
+    for (int attempt = 0; !pw && attempt < 20; attempt++) {
         int rc = system("useradd --system --no-create-home --shell /usr/sbin/nologin " OTHER_USER " 2>/dev/null");
         pw = getpwnam(OTHER_USER);
-        cr_assert_not_null(pw, "useradd " OTHER_USER " failed (%d)", rc);
+        if (!pw && attempt == 19)
+            cr_assert_fail("useradd " OTHER_USER " failed (%d)", rc);
+        if (!pw)
+            usleep(200000);
     }
     return pw;
 }
