@@ -5,6 +5,7 @@ and Python agree on what a model includes.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -46,3 +47,9 @@ def gather(model: Model, library_path: Sequence[str] = ()) -> dict[str, bytes]:
                 f"the files {model.name} includes exceed {MAX_TOTAL_BYTES >> 20} MiB")
         files[entry["path"]] = data
     return files
+
+
+def content_hash(data: bytes) -> str:
+    """The name of a file's contents in the page (32 hex digits): the page keeps
+    each content once and asks the kernel only for those it lacks."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()

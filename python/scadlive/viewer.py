@@ -19,7 +19,8 @@ Traits synced with the page: ``source``, ``name``, ``params`` (two-way),
 ``schema``, ``status``, ``error``, ``warnings`` (OpenSCAD's, of the shown render),
 ``renderer``, ``height``, ``width``, ``theme``.
 Custom messages (see docs/widget.md): the page asks ``need-wasm`` / the
-kernel answers ``wasm`` + bytes; the kernel sends ``files`` (included files)
+kernel answers ``wasm`` + bytes; the kernel sends ``files`` (included files
+as [path, content hash]; the page asks ``need-blobs`` for contents it lacks)
 ``fonts`` (for ``text()``) and ``mesh`` (a kernel-rendered model); the page
 sends ``need-files``, ``need-fonts``,
 ``need-mesh`` (a view opened after the kernel rendered) and ``cannot-render``.
@@ -145,8 +146,17 @@ class Viewer(anywidget.AnyWidget):
         self.load(Model(text=code, name="model.scad", path=None, base_dir=base))
 
     def _send_files(self) -> None:
-        names = sorted(self._files)
-        self.send({"type": "files", "paths": names}, [self._files[n] for n in names])
+        # The page keeps file contents once per page by hash and asks for the
+        # ones it lacks ("need-blobs"): a library's files cross the wire once
+        # per page, not once per viewer, render or load.
+        self.send({"type": "files", "files": [[p, _deps.content_hash(self._files[p])] for p in sorted(self._files)]})
+
+    def _send_blobs(self, hashes: Any) -> None:
+        by_hash = {_deps.content_hash(data): data for data in self._files.values()}
+        wanted = [h for h in hashes if isinstance(h, str)] if isinstance(hashes, list) else []
+        found = [h for h in wanted if h in by_hash]
+        # `asked`: hashes this model no longer has are settled as missing in the page
+        self.send({"type": "blobs", "hashes": found, "asked": wanted}, [by_hash[h] for h in found])
 
     # --- page messages ---------------------------------------------------
     def _on_custom_msg(self, _widget: Any, content: dict[str, Any], buffers: list[bytes]) -> None:
@@ -168,6 +178,8 @@ class Viewer(anywidget.AnyWidget):
             self.send({"type": "wasm", "version": content.get("version", "")}, [wasm.read_bytes()])
         elif kind == "need-files":
             self._send_files()
+        elif kind == "need-blobs":
+            self._send_blobs(content.get("hashes"))
         elif kind == "need-fonts":
             try:
                 fonts = _assets.font_files()

@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deepProps, deepTexts, freePort, launchChromium, moveSlider, paintedPixels, startServerProcess, stopProcess, until }
+import { canvasPixels, deepProps, deepTexts, freePort, launchChromium, moveSlider, paintedPixels, startServerProcess, stopProcess, until }
   from "./lib.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -140,3 +140,41 @@ test("marimo-openscad's openscad_viewer: 'local' renders in the kernel, 'wasm' i
     for (const i of [0, 1]) assert.ok(await paintedPixels(page, i) > 500, `viewer ${i}: nothing drawn`);
     await page.close();
   });
+
+test("library files reach the page once per page; colours survive render_async", { timeout: 300000 }, async () => {
+  const { url, log } = await marimo(join(ROOT, "tests/browser/notebooks/models.py"));
+  const page = await browser.newPage({ viewport: { width: 1300, height: 1600 }, acceptDownloads: true });
+  const wait = (fn, what) => until(fn, what, { page, log });
+  await page.goto(url);
+  // three views of models including the same 101 files, each rendered in the page
+  const statuses = () => deepTexts(page, ".scl-status");
+  await wait(async () => {
+    const s = await statuses();
+    return s.length === 4 && s.slice(0, 3).every((t) => /^\d+ triangles, \d+ ms( \(cache\))?$/.test(t)) && s;
+  }, "the three library models rendered in the page");
+  // a re-render with new parameters uses the page's copies
+  await moveSlider(page, '.scl-field[data-name="size"] input[type=range]', 9, 0);
+  await wait(async () => /^\d+ triangles/.test((await statuses())[0]) &&
+    !(await deepProps(page, ".scl-status", "className"))[0].includes("updating"), "the re-render");
+  const received = await page.evaluate(() => globalThis.scadliveFilesReceived);
+  assert.equal(received, 101, `${received} file contents crossed the wire for 101 distinct files and three views`);
+  for (const i of [0, 1, 2]) assert.ok(await paintedPixels(page, i) > 500, `view ${i}: nothing drawn`);
+  // the coloured model: render_async returned STL to Python...
+  await wait(async () => /render_async returned \d+ bytes of STL \(24 triangles\)/.test(await page.evaluate(() => document.body.innerText)),
+    "render_async's result");
+  // ...and the page still shows its own coloured render of those parameters
+  await wait(async () => /^24 triangles, \d+ ms( \(cache\))?$/.test((await statuses())[3]), "the page's own render of size=12");
+  const { data } = await canvasPixels(page, 3);
+  const colours = { red: 0, blue: 0 };
+  for (let k = 0; k < data.length; k += 3) {
+    if (data[k] > 120 && data[k + 1] < 60 && data[k + 2] < 60) colours.red++;
+    if (data[k + 2] > 120 && data[k] < 60 && data[k + 1] < 60) colours.blue++;
+  }
+  assert.ok(colours.red > 300 && colours.blue > 300, `colours after render_async: ${JSON.stringify(colours)}`);
+  // both downloads stay available, and the OFF has the colours
+  const enabled = await deepProps(page, ".scl-download", "disabled");
+  const labels = await deepTexts(page, ".scl-download");
+  const view3 = labels.map((l, i) => [l, enabled[i]]).slice(3 * 5, 4 * 5);
+  assert.deepEqual(view3.filter(([l]) => /STL|OFF/.test(l)).map(([, d]) => d), [false, false], JSON.stringify(view3));
+  await page.close();
+});

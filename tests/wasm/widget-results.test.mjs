@@ -55,3 +55,66 @@ test("the OFF written from a mesh (models without colours) parses to the same me
   assert.equal(back.stats.volume, mesh.stats.volume);
 });
 
+
+test("a 2D result: OpenSCAD's SVG outlines filled by nesting, holes left open", async () => {
+  const { flatShape, svgOutlines } = await import("../../widget/src/flat.js");
+  // a 100 frame (outer + hole), a 40 island in its hole with a 10 hole; y negated as OpenSCAD writes SVG
+  const square = (h) => `M ${-h},${-h} L ${h},${-h} L ${h},${h} L ${-h},${h} z`;
+  const svg = `<svg><path d="\n${[50, 40, 20, 5].map(square).join("\n")}\n" stroke="black"/></svg>`;
+  const outlines = svgOutlines(svg);
+  assert.equal(outlines.length, 4);
+  const shape = flatShape(outlines);
+  assert.equal(shape.stats.dim, 2);
+  assert.equal(shape.stats.area, 100 * 100 - 80 * 80 + 40 * 40 - 10 * 10);
+  // the triangles cover exactly that area, all facing +z, at z = 0
+  let covered = 0;
+  for (let t = 0; t < shape.indices.length; t += 3) {
+    const [a, b, c] = [0, 1, 2].map((k) => shape.indices[t + k] * 3);
+    const p = shape.positions;
+    const cross = (p[b] - p[a]) * (p[c + 1] - p[a + 1]) - (p[b + 1] - p[a + 1]) * (p[c] - p[a]);
+    assert.ok(cross > 0, "facing +z");
+    covered += cross / 2;
+  }
+  assert.ok(Math.abs(covered - shape.stats.area) < 1e-6, `${covered}`);
+  assert.ok(shape.positions.every((v, i) => i % 3 !== 2 || v === 0));
+  assert.equal(shape.edges.length, 16 * 6, "every outline's 4 sides");
+  assert.deepEqual(shape.stats.min, [-50, -50, 0]);
+  // y is flipped back to the model's: a square at y 20..25 in the model is at -25..-20 in SVG
+  assert.deepEqual(svgOutlines('<path d="M 10,-20 L 15,-20 L 15,-25 L 10,-25 z"/>')[0], [10, 20, 15, 20, 15, 25, 10, 25]);
+});
+
+test("a 2D packed result carries its SVG; a 3D one its STL and OFF", async () => {
+  const { packParts } = await import("../../widget/src/packed.js");
+  const { flatShape, svgOutlines } = await import("../../widget/src/flat.js");
+  const svg = new TextEncoder().encode('<path d="M 0,0 L 1,0 L 1,-1 z"/>');
+  const r = unpackResult(packParts({ ...flatShape(svgOutlines(new TextDecoder().decode(svg))), downloads: { svg } }));
+  assert.deepEqual([...r.svg], [...svg]);
+  assert.equal(r.stl, null);
+  assert.deepEqual(Object.keys(r.downloads), ["svg"]);
+  assert.equal(r.stats.dim, 2);
+  assert.equal(r.stats.area, 0.5);
+});
+
+test("the error banner prints the location once, first", async () => {
+  const { formatError } = await import("../../widget/src/log.js");
+  assert.equal(formatError({ message: "syntax error", line: 3, file: "part.scad" }), "part.scad, line 3: syntax error");
+  assert.equal(formatError({ message: "syntax error", line: 3 }), "line 3: syntax error");
+  assert.equal(formatError({ message: "out of memory", line: 0, file: null }), "out of memory");
+});
+
+test("echo() calls of the model are tagged with their lines, and the log gets them back as locations", async () => {
+  const { tagEchoes, untagEcho } = await import("../../widget/src/echo-lines.js");
+  assert.equal(tagEchoes('echo("a");\nx = echo() 3;\n// echo(1)\ns = "echo(";\nmyecho(2);\n  echo (\n  b = 1);'),
+    'echo("@scl-line:1@", "a");\nx = echo("@scl-line:2@") 3;\n// echo(1)\ns = "echo(";\nmyecho(2);\n  echo("@scl-line:6@", \n  b = 1);');
+  // a break between echo and ( stays a break, so the lines after keep their numbers
+  assert.equal(tagEchoes('echo\n("x");\necho(1);'), 'echo(\n"@scl-line:1@", "x");\necho("@scl-line:3@", 1);');
+  assert.equal(tagEchoes("cube(1);"), "cube(1);");
+  // the core reads the log; the tags come out of the ECHO lines' text and become their line
+  const core = await loadCore();
+  const log = 'ECHO: "@scl-line:6@", b = 1\nECHO: "@scl-line:2@"\nECHO: "untagged"\nWARNING: w in file /work/model.scad, line 4';
+  assert.deepEqual(core.logLines(log).map((m) => untagEcho(m, "model.scad")), [
+    { level: "ECHO", text: "b = 1", file: "model.scad", line: 6 },
+    { level: "ECHO", text: "", file: "model.scad", line: 2 },
+    { level: "ECHO", text: '"untagged"' },
+    { level: "WARNING", text: "w", file: "model.scad", line: 4 }]);
+});

@@ -6,13 +6,14 @@
 // the kernel for (kernel-requests.js).
 import { Viewer3D } from "./viewer.js";
 import { buildPanel, showValues } from "./panel.js";
-import { buildView, download } from "./view-dom.js";
+import { buildView } from "./view-dom.js";
+import { viewDownloads } from "./downloads.js";
 import { followHostTheme, hostIsDark } from "./theme.js";
 import { bufferOf, kernelRequests } from "./kernel-requests.js";
 import { mark, pageWorker } from "./worker-client.js";
-import { userPaths } from "./user-paths.js";
 import { progressBox } from "./progress.js";
 import { COARSE_FRAGMENTS, PREVIEW_FRAGMENTS } from "./preview.js";
+import { filesOf, receiveBlobs } from "./library-files.js";
 
 // How long a new view waits for the kernel's list of included files before
 // its first render goes ahead without them.
@@ -38,12 +39,13 @@ function render({ model, el }) {
   const listeners = []; // [event, fn] registered on the model, removed on cleanup
   const on = (event, fn) => { model.on(event, fn); listeners.push([event, fn]); };
 
-  let lastStl = null;
-  let lastOff = null;
+  let shownAny = false; // whether a model was ever shown in this view
+  let ownLatest = "none"; // the page's own render of its latest request: "none" (pending), "ok", "error"
   let generation = 0;
   let latestId = null; // the id of this view's latest render request
   let shownGen = 0; // the generation of the shown model: an older result is never shown after it
-  let files = {}; // included files the kernel sent: {path: ArrayBuffer}
+  let files = {}; // the files the model includes: {path: content hash} (library-files.js has the contents)
+  let filesSeq = 0; // the latest "files" message, so that an older one resolving later is dropped
   let filesKnown = !!globalThis.scadliveWasmUrl; // whether the kernel said which files (the test page has no kernel)
 
   // Where this viewer renders: "browser" in the page's worker, "kernel"
@@ -74,7 +76,15 @@ function render({ model, el }) {
     model.send({ type: "state", state });
   };
 
-  const showResult = (m) => {
+  // the banner (file and line once) and the status, which says "last good
+  // model shown" only when there is one
+  const showError = (error, updating = false) => {
+    dom.showError(error);
+    dom.setStatus(shownAny ? "error (last good model shown)" : "error", updating);
+  };
+
+  // `request`: the render request `m` answers (null for the kernel's mesh)
+  const showResult = (m, request = null) => {
     if (m.type === "abandoned") return; // a stale request the worker will not render
     if (m.type === "error" && m.code === "BUDGET" && model.get("renderer") === "auto" && kernelReason === null) {
       moveToKernel(m.message);
@@ -86,27 +96,29 @@ function render({ model, el }) {
     if (gen > shownGen) shownGen = gen;
     // still updating while a newer request of this view is on its way
     const updating = !m.fromKernel && m.id !== latestId;
+    if (!m.fromKernel && m.id === latestId) ownLatest = m.type === "error" ? "error" : "ok";
     const warnings = dom.showWarnings(m.log);
+    dom.console.show(m.messages); // parsed by the core (page renders) or in the kernel's reply
     if (m.type === "error") {
-      const message = userPaths(m.message);
-      dom.showError(message, m.line);
-      dom.setStatus("error (last good model shown)", updating);
-      saveState({ error: { message, line: m.line || null }, status: "error", warnings });
+      const error = { message: m.message, line: m.line || null, file: m.file || null, code: m.code || null, reason: m.reason || null };
+      showError(error, updating);
+      saveState({ error, status: "error", warnings });
       return;
     }
     dom.hideError();
     v3d.setMesh(m);
-    if (vid === 1 && !lastStl) mark("first-draw");
+    if (vid === 1 && !shownAny) mark("first-draw");
     // the parameters of the model shown (the page's renders), for tests and tools
     if (m.params) dom.root.dataset.params = JSON.stringify(m.params);
-    lastStl = m.stl;
-    lastOff = m.off || null;
-    dom.stlButton.disabled = false;
-    dom.offButton.disabled = !lastOff;
+    shownAny = true;
+    downloads.show(m, request);
     const where = m.fromKernel ? (m.cache === "miss" ? " (kernel)" : ` (kernel, ${m.cache})`) : m.cache === "hit" ? " (cache)" : "";
     const what = m.quality === "preview" ? ` (preview, $fn ${PREVIEW_FRAGMENTS})`
       : m.quality === "coarse" ? ` (preview, $fn ${COARSE_FRAGMENTS})` : "";
-    const text = `${m.stats.triangles} triangles, ${Number(m.renderMs || 0).toFixed(0)} ms${where}${what}`;
+    const size = m.stats.dim === 2
+      ? `2D shape, ${m.stats.outlines} outline${m.stats.outlines === 1 ? "" : "s"}, ${m.stats.area.toFixed(1)} mm²`
+      : `${m.stats.triangles} triangles`;
+    const text = `${size}, ${Number(m.renderMs || 0).toFixed(0)} ms${where}${what}`;
     dom.setStatus(text, updating);
     saveState({ status: text, error: {}, warnings });
   };
@@ -119,13 +131,15 @@ function render({ model, el }) {
     const gen = ++generation;
     const id = `${vid}:${gen}`;
     latestId = id;
-    w.onReply(id, (m) => { w.offReply(id); showResult(m); });
-    dom.status.classList.add("updating");
-    w.postUpdate({
+    ownLatest = "none";
+    const request = {
       type: "update", viewer: vid, generation: gen, kind, id,
       source: model.get("source"), name: model.get("name") || "model.scad",
       params: model.get("params") || {}, schema: model.get("schema") || null, files,
-    }, kernel);
+    };
+    w.onReply(id, (m) => { w.offReply(id); showResult(m, request); });
+    dom.status.classList.add("updating");
+    w.postUpdate(request, kernel);
     w.started(kernel.getWasm).catch((err) => {
       workerFailed = err.message;
       if (model.get("renderer") === "auto") {
@@ -158,9 +172,10 @@ function render({ model, el }) {
     const id = `${vid}:kernel:${++generation}`;
     w.onReply(id, (m) => {
       w.offReply(id);
-      showResult({ ...m, fromKernel: true, renderMs: msg.render_ms ?? m.renderMs, cache: msg.cache || "miss", log: msg.log || "" });
+      showResult({ ...m, fromKernel: true, renderMs: msg.render_ms ?? m.renderMs, cache: msg.cache || "miss", log: msg.log || "",
+        messages: msg.messages || null });
     });
-    w.postOther({ type: "mesh", id, stl });
+    w.postOther({ type: "mesh", id, stl, format: msg.format || "binstl" });
   };
 
   on("msg:custom", (msg, buffers) => {
@@ -170,13 +185,25 @@ function render({ model, el }) {
       if (msg.state === "start") progress.started(Date.now(), "rendering in the kernel");
       else progress.stopped();
     } else if (msg.type === "files") {
-      const had = Object.keys(files).length;
-      files = Object.fromEntries((msg.paths || []).map((p, i) => [p, bufferOf(buffers[i])]));
-      const first = !filesKnown;
-      filesKnown = true;
-      // the first render waited for this; later, nothing to re-render for no files
-      if (first || had || Object.keys(files).length) requestRender("release");
+      const seq = ++filesSeq;
+      filesOf(msg, (buffers || []).map(bufferOf), (hashes) => model.send({ type: "need-blobs", hashes })).then((named) => {
+        if (seq !== filesSeq) return;
+        const had = Object.keys(files).length;
+        files = named;
+        const first = !filesKnown;
+        filesKnown = true;
+        // the first render waited for this; later, nothing to re-render for no files
+        if (first || had || Object.keys(files).length) requestRender("release");
+      });
+    } else if (msg.type === "blobs") {
+      receiveBlobs(msg.hashes || [], (buffers || []).map(bufferOf), msg.asked || []);
     } else if (msg.type === "mesh" && buffers && buffers[0]) {
+      // A view that renders in the page follows the parameters and source the
+      // kernel rendered (render_async sets them), and its own result keeps
+      // color()'s colours, which the kernel's STL lacks: that result stays.
+      // The kernel's mesh is shown while the page has none for its latest
+      // request (pending, or failed).
+      if (!inKernel() && ownLatest === "ok") return;
       showKernelMesh(msg, bufferOf(buffers[0]));
     }
   });
@@ -195,7 +222,7 @@ function render({ model, el }) {
       if (m.type === "schema") {
         saveState({ schema: m.schema });
         buildPanel(dom.panelFields, m.schema, model.get("params") || {}, onParam, onReset);
-      } else showResult(m);
+      } else showResult({ ...m, file: m.file || model.get("name") || "model.scad" }); // the model's own text
     });
     w.postOther({ type: "params", id, source: model.get("source"), title: "model" });
   };
@@ -220,8 +247,7 @@ function render({ model, el }) {
     requestRender("release");
   };
   const fileName = (ext) => (model.get("name") || "model.scad").replace(/\.scad$/, "") + ext;
-  dom.stlButton.onclick = () => download(lastStl, fileName(".stl"), "model/stl");
-  dom.offButton.onclick = () => download(lastOff, fileName(".off"), "text/plain");
+  const downloads = viewDownloads(dom, w, vid, fileName, (error) => dom.showError(error));
 
   on("change:source", () => {
     kernelReason = workerFailed && model.get("renderer") === "auto" ? kernelReason : null; // a new model: try the browser again
@@ -236,8 +262,7 @@ function render({ model, el }) {
   on("change:error", () => {
     const e = model.get("error") || {};
     if (!inKernel() || !e.message) return;
-    dom.showError(e.message, e.line);
-    dom.setStatus("error (last good model shown)", false);
+    showError(e);
   });
   on("change:params", () => {
     if (settingParams) return;

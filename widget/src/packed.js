@@ -1,6 +1,7 @@
 // packed.js - a render result as one buffer: what the worker's result cache
 // keeps (under the memory budget) and transfers to the page, so a cache hit
-// needs no parsing: indexed mesh, crease edges, STL and OFF downloads, stats.
+// needs no parsing: indexed mesh, crease edges (or a 2D shape's outlines),
+// the downloads (STL and OFF, or SVG), stats.
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -40,19 +41,21 @@ export function creaseEdges(positions, indices) {
 }
 
 // One buffer per result: a Uint32 header, then positions, indices, face
-// colours, edges, the binary STL, the OFF and the stats as JSON, 4-aligned.
-const HEADER = 9; // magic, nv, nt, colours?, edge floats, stl bytes, off bytes, stats bytes, reserved
-export function packResult(mesh, off, writeBinStl) {
-  const edges = creaseEdges(mesh.positions, mesh.indices);
-  const stl = writeBinStl(mesh); // binary STL for the download (the core's C writer)
-  const stats = encoder.encode(JSON.stringify(mesh.stats));
-  const pad = (x) => (x + 3) & ~3;
-  const parts = [mesh.positions, mesh.indices, mesh.faceColors || new Float32Array(0), edges, stl, off || new Uint8Array(0), stats];
+// colours, edges, a JSON part (the stats and the downloads' names and
+// sizes) and the downloads' bytes, each 4-aligned. A 3D result's downloads
+// are {stl, off}; a 2D result's {svg} (its stats say dim: 2).
+const HEADER = 6; // magic, nv, nt, colours?, edge floats, JSON bytes
+const MAGIC = 0x5c1d0002;
+const pad = (x) => (x + 3) & ~3;
+export function packParts({ positions, indices, faceColors = null, edges, stats, downloads }) {
+  const names = Object.keys(downloads).filter((k) => downloads[k]);
+  const json = encoder.encode(JSON.stringify({ stats, downloads: names.map((k) => [k, downloads[k].byteLength]) }));
+  const parts = [positions, indices, faceColors || new Float32Array(0), edges, json, ...names.map((k) => downloads[k])];
   let size = HEADER * 4;
   for (const a of parts) size += pad(a.byteLength);
   const bytes = new Uint8Array(size);
-  new Uint32Array(bytes.buffer, 0, HEADER).set([0x5c1d0001, mesh.positions.length / 3, mesh.indices.length / 3,
-    mesh.faceColors ? 1 : 0, edges.length, stl.byteLength, off ? off.byteLength : 0, stats.byteLength, 0]);
+  new Uint32Array(bytes.buffer, 0, HEADER).set([MAGIC, positions.length / 3, indices.length / 3,
+    faceColors ? 1 : 0, edges.length, json.byteLength]);
   let at = HEADER * 4;
   for (const a of parts) {
     bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
@@ -61,21 +64,29 @@ export function packResult(mesh, off, writeBinStl) {
   return bytes;
 }
 
-// Views into a packed result (no copies).
+// A 3D mesh with its crease edges and downloads: binary STL (the core's C
+// writer) and OFF (OpenSCAD's, which keeps colours; or written from the mesh).
+export function packResult(mesh, off, writeBinStl) {
+  return packParts({ ...mesh, edges: creaseEdges(mesh.positions, mesh.indices),
+    downloads: { stl: writeBinStl(mesh), off: off || writeOff(mesh.positions, mesh.indices) } });
+}
+
+// Views into a packed result (no copies): the mesh, edges, stats, and
+// `downloads` {ext: bytes} (also as `stl`/`off`/`svg` for short).
 export function unpackResult(bytes) {
   const buf = bytes.buffer;
-  const [magic, nv, nt, hasColors, ne, stlLen, offLen, statsLen] = new Uint32Array(buf, bytes.byteOffset, HEADER);
-  if (magic !== 0x5c1d0001) throw new Error("corrupt cached result");
+  const [magic, nv, nt, hasColors, ne, jsonLen] = new Uint32Array(buf, bytes.byteOffset, HEADER);
+  if (magic !== MAGIC) throw new Error("corrupt cached result");
   let at = bytes.byteOffset + HEADER * 4;
-  const take = (Type, count, bytesPer) => { const v = new Type(buf, at, count); at += (count * bytesPer + 3) & ~3; return v; };
+  const take = (Type, count, bytesPer) => { const v = new Type(buf, at, count); at += pad(count * bytesPer); return v; };
   const positions = take(Float32Array, nv * 3, 4);
   const indices = take(Uint32Array, nt * 3, 4);
   const faceColors = take(Float32Array, hasColors ? nt * 4 : 0, 4);
   const edges = take(Float32Array, ne, 4);
-  const stl = take(Uint8Array, stlLen, 1);
-  const off = take(Uint8Array, offLen, 1);
-  const stats = JSON.parse(decoder.decode(take(Uint8Array, statsLen, 1)));
-  return { positions, indices, faceColors: hasColors ? faceColors : null, edges, stl, off: offLen ? off : null, stats };
+  const { stats, downloads: sizes } = JSON.parse(decoder.decode(take(Uint8Array, jsonLen, 1)));
+  const downloads = Object.fromEntries(sizes.map(([ext, len]) => [ext, take(Uint8Array, len, 1)]));
+  return { positions, indices, faceColors: hasColors ? faceColors : null, edges, stats, downloads,
+    stl: downloads.stl || null, off: downloads.off || null, svg: downloads.svg || null };
 }
 
 // OFF text of an indexed mesh (for the OFF download when OpenSCAD was asked

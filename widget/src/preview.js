@@ -19,15 +19,7 @@ export function capResolution(source, cap) {
   let out = "";
   let i = 0;
   const n = source.length;
-  const skip = (j) => { // past a comment or string starting at j, else j
-    if (source[j] === "/" && source[j + 1] === "/") { const e = source.indexOf("\n", j); return e < 0 ? n : e; }
-    if (source[j] === "/" && source[j + 1] === "*") { const e = source.indexOf("*/", j + 2); return e < 0 ? n : e + 2; }
-    if (source[j] === '"') {
-      for (j++; j < n && source[j] !== '"'; j++) if (source[j] === "\\") j++;
-      return j + 1;
-    }
-    return j;
-  };
+  const skip = (j) => pastNonCode(source, j);
   while (i < n) {
     const j = skip(i);
     if (j !== i) { out += source.slice(i, j); i = j; continue; }
@@ -57,4 +49,16 @@ export function capResolution(source, cap) {
     i = k;
   }
   return out;
+}
+
+// The index past a comment or string that starts at `j` in SCAD `source`, else `j`.
+export function pastNonCode(source, j) {
+  const n = source.length;
+  if (source[j] === "/" && source[j + 1] === "/") { const e = source.indexOf("\n", j); return e < 0 ? n : e; }
+  if (source[j] === "/" && source[j + 1] === "*") { const e = source.indexOf("*/", j + 2); return e < 0 ? n : e + 2; }
+  if (source[j] === '"') {
+    for (j++; j < n && source[j] !== '"'; j++) if (source[j] === "\\") j++;
+    return j + 1;
+  }
+  return j;
 }

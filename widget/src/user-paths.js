@@ -1,3 +1,4 @@
 // user-paths.js - OpenSCAD names files by where the renderers put them ("in
-// file /work/model.scad", "/work/MCAD/gears.scad"): show the model's own names.
-export const userPaths = (text) => text.replace(/(in file "?)\/work\//g, "$1");
+// file /work/model.scad", "/work/MCAD/gears.scad", "'/work/part.stl'"): show
+// the model's own names.
+export const userPaths = (text) => text.replace(/(^|["' ])\/work\//g, "$1");

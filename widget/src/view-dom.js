@@ -1,15 +1,29 @@
 // view-dom.js - the elements of one view: the 3D area with its status line,
-// error and warnings boxes over it, and the panel beside it (downloads, then
-// the customizer's fields). Only DOM here: what is shown comes from index.js.
+// error and warnings boxes over it, the log console under it, and the panel
+// beside it (downloads, then the customizer's fields). Only DOM here: what
+// is shown comes from index.js.
 import { userPaths } from "./user-paths.js";
 import { PROGRESS_STYLE } from "./progress.js";
+import { CONSOLE_STYLE, LogConsole } from "./console.js";
+import { formatError } from "./log.js";
+
+// The downloads a view offers: a 3D model's STL, OFF and 3MF, a 2D shape's
+// SVG and DXF; only those of the shown model's kind are visible.
+export const DOWNLOADS = [
+  { ext: "stl", label: "Download STL", type: "model/stl", dim: 3 },
+  { ext: "off", label: "Download OFF", type: "text/plain", dim: 3 },
+  { ext: "3mf", label: "Download 3MF", type: "model/3mf", dim: 3 },
+  { ext: "svg", label: "Download SVG", type: "image/svg+xml", dim: 2 },
+  { ext: "dxf", label: "Download DXF", type: "image/vnd.dxf", dim: 2 },
+];
 
 // The panel styles its own controls: notebook hosts reset them (marimo's
 // stylesheet leaves buttons and inputs with no border at all).
 const STYLE = `
 .scl-root{display:flex;gap:8px;font:13px system-ui,sans-serif;color:#222;--scl-line:#b8b8b8;--scl-face:#f4f4f4;--scl-input:#fff;--scl-active:#dde6fb}
 .scl-root.scl-dark{color:#ddd;background:#1e1e1e;--scl-line:#555;--scl-face:#2c2c2c;--scl-input:#252525;--scl-active:#34405a}
-.scl-view{position:relative;flex:1;min-width:200px}
+.scl-main{flex:1;min-width:200px;display:flex;flex-direction:column}
+.scl-view{position:relative}
 .scl-status{position:absolute;left:6px;bottom:6px;padding:2px 6px;border-radius:4px;background:rgba(0,0,0,.55);color:#fff;font-size:12px}
 .scl-status.updating::before{content:"⟳ updating… "}
 .scl-error{position:absolute;left:6px;top:6px;right:6px;padding:4px 6px;background:#b00020;color:#fff;border-radius:4px;white-space:pre-wrap}
@@ -35,31 +49,43 @@ const element = (tag, className, props = {}) => Object.assign(document.createEle
 export function buildView(el, { width = 0, height = 480 } = {}) {
   const root = element("div", "scl-root");
   if (width > 0) root.style.width = `${width}px`;
+  const main = element("div", "scl-main");
   const view = element("div", "scl-view");
   view.style.height = `${height}px`;
   const status = element("div", "scl-status", { textContent: "starting…" });
   const errorBox = element("div", "scl-error", { hidden: true });
   const warningsBox = element("div", "scl-warnings", { hidden: true });
   const panel = element("div", "scl-panel");
-  const stlButton = element("button", "", { textContent: "Download STL", disabled: true });
-  const offButton = element("button", "", { textContent: "Download OFF", disabled: true });
+  const buttons = Object.fromEntries(DOWNLOADS.map((d) =>
+    [d.ext, element("button", `scl-download scl-download-${d.ext}`, { textContent: d.label, disabled: true, hidden: d.dim !== 3 })]));
   const downloads = element("div");
-  downloads.append(stlButton, offButton);
+  downloads.append(...Object.values(buttons));
   const panelFields = element("div");
   panel.append(downloads, panelFields);
+  const logConsole = new LogConsole();
   view.append(status, errorBox, warningsBox);
-  root.append(element("style", "", { textContent: STYLE + PROGRESS_STYLE }), view, panel);
+  main.append(view, logConsole.el);
+  root.append(element("style", "", { textContent: STYLE + PROGRESS_STYLE + CONSOLE_STYLE }), main, panel);
   el.appendChild(root);
 
   return {
-    root, view, status, errorBox, panel, panelFields, stlButton, offButton,
+    root, view, status, errorBox, panel, panelFields, buttons, stlButton: buttons.stl, offButton: buttons.off,
+    console: logConsole,
+    // Show the downloads of a model of `dim` (2 or 3) dimensions; `available`: {ext: true} for the enabled ones.
+    showDownloads(dim, available) {
+      for (const d of DOWNLOADS) {
+        buttons[d.ext].hidden = d.dim !== dim;
+        buttons[d.ext].disabled = !available[d.ext];
+      }
+    },
     setStatus(text, updating) {
       status.textContent = text;
       if (updating !== undefined) status.classList.toggle("updating", updating);
     },
-    showError(message, line) {
+    // an error {message, line, file}: its location once, first
+    showError(error) {
       errorBox.hidden = false;
-      errorBox.textContent = line ? `line ${line}: ${message}` : message;
+      errorBox.textContent = formatError(error);
     },
     hideError() { errorBox.hidden = true; },
     // OpenSCAD's warnings of the shown render (from its log), with their

@@ -32,6 +32,9 @@ export class Viewer3D {
     this.materials = {
       plain: new THREE.MeshStandardMaterial({ color: 0xf9d72c, ...look }),
       coloured: new THREE.MeshStandardMaterial({ vertexColors: true, ...look }),
+      // a 2D shape: seen from both sides, pushed behind its own outline
+      flat: new THREE.MeshStandardMaterial({ color: 0xf9d72c, side: THREE.DoubleSide, polygonOffset: true,
+        polygonOffsetFactor: 1, polygonOffsetUnits: 1, ...look }),
       edges: new THREE.LineBasicMaterial({ color: 0x333333 }),
     };
     this.fitted = false;
@@ -62,8 +65,10 @@ export class Viewer3D {
 
   // positions: Float32Array xyz per vertex; indices: Uint32Array; faceColors:
   // Float32Array RGBA per triangle or null; edges: Float32Array of crease-edge
-  // segment endpoints (found in the worker), or null to compute them here
-  setMesh({ positions, indices, faceColors, edges }) {
+  // segment endpoints (found in the worker), or null to compute them here;
+  // stats.dim === 2: a flat shape on the XY plane (edges are its outlines)
+  setMesh({ positions, indices, faceColors, edges, stats }) {
+    const flat = stats?.dim === 2;
     // non-indexed for flat shading with per-face colours (hard edges kept);
     // flatShading takes face normals in the shader, so no normal attribute
     const n = indices.length;
@@ -88,7 +93,7 @@ export class Viewer3D {
       }
       geom.setAttribute("color", new THREE.BufferAttribute(col, 3));
     }
-    const mesh = new THREE.Mesh(geom, faceColors ? this.materials.coloured : this.materials.plain);
+    const mesh = new THREE.Mesh(geom, flat ? this.materials.flat : faceColors ? this.materials.coloured : this.materials.plain);
     let edgeGeom;
     if (edges) {
       edgeGeom = new THREE.BufferGeometry();
@@ -97,24 +102,32 @@ export class Viewer3D {
       edgeGeom = new THREE.EdgesGeometry(geom, 30);
     }
     const lines = new THREE.LineSegments(edgeGeom, this.materials.edges);
+    if (flat) { // just above the grid (on the same plane), by far less than a depth step at any zoom
+      geom.computeBoundingSphere();
+      mesh.position.z = lines.position.z = Math.max(geom.boundingSphere.radius, 1) * 1e-3;
+    }
     for (const c of [...this.group.children]) {
       c.geometry.dispose(); // materials are kept
       this.group.remove(c);
     }
     this.group.add(mesh, lines);
-    if (!this.fitted) {
-      this.fit(geom);
+    // fitted on the first model, and again when a 2D shape follows a 3D model or back
+    if (!this.fitted || flat !== this.flat) {
+      this.fit(geom, flat);
       this.fitted = true;
     }
+    this.flat = flat;
     this.draw();
   }
 
-  fit(geom) {
+  // a 2D shape is seen from almost straight above, a 3D model from the front right
+  fit(geom, flat = false) {
     geom.computeBoundingSphere();
     const { center, radius } = geom.boundingSphere;
     const r = Math.max(radius, 1);
     this.controls.target.copy(center);
-    this.camera.position.copy(center).add(new THREE.Vector3(1, -1.3, 0.9).normalize().multiplyScalar(r * 2.8));
+    const from = flat ? new THREE.Vector3(0, -0.25, 1) : new THREE.Vector3(1, -1.3, 0.9);
+    this.camera.position.copy(center).add(from.normalize().multiplyScalar(r * 2.8));
     this.camera.near = r / 100;
     this.camera.far = r * 100;
     this.camera.updateProjectionMatrix();

