@@ -138,7 +138,7 @@ test("a 2D model is drawn flat, with SVG and DXF downloads that match OpenSCAD's
   // the ring is drawn filled (the 2D shape's yellow, lit from above); its
   // centre hole shows the background (light theme: #f4f4f4)
   const { width, height, data } = await canvasPixels(page);
-  const at = (x, y) => data.slice(3 * (y * width + x), 3 * (y * width + x) + 3);
+  const at = (x, y) => Array.from(data.subarray(3 * (y * width + x), 3 * (y * width + x) + 3));
   const yellow = ([r, g, b]) => r > 180 && g > 150 && b < 110;
   let filled = 0;
   for (let k = 0; k < data.length; k += 3) if (yellow([data[k], data[k + 1], data[k + 2]])) filled++;
