@@ -171,7 +171,18 @@ test("library files reach the page once per page; colours survive render_async",
     if (data[k + 2] > 120 && data[k] < 60 && data[k + 1] < 60) colours.blue++;
   }
   assert.ok(colours.red > 300 && colours.blue > 300, `colours after render_async: ${JSON.stringify(colours)}`);
-  // both downloads stay available, and the OFF has the colours
+  // render_async again with the parameters shown: the kernel's STL comes after the page's own
+  // coloured render of them, and does not replace it
+  await page.getByRole("button", { name: "render_async again" }).click();
+  await wait(async () => /render_async again returned \d+ bytes/.test(await page.evaluate(() => document.body.innerText)),
+    "the second render_async");
+  await new Promise((r) => setTimeout(r, 3000)); // the kernel's mesh message, sent before the cell's output, is handled
+  assert.match((await statuses())[3], /^24 triangles, \d+ ms( \(cache\))?$/, "the page's own render is still shown");
+  const again = await canvasPixels(page, 3);
+  let red = 0;
+  for (let k = 0; k < again.data.length; k += 3) if (again.data[k] > 120 && again.data[k + 1] < 60 && again.data[k + 2] < 60) red++;
+  assert.ok(red > 300, `colours after the second render_async: ${red} red pixels`);
+  // both downloads stay available
   const enabled = await deepProps(page, ".scl-download", "disabled");
   const labels = await deepTexts(page, ".scl-download");
   const view3 = labels.map((l, i) => [l, enabled[i]]).slice(3 * 5, 4 * 5);

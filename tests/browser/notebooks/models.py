@@ -1,8 +1,9 @@
 # A marimo notebook for tests/browser/marimo.test.mjs:
 # - three viewers of models that include the same 101-file library (made in a
 #   temporary folder beside the model): the page receives each file once;
-# - a model with color(), awaited through render_async: the page keeps its
-#   coloured result (and both downloads) while Python gets the STL.
+# - a model with color(), awaited through render_async (with new parameters
+#   when the notebook starts, and again with the shown ones on a button): the
+#   page keeps its coloured result (and both downloads) while Python gets STL.
 import marimo
 
 app = marimo.App()
@@ -51,6 +52,25 @@ def _(mo, scadlive):
 async def _(coloured, mo):
     stl = await coloured.render_async(params={"size": 12})
     mo.md(f"render_async returned {len(stl)} bytes of STL ({int.from_bytes(stl[80:84], 'little')} triangles)")
+    return
+
+
+@app.cell
+def _(mo):
+    again = mo.ui.run_button(label="render_async again")
+    again
+    return (again,)
+
+
+@app.cell
+async def _(again, coloured, mo):
+    # the same parameters the page shows: the kernel's STL arrives after the page's own coloured render
+    if again.value:
+        _stl = await coloured.render_async()
+        _out = mo.md(f"render_async again returned {len(_stl)} bytes")
+    else:
+        _out = mo.md("not rendered again yet")
+    _out
     return
 
 
