@@ -336,7 +336,9 @@ class Viewer(anywidget.AnyWidget):
             self.last_log = list(getattr(exc, "messages", []))
             self.error = {"message": str(getattr(exc, "message", exc)), "line": getattr(exc, "line", None),
                           "file": getattr(exc, "file", None), "code": getattr(exc, "code", "ERROR"),
-                          "reason": getattr(exc, "reason", None)}
+                          "reason": getattr(exc, "reason", None),
+                          # OpenSCAD's log lines, for the page's console
+                          "messages": [vars(m) for m in self.last_log]}
             self.status = "error"
             raise
         stl = reply.payload[0] if reply.payload else b""
@@ -377,7 +379,7 @@ class Viewer(anywidget.AnyWidget):
         except RenderError as exc:
             self.last_log = list(exc.messages)
             self.error = {"message": exc.message, "line": exc.line, "file": exc.file, "code": exc.code,
-                          "reason": exc.reason}
+                          "reason": exc.reason, "messages": [vars(m) for m in getattr(exc, "messages", [])]}
             raise
         self.last_log = result.messages
         self.error = {}

@@ -150,7 +150,7 @@ test("library files reach the page once per page; colours survive render_async",
   const statuses = () => deepTexts(page, ".scl-status");
   await wait(async () => {
     const s = await statuses();
-    return s.length === 4 && s.slice(0, 3).every((t) => /^\d+ triangles, \d+ ms( \(cache\))?$/.test(t)) && s;
+    return s.length === 5 && s.slice(0, 3).every((t) => /^\d+ triangles, \d+ ms( \(cache\))?$/.test(t)) && s;
   }, "the three library models rendered in the page");
   // a re-render with new parameters uses the page's copies
   await moveSlider(page, '.scl-field[data-name="size"] input[type=range]', 9, 0);
@@ -171,6 +171,13 @@ test("library files reach the page once per page; colours survive render_async",
     if (data[k + 2] > 120 && data[k] < 60 && data[k + 1] < 60) colours.blue++;
   }
   assert.ok(colours.red > 300 && colours.blue > 300, `colours after render_async: ${JSON.stringify(colours)}`);
+  // the failing kernel render (the fifth view): its cause once in the banner, its log in the console
+  const banner = await wait(async () => (await deepTexts(page, ".scl-error"))[4], "the kernel's error in the fifth view");
+  assert.match(banner, /^(model\.scad, )?line 2: Assertion 'false' failed: "boom"$/, banner);
+  const consoleText = (await deepTexts(page, ".scl-console"))[4];
+  assert.match(consoleText, /ECHO"about to fail", 42/, consoleText);
+  assert.match(consoleText, /ERRORAssertion 'false' failed/, consoleText);
+  assert.equal((await statuses())[4], "error", "no model was ever shown there");
   // render_async again with the parameters shown: the kernel's STL comes after the page's own
   // coloured render of them, and does not replace it
   await page.getByRole("button", { name: "render_async again" }).click();

@@ -263,6 +263,7 @@ function render({ model, el }) {
     const e = model.get("error") || {};
     if (!inKernel() || !e.message) return;
     showError(e);
+    dom.console.show(e.messages); // OpenSCAD's log lines of the failed render
   });
   on("change:params", () => {
     if (settingParams) return;

@@ -3,7 +3,8 @@
 #   temporary folder beside the model): the page receives each file once;
 # - a model with color(), awaited through render_async (with new parameters
 #   when the notebook starts, and again with the shown ones on a button): the
-#   page keeps its coloured result (and both downloads) while Python gets STL.
+#   page keeps its coloured result (and both downloads) while Python gets STL;
+# - a kernel render that fails: its cause in the banner, its log in the console.
 import marimo
 
 app = marimo.App()
@@ -52,6 +53,14 @@ def _(mo, scadlive):
 async def _(coloured, mo):
     stl = await coloured.render_async(params={"size": 12})
     mo.md(f"render_async returned {len(stl)} bytes of STL ({int.from_bytes(stl[80:84], 'little')} triangles)")
+    return
+
+
+@app.cell
+def _(mo, scadlive):
+    # rendered in the kernel and failing: the page shows the cause and OpenSCAD's log lines
+    failing = scadlive.Viewer('echo("about to fail", 42);\nassert(false, "boom");\n', renderer="kernel", height=200)
+    mo.ui.anywidget(failing)
     return
 
 
