@@ -1,5 +1,6 @@
 /* overrides.c - see overrides.h. */
 #include "overrides.h"
+#include "strbuf.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -40,35 +41,6 @@ int scl_overrides_valid_name(const char *name)
 
 /* ------------------------------------------------------------ literals */
 
-typedef struct buf {
-    char *d;
-    size_t len, cap;
-    int oom;
-} buf;
-
-static void put(buf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *nd = realloc(b->d, cap);
-        if (!nd) {
-            b->oom = 1;
-            return;
-        }
-        b->d = nd;
-        b->cap = cap;
-    }
-    memcpy(b->d + b->len, s, n);
-    b->len += n;
-    b->d[b->len] = 0;
-}
-
-static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
-
 /* Shortest %g form that reads back to exactly d. */
 static void format_number(double d, char out[40])
 {
@@ -79,14 +51,14 @@ static void format_number(double d, char out[40])
     }
 }
 
-static scl_status literal(const json_t *v, buf *b, int depth, scl_error *err)
+static scl_status literal(const json_t *v, scl_strbuf *b, int depth, scl_error *err)
 {
     if (depth > MAX_DEPTH)
         return scl_error_set(err, SCL_ETOOBIG, "value nests deeper than %d levels", MAX_DEPTH);
     if (json_is_true(v)) {
-        puts_(b, "true");
+        scl_strbuf_puts(b, "true");
     } else if (json_is_false(v)) {
-        puts_(b, "false");
+        scl_strbuf_puts(b, "false");
     } else if (json_is_number(v)) {
         double d = json_number_value(v);
         if (!isfinite(d))
@@ -96,44 +68,44 @@ static scl_status literal(const json_t *v, buf *b, int depth, scl_error *err)
             snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         else
             format_number(d, num);
-        puts_(b, num);
+        scl_strbuf_puts(b, num);
     } else if (json_is_string(v)) {
         const char *s = json_string_value(v);
         size_t n = json_string_length(v);
-        put(b, "\"", 1);
+        scl_strbuf_putn(b, "\"", 1);
         for (size_t i = 0; i < n; i++) {
             unsigned char c = (unsigned char)s[i];
             char esc[8];
             switch (c) {
-            case '"': puts_(b, "\\\""); break;
-            case '\\': puts_(b, "\\\\"); break;
-            case '\n': puts_(b, "\\n"); break;
-            case '\r': puts_(b, "\\r"); break;
-            case '\t': puts_(b, "\\t"); break;
+            case '"': scl_strbuf_puts(b, "\\\""); break;
+            case '\\': scl_strbuf_puts(b, "\\\\"); break;
+            case '\n': scl_strbuf_puts(b, "\\n"); break;
+            case '\r': scl_strbuf_puts(b, "\\r"); break;
+            case '\t': scl_strbuf_puts(b, "\\t"); break;
             case 0:
                 return scl_error_set(err, SCL_ETYPE, "strings may not contain a NUL character");
             default:
                 if (c < 0x20 || c == 0x7f) {
                     snprintf(esc, sizeof esc, "\\x%02x", c);
-                    puts_(b, esc);
+                    scl_strbuf_puts(b, esc);
                 } else {
-                    put(b, (const char *)&s[i], 1);
+                    scl_strbuf_putn(b, (const char *)&s[i], 1);
                 }
             }
         }
-        put(b, "\"", 1);
+        scl_strbuf_putn(b, "\"", 1);
     } else if (json_is_array(v)) {
-        put(b, "[", 1);
+        scl_strbuf_putn(b, "[", 1);
         size_t i;
         json_t *e;
         json_array_foreach(v, i, e) {
             if (i)
-                put(b, ",", 1);
+                scl_strbuf_putn(b, ",", 1);
             scl_status st = literal(e, b, depth + 1, err);
             if (st != SCL_OK)
                 return st;
         }
-        put(b, "]", 1);
+        scl_strbuf_putn(b, "]", 1);
     } else if (json_is_null(v)) {
         return scl_error_set(err, SCL_ETYPE, "null is not an OpenSCAD value");
     } else {
@@ -148,13 +120,13 @@ scl_status scl_literal_from_json(const json_t *value, char **out, scl_error *err
 {
     if (!value || !out)
         return scl_error_set(err, SCL_EINVAL, "scl_literal_from_json: NULL argument");
-    buf b = {0};
+    scl_strbuf b = {0};
     scl_status st = literal(value, &b, 0, err);
     if (st != SCL_OK) {
-        free(b.d);
+        free(b.data);
         return st;
     }
-    *out = b.d;
+    *out = b.data;
     return SCL_OK;
 }
 
@@ -356,24 +328,24 @@ scl_status scl_overrides_build(const json_t *schema, const json_t *values, scl_o
             if ((st = check_against(param, name, v, err)) != SCL_OK)
                 break;
         }
-        buf b = {0};
-        puts_(&b, name);
-        put(&b, "=", 1);
+        scl_strbuf b = {0};
+        scl_strbuf_puts(&b, name);
+        scl_strbuf_putn(&b, "=", 1);
         st = literal(v, &b, 0, err);
         if (st != SCL_OK) {
             char why[SCL_ERROR_MSG_MAX];
             snprintf(why, sizeof why, "%s", err ? err->message : "");
             scl_error_set(err, st, "parameter \"%s\": %s", name, why);
             scl_error_field(err, name);
-            free(b.d);
+            free(b.data);
             break;
         }
         if (b.oom) {
-            free(b.d);
+            free(b.data);
             st = scl_error_set(err, SCL_ENOMEM, "out of memory");
             break;
         }
-        o->args[o->n++] = b.d;
+        o->args[o->n++] = b.data;
     }
     free(names);
     if (st != SCL_OK) {
@@ -457,7 +429,7 @@ static json_t *lit_fail(lit_parser *p, const char *what)
 
 static json_t *lit_string(lit_parser *p)
 {
-    buf b = {0};
+    scl_strbuf b = {0};
     p->i++;
     while (p->i < p->n && p->s[p->i] != '"') {
         char c = p->s[p->i];
@@ -465,40 +437,40 @@ static json_t *lit_string(lit_parser *p)
             char e = p->s[p->i + 1];
             p->i += 2;
             switch (e) {
-            case 'n': put(&b, "\n", 1); break;
-            case 't': put(&b, "\t", 1); break;
-            case 'r': put(&b, "\r", 1); break;
-            case '\\': put(&b, "\\", 1); break;
-            case '"': put(&b, "\"", 1); break;
+            case 'n': scl_strbuf_putn(&b, "\n", 1); break;
+            case 't': scl_strbuf_putn(&b, "\t", 1); break;
+            case 'r': scl_strbuf_putn(&b, "\r", 1); break;
+            case '\\': scl_strbuf_putn(&b, "\\", 1); break;
+            case '"': scl_strbuf_putn(&b, "\"", 1); break;
             case 'x':
                 if (p->i + 1 < p->n && hexval(p->s[p->i]) >= 0 && hexval(p->s[p->i + 1]) >= 0) {
                     char ch = (char)(hexval(p->s[p->i]) * 16 + hexval(p->s[p->i + 1]));
                     if (ch == 0) {
-                        free(b.d);
+                        free(b.data);
                         return lit_fail(p, "\\x00 is not allowed in a string");
                     }
-                    put(&b, &ch, 1);
+                    scl_strbuf_putn(&b, &ch, 1);
                     p->i += 2;
                 } else {
-                    free(b.d);
+                    free(b.data);
                     return lit_fail(p, "bad \\x escape");
                 }
                 break;
             default:
-                put(&b, &e, 1);
+                scl_strbuf_putn(&b, &e, 1);
             }
             continue;
         }
-        put(&b, &c, 1);
+        scl_strbuf_putn(&b, &c, 1);
         p->i++;
     }
     if (p->i >= p->n) {
-        free(b.d);
+        free(b.data);
         return lit_fail(p, "unterminated string");
     }
     p->i++;
-    json_t *v = json_stringn(b.d ? b.d : "", b.len);
-    free(b.d);
+    json_t *v = json_stringn(b.data ? b.data : "", b.len);
+    free(b.data);
     if (!v)
         return lit_fail(p, "string is not valid UTF-8");
     return v;
@@ -675,17 +647,17 @@ scl_status scl_paramset_load(const char *text, size_t len, const char *set_name,
     }
     json_t *set = json_object_get(sets, set_name);
     if (!json_is_object(set)) {
-        buf names = {0};
+        scl_strbuf names = {0};
         const char *k;
         json_t *v;
         json_object_foreach(sets, k, v) {
             if (names.len)
-                puts_(&names, ", ");
-            puts_(&names, k);
+                scl_strbuf_puts(&names, ", ");
+            scl_strbuf_puts(&names, k);
         }
         scl_error_set(err, SCL_ENOTFOUND, "no parameter set \"%s\" (the file has: %s)", set_name,
-                      names.d ? names.d : "none");
-        free(names.d);
+                      names.data ? names.data : "none");
+        free(names.data);
         json_decref(root);
         return SCL_ENOTFOUND;
     }

@@ -11,6 +11,7 @@
  * output is compared with OpenSCAD's own export.
  */
 #include "params.h"
+#include "strbuf.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -45,37 +46,6 @@ static size_t stack_budget(void)
 #define MAX_VECTOR_PARAM 4
 
 /* ================================================================ buffers */
-
-typedef struct strbuf {
-    char *data;
-    size_t len, cap;
-    int oom;
-} strbuf;
-
-static void sb_putn(strbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 32;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d) {
-            b->oom = 1;
-            return;
-        }
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = 0;
-}
-
-static void sb_putc(strbuf *b, char c) { sb_putn(b, &c, 1); }
-static void sb_puts(strbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
-static void sb_free(strbuf *b) { free(b->data); memset(b, 0, sizeof *b); }
 
 /* A double formatted like C++ `ostream << double` (precision 6, %g). */
 static void format_g(double d, char out[32])
@@ -172,26 +142,26 @@ static size_t number_length(const char *s, size_t n)
     return len;
 }
 
-static void append_utf8(strbuf *b, unsigned long cp)
+static void append_utf8(scl_strbuf *b, unsigned long cp)
 {
     char u[4];
     if (cp < 0x80) {
-        sb_putc(b, (char)cp);
+        scl_strbuf_putc(b, (char)cp);
     } else if (cp < 0x800) {
         u[0] = (char)(0xC0 | (cp >> 6));
         u[1] = (char)(0x80 | (cp & 0x3F));
-        sb_putn(b, u, 2);
+        scl_strbuf_putn(b, u, 2);
     } else if (cp < 0x10000) {
         u[0] = (char)(0xE0 | (cp >> 12));
         u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
         u[2] = (char)(0x80 | (cp & 0x3F));
-        sb_putn(b, u, 3);
+        scl_strbuf_putn(b, u, 3);
     } else if (cp < 0x110000) {
         u[0] = (char)(0xF0 | (cp >> 18));
         u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
         u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
         u[3] = (char)(0x80 | (cp & 0x3F));
-        sb_putn(b, u, 4);
+        scl_strbuf_putn(b, u, 4);
     }
 }
 
@@ -205,11 +175,11 @@ static unsigned long hex_value(const char *s, size_t n)
 
 static scl_status lex_string(lexer *lx, tok *t)
 {
-    strbuf b = {0};
+    scl_strbuf b = {0};
     lx->pos++; /* opening quote */
     for (;;) {
         if (lx->pos >= lx->len) {
-            sb_free(&b);
+            scl_strbuf_free(&b);
             return lex_fail(lx, t->line, t->column, "unterminated string%s", "");
         }
         char c = lx->src[lx->pos];
@@ -218,13 +188,13 @@ static scl_status lex_string(lexer *lx, tok *t)
             break;
         }
         if (c == '\n') {
-            sb_putc(&b, c);
+            scl_strbuf_putc(&b, c);
             lx->pos++;
             lex_newline(lx);
             continue;
         }
         if (c != '\\') {
-            sb_putc(&b, c);
+            scl_strbuf_putc(&b, c);
             lx->pos++;
             continue;
         }
@@ -237,11 +207,11 @@ static scl_status lex_string(lexer *lx, tok *t)
         }
         size_t used = 1;
         switch (e[0]) {
-        case 'n': sb_putc(&b, '\n'); break;
-        case 't': sb_putc(&b, '\t'); break;
-        case 'r': sb_putc(&b, '\r'); break;
-        case '\\': sb_putc(&b, '\\'); break;
-        case '"': sb_putc(&b, '"'); break;
+        case 'n': scl_strbuf_putc(&b, '\n'); break;
+        case 't': scl_strbuf_putc(&b, '\t'); break;
+        case 'r': scl_strbuf_putc(&b, '\r'); break;
+        case '\\': scl_strbuf_putc(&b, '\\'); break;
+        case '"': scl_strbuf_putc(&b, '"'); break;
         case 'x':
             if (left >= 3 && e[1] >= '0' && e[1] <= '7' && is_hex(e[2])) {
                 unsigned long v = hex_value(e + 1, 2);
@@ -249,7 +219,7 @@ static scl_status lex_string(lexer *lx, tok *t)
                     append_utf8(&b, v);
                 used = 3;
             } else {
-                sb_putc(&b, 'x');
+                scl_strbuf_putc(&b, 'x');
             }
             break;
         case 'u':
@@ -263,24 +233,24 @@ static scl_status lex_string(lexer *lx, tok *t)
                     append_utf8(&b, v);
                 used = 1 + nhex;
             } else {
-                sb_putc(&b, e[0]);
+                scl_strbuf_putc(&b, e[0]);
             }
             break;
         }
         case '\n':
             used = 1; /* backslash-newline: kept as newline */
-            sb_putc(&b, '\n');
+            scl_strbuf_putc(&b, '\n');
             lx->pos += 2;
             lex_newline(lx);
             continue;
         default:
-            sb_putc(&b, e[0]); /* unknown escape: OpenSCAD warns and keeps the character */
+            scl_strbuf_putc(&b, e[0]); /* unknown escape: OpenSCAD warns and keeps the character */
             break;
         }
         lx->pos += 1 + used;
     }
     if (b.oom) {
-        sb_free(&b);
+        scl_strbuf_free(&b);
         lx->failed = 1;
         return scl_error_set(lx->err, SCL_ENOMEM, "out of memory");
     }
@@ -1095,7 +1065,7 @@ static void groups_free(group_list *g)
 /* Group name from a one-line block comment: every [..] joined with '-'. */
 static char *group_name(const char *c, size_t n)
 {
-    strbuf b = {0};
+    scl_strbuf b = {0};
     int any = 0;
     size_t i = 0;
     while (i < n) {
@@ -1108,8 +1078,8 @@ static char *group_name(const char *c, size_t n)
             break;
         size_t cl = (size_t)(close - c);
         if (any)
-            sb_putc(&b, '-');
-        sb_putn(&b, c + o + 1, cl - o - 1);
+            scl_strbuf_putc(&b, '-');
+        scl_strbuf_putn(&b, c + o + 1, cl - o - 1);
         any = 1;
         i = cl + 1;
     }
@@ -1200,7 +1170,7 @@ static size_t line_start(const char *t, size_t n, long line)
 
 /* The // comment on an assignment's line (without "//"); empty if none, or
  * if a second ';' comes before it (another statement owns it). */
-static void comment_on_line(const char *t, size_t n, long line, strbuf *out)
+static void comment_on_line(const char *t, size_t n, long line, scl_strbuf *out)
 {
     if (line < 1)
         return;
@@ -1232,11 +1202,11 @@ static void comment_on_line(const char *t, size_t n, long line, strbuf *out)
     }
     if (i + 2 > len)
         return;
-    sb_putn(out, c + i + 2, len - i - 2);
+    scl_strbuf_putn(out, c + i + 2, len - i - 2);
 }
 
 /* The caption: line `line` when it starts with "//". */
-static void caption_on_line(const char *t, size_t n, long line, strbuf *out)
+static void caption_on_line(const char *t, size_t n, long line, scl_strbuf *out)
 {
     if (line < 1)
         return;
@@ -1248,10 +1218,10 @@ static void caption_on_line(const char *t, size_t n, long line, strbuf *out)
         s++;
     while (s < n && t[s] != '\n') {
         if (s + 1 < n && t[s] == '/' && t[s + 1] == '/') {
-            sb_putc(out, ' ');
+            scl_strbuf_putc(out, ' ');
             s++;
         } else {
-            sb_putc(out, t[s]);
+            scl_strbuf_putc(out, t[s]);
         }
         s++;
     }
@@ -1363,27 +1333,27 @@ static int ann_lex(const char *s, size_t n, atoks *out)
             i++; /* whitespace (a lone tab ties with a word: whitespace wins) */
             continue;
         } else if (c == '"') {
-            strbuf b = {0};
+            scl_strbuf b = {0};
             i++;
             while (i < n && s[i] != '"') {
                 if (s[i] == '\\' && i + 1 < n) {
                     char e = s[i + 1];
-                    if (e == 'n') sb_putc(&b, '\n');
-                    else if (e == 't') sb_putc(&b, '\t');
-                    else if (e == 'r') sb_putc(&b, '\r');
-                    else if (e == '\\') sb_putc(&b, '\\');
-                    else if (e == '"') sb_putc(&b, '"');
+                    if (e == 'n') scl_strbuf_putc(&b, '\n');
+                    else if (e == 't') scl_strbuf_putc(&b, '\t');
+                    else if (e == 'r') scl_strbuf_putc(&b, '\r');
+                    else if (e == '\\') scl_strbuf_putc(&b, '\\');
+                    else if (e == '"') scl_strbuf_putc(&b, '"');
                     else { i += 1; continue; } /* unknown escape: the backslash is dropped */
                     i += 2;
                     continue;
                 }
-                sb_putc(&b, s[i]);
+                scl_strbuf_putc(&b, s[i]);
                 i++;
             }
             if (i < n)
                 i++; /* closing quote (a missing one ends the word at the end) */
             if (b.oom) {
-                sb_free(&b);
+                scl_strbuf_free(&b);
                 return -1;
             }
             t.kind = AT_WORD;
@@ -1441,20 +1411,20 @@ static char *a_word(aparser *p)
     if (!has_word)
         return NULL;
     /* a trailing run of numbers after the last word still belongs to it */
-    strbuf b = {0};
+    scl_strbuf b = {0};
     for (size_t k = p->i; k < j; k++) {
         if (k > p->i)
-            sb_putc(&b, ' ');
+            scl_strbuf_putc(&b, ' ');
         if (p->t->v[k].kind == AT_WORD) {
-            sb_puts(&b, p->t->v[k].word);
+            scl_strbuf_puts(&b, p->t->v[k].word);
         } else {
             char g[32];
             format_g(p->t->v[k].num, g);
-            sb_puts(&b, g);
+            scl_strbuf_puts(&b, g);
         }
     }
     if (b.oom) {
-        sb_free(&b);
+        scl_strbuf_free(&b);
         return NULL;
     }
     p->i = j;
@@ -1802,7 +1772,7 @@ scl_status scl_params_parse(const char *src, size_t len, const char *title, json
         const assignment *as = &p.assigns[i];
         if (!is_literal(&as->val) || as->line >= stop)
             continue;
-        strbuf comment = {0}, caption = {0};
+        scl_strbuf comment = {0}, caption = {0};
         comment_on_line(src, len, as->line, &comment);
         annotation ann = {0};
         if (comment.len) {
@@ -1827,8 +1797,8 @@ scl_status scl_params_parse(const char *src, size_t len, const char *title, json
         }
         free(group_trim);
         annotation_free(&ann);
-        sb_free(&comment);
-        sb_free(&caption);
+        scl_strbuf_free(&comment);
+        scl_strbuf_free(&caption);
     }
     groups_free(&groups);
     parser_free(&p);

@@ -1,5 +1,6 @@
 /* threemf.c - see threemf.h. */
 #include "threemf.h"
+#include "strbuf.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -8,38 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A growing text buffer; a failed allocation sticks (oom) and is checked once at the end. */
-typedef struct text {
-    char *s;
-    size_t len, cap;
-    int oom;
-} text;
+typedef scl_strbuf text;
 
-static void reserve(text *t, size_t more)
-{
-    if (t->oom || t->len + more + 1 <= t->cap)
-        return;
-    size_t cap = t->cap ? t->cap : 4096;
-    while (cap < t->len + more + 1)
-        cap *= 2;
-    char *s = realloc(t->s, cap);
-    if (!s) {
-        t->oom = 1;
-        return;
-    }
-    t->s = s;
-    t->cap = cap;
-}
-
-static void put(text *t, const char *s)
-{
-    size_t n = strlen(s);
-    reserve(t, n);
-    if (t->oom)
-        return;
-    memcpy(t->s + t->len, s, n + 1);
-    t->len += n;
-}
+static void reserve(text *t, size_t more) { scl_strbuf_reserve(t, more); }
+static void put(text *t, const char *s) { scl_strbuf_puts(t, s); }
 
 static void putf(text *t, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -89,7 +62,7 @@ static void put_float(text *t, float f)
     reserve(t, 32);
     if (t->oom)
         return;
-    char *o = t->s + t->len;
+    char *o = t->data + t->len;
     double d = (double)f;
     if (f == 0.0f) {
         *o++ = '0';
@@ -128,7 +101,7 @@ static void put_float(text *t, float f)
         o += snprintf(o, 32, "%.9g", d);
     }
     *o = 0;
-    t->len = (size_t)(o - t->s);
+    t->len = (size_t)(o - t->data);
 }
 
 static void put_uint(text *t, uint32_t v)
@@ -143,8 +116,8 @@ static void put_uint(text *t, uint32_t v)
     if (t->oom)
         return;
     while (n)
-        t->s[t->len++] = digits[--n];
-    t->s[t->len] = 0;
+        t->data[t->len++] = digits[--n];
+    t->data[t->len] = 0;
 }
 
 /* A colour as 0xRRGGBBAA. */
@@ -315,7 +288,7 @@ scl_status scl_3mf_build(const scl_mesh *mesh, const char *title, scl_3mf_packag
             " <build>\n  <item objectid=\"2\"/>\n </build>\n</model>\n");
     palette_free(&pal);
     if (t.oom) {
-        free(t.s);
+        free(t.data);
         return scl_error_set(err, SCL_ENOMEM, "out of memory writing the 3MF model");
     }
     out->name[0] = "[Content_Types].xml";
@@ -323,7 +296,7 @@ scl_status scl_3mf_build(const scl_mesh *mesh, const char *title, scl_3mf_packag
     out->name[2] = "3D/3dmodel.model";
     out->text[0] = dup_text(CONTENT_TYPES, &out->len[0]);
     out->text[1] = dup_text(RELS, &out->len[1]);
-    out->text[2] = t.s;
+    out->text[2] = t.data;
     out->len[2] = t.len;
     if (!out->text[0] || !out->text[1]) {
         scl_3mf_package_free(out);
