@@ -7,7 +7,7 @@
 #   make demo    setup, build, then the demo notebook with its bridge
 #   make bench   benchmarks, reported as ratios against baselines from the same run
 #   make fuzz    every libFuzzer target for a short bounded time
-#   make wheel   the sdist and a self-contained manylinux wheel in dist/ (scripts/wheel.sh)
+#   make wheel   the sdist, a self-contained manylinux wheel and the pure wheel for Pyodide in dist/ (scripts/wheel.sh)
 .PHONY: setup build test demo bench fuzz wheel clean
 
 setup:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# wheel.sh - `make wheel`: the sdist and a self-contained manylinux wheel in dist/.
+# wheel.sh - `make wheel`: the sdist, a self-contained manylinux wheel and the
+# pure-Python wheel for Pyodide (scripts/wheel-pure.sh) in dist/.
 #   1. stage the sdist's tree in build/sdist/scadlive-VERSION/: python/'s
 #      pyproject and package, the C sources, CMakeLists.txt, and bundled/
 #      (scripts/package-assets.sh: widget, OpenSCAD WASM, renderer, fonts, MCAD),
@@ -44,6 +45,8 @@ log "auditwheel repair $(basename "$raw")"
 PATH=$(dirname "$PY"):$PATH "$PY" -m auditwheel repair --wheel-dir "$DIST" "$raw" > build/auditwheel.log 2>&1 \
   || { cat build/auditwheel.log >&2; exit 1; }
 rm -f "$raw"
+log "the pure-Python wheel for Pyodide"
+scripts/wheel-pure.sh "$DIST" > /dev/null
 for f in "$DIST"/scadlive-"$VERSION"*; do
   log "$(basename "$f"): $(du -k "$f" | cut -f1) KiB"
 done

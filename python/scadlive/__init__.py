@@ -8,18 +8,35 @@
 """
 from __future__ import annotations
 
+import sys
+
 from ._assets import info
-from ._batch import batch, param_hash
 from ._log import LogLine
-from .api import RenderResult, parameters, render, render_async
-from .compat import openscad_viewer, render_stl, view
+from ._pyodide import NotAvailableInPyodide, web_ready
+from .api import RenderResult, parameters, parameters_async, render, render_async
 from .errors import BridgeLost, BridgeStartError, ParameterError, RenderError, ScadliveError
-from .viewer import Viewer
+
+if sys.platform != "emscripten":
+    from ._batch import batch, param_hash
+    from .compat import openscad_viewer, render_stl, view
+    from .viewer import Viewer
+else:
+    # Under Pyodide: no bridge (batch) and, so far, no Viewer (docs/pyodide.md).
+    def __getattr__(name: str) -> object:
+        if name in ("Viewer", "view", "openscad_viewer"):
+            from ._pyodide import NotAvailableInPyodide as _NA
+            raise _NA(f"scadlive.{name} under Pyodide is not built yet: render with "
+                      "`await scadlive.render_async(...)` and show the STL yourself (docs/pyodide.md)")
+        if name in ("batch", "param_hash", "render_stl"):
+            from ._pyodide import unavailable
+            raise unavailable(f"scadlive.{name}")
+        raise AttributeError(f"module 'scadlive' has no attribute {name!r}")
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Viewer", "render", "render_async", "parameters", "batch", "param_hash", "view", "render_stl", "info",
+    "Viewer", "render", "render_async", "parameters", "parameters_async", "web_ready", "batch", "param_hash", "view", "render_stl", "info",
     "RenderResult", "LogLine", "openscad_viewer",
-    "ScadliveError", "RenderError", "ParameterError", "BridgeLost", "BridgeStartError", "__version__",
+    "ScadliveError", "RenderError", "ParameterError", "BridgeLost", "BridgeStartError",
+    "NotAvailableInPyodide", "__version__",
 ]

