@@ -14,6 +14,7 @@ import { mark, pageWorker } from "./worker-client.js";
 import { progressBox } from "./progress.js";
 import { COARSE_FRAGMENTS, PREVIEW_FRAGMENTS } from "./preview.js";
 import { filesOf, receiveBlobs } from "./library-files.js";
+import { attachTools } from "./tools.js";
 
 // How long a new view waits for the kernel's list of included files before
 // its first render goes ahead without them.
@@ -32,6 +33,9 @@ function render({ model, el }) {
   const v3d = new Viewer3D(dom.view, { dark: theme() });
   dom.view.insertBefore(v3d.renderer.domElement, dom.status);
   dom.setDark(theme());
+  // a download's name: the model's, with the format's extension
+  const fileName = (ext) => (model.get("name") || "model.scad").replace(/\.scad$/, "") + ext;
+  const tools = attachTools({ root: dom.root, view: dom.view, v3d, fileName });
 
   const kernel = kernelRequests(model);
   const w = pageWorker();
@@ -246,7 +250,6 @@ function render({ model, el }) {
     buildPanel(dom.panelFields, schema, defaults, onParam, onReset);
     requestRender("release");
   };
-  const fileName = (ext) => (model.get("name") || "model.scad").replace(/\.scad$/, "") + ext;
   const downloads = viewDownloads(dom, w, vid, fileName, (error) => dom.showError(error));
 
   on("change:source", () => {
@@ -300,6 +303,7 @@ function render({ model, el }) {
     stopFollowingHost();
     w.detach(vid);
     progress.dispose();
+    tools.dispose();
     v3d.dispose();
     dom.remove();
   };

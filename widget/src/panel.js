@@ -1,9 +1,12 @@
 // panel.js - the customizer panel, generated from OpenSCAD's parameter schema:
 // sliders, spin boxes, dropdowns, checkboxes, text and vector fields, in tabs
-// per group, captions as descriptions, and a reset button.
+// per group, captions as descriptions, and a reset button. Sliders have a
+// number box beside them (number-box.js).
 // onChange(name, value, kind): kind is "drag" while a slider moves, "release"
 // when it is let go, "change" for other edits. showValues() moves the inputs
 // to values set elsewhere (from Python) without rebuilding the panel.
+import { sliderWithBox } from "./number-box.js";
+
 export function buildPanel(el, schema, values, onChange, onReset) {
   el.replaceChildren();
   const params = (schema && schema.parameters) || [];
@@ -100,19 +103,14 @@ function field(p, value, onChange) {
     });
     row.setValue = (v) => parts.forEach((n, i) => { if (Array.isArray(v) && v[i] !== undefined) n.value = v[i]; });
   } else if (p.max !== undefined) {
-    input = document.createElement("span");
-    const range = document.createElement("input");
-    range.type = "range";
-    range.min = p.min;
-    range.max = p.max;
-    range.step = p.step;
-    range.value = value;
-    const shown = document.createElement("output");
-    shown.textContent = value;
-    range.oninput = () => { shown.textContent = range.value; onChange(p.name, Number(range.value), "drag"); };
-    range.onchange = () => onChange(p.name, Number(range.value), "release");
-    input.append(range, shown);
-    row.setValue = (v) => { range.value = v; shown.textContent = range.value; };
+    // a slider with a number box for an exact value (step and range kept)
+    const slider = sliderWithBox({
+      min: p.min, max: p.max, step: p.step, value,
+      onInput: (v) => onChange(p.name, v, "drag"),
+      onChange: (v) => onChange(p.name, v, "release"),
+    });
+    input = slider.el;
+    row.setValue = slider.setValue;
   } else {
     input = document.createElement("input");
     input.type = "number";

@@ -26,7 +26,7 @@ const STYLE = `
 .scl-view{position:relative}
 .scl-status{position:absolute;left:6px;bottom:6px;padding:2px 6px;border-radius:4px;background:rgba(0,0,0,.55);color:#fff;font-size:12px}
 .scl-status.updating::before{content:"⟳ updating… "}
-.scl-error{position:absolute;left:6px;top:6px;right:6px;padding:4px 6px;background:#b00020;color:#fff;border-radius:4px;white-space:pre-wrap}
+.scl-error{position:absolute;left:6px;top:34px;right:6px;padding:4px 6px;background:#b00020;color:#fff;border-radius:4px;white-space:pre-wrap}
 .scl-warnings{position:absolute;left:6px;right:6px;bottom:30px;padding:3px 6px;background:rgba(150,90,0,.88);color:#fff;border-radius:4px;white-space:pre-wrap;font-size:12px}
 .scl-panel{width:260px;overflow:auto}
 .scl-panel button{font:inherit;font-size:12px;line-height:1.3;padding:3px 8px;margin:0 4px 4px 0;border:1px solid var(--scl-line);border-radius:4px;background:var(--scl-face);color:inherit;cursor:pointer}
@@ -36,8 +36,13 @@ const STYLE = `
 .scl-panel input[type=number],.scl-panel input[type=text],.scl-panel select{font:inherit;padding:2px 4px;border:1px solid var(--scl-line);border-radius:4px;background:var(--scl-input);color:inherit;box-sizing:border-box;max-width:100%}
 .scl-panel input[type=text],.scl-panel select{width:100%}
 .scl-panel span>input[type=number]{width:64px;margin-right:4px}
-.scl-panel input[type=range]{width:180px;vertical-align:middle}
-.scl-panel output{margin-left:6px}
+.scl-panel input[type=range]{width:150px;vertical-align:middle}
+.scl-number{width:64px;margin-left:4px}
+.scl-hint{color:#b00020;font-size:11px;margin-top:2px;white-space:normal}
+.scl-dark .scl-hint{color:#ff8a80}
+.scl-invalid{border-color:#b00020!important}
+.scl-root.scl-narrow{flex-direction:column}
+.scl-root.scl-narrow .scl-panel{width:auto}
 .scl-field{display:block;margin:8px 0}.scl-name{font-weight:600}.scl-caption{opacity:.75;font-size:12px;margin-bottom:2px}
 `;
 
