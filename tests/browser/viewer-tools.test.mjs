@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { startServer } from "../../widget/test-page/server.mjs";
-import { canvasPixels, launchChromium, paintedPixels } from "./lib.mjs";
+import { launchChromium, paintedPixels } from "./lib.mjs";
 
 let server, browser, base;
 
@@ -71,32 +71,48 @@ test("an included file edited without changing its length renders again (no stal
   await page.close();
 });
 
-// The model's own pixels: the yellow of its faces under any light (not the
-// grey grid, the axes, the dark edges or the red cut faces).
-const isModel = (r, g, b) => r > 100 && g > 80 && r - b > 70 && g - b > 50;
-const isCut = (r, g, b) => r > 150 && g < 110 && b < 110;
-// {count, minX, maxX, minY, maxY} of canvas pixels for which `test(r, g, b)` holds, and per-column counts
-// (within `rect` {minX, maxX, minY, maxY} if given)
-async function region(page, test = isModel, rect = null) {
-  const { width, height, data } = await canvasPixels(page);
-  const out = { count: 0, minX: width, maxX: -1, minY: height, maxY: -1, width, height, columns: new Array(width).fill(0) };
-  const { minX = 0, maxX = width - 1, minY = 0, maxY = height - 1 } = rect || {};
-  for (let y = minY; y <= maxY; y++) {
-    for (let x = minX; x <= maxX; x++) {
-      const k = 3 * (y * width + x);
-      if (!test(data[k], data[k + 1], data[k + 2])) continue;
-      out.count++;
-      out.columns[x]++;
-      if (x < out.minX) out.minX = x;
-      if (x > out.maxX) out.maxX = x;
-      if (y < out.minY) out.minY = y;
-      if (y > out.maxY) out.maxY = y;
+// Pixel classes, tested in the page: the model's own yellow under any light
+// (not the grey grid, the axes, the dark edges or the red cut faces); the red
+// cut faces; dark greyish edge pixels, also under x-ray's pale faces (the
+// faces' own shading keeps little blue).
+const PIXEL_CLASSES = {
+  model: "r > 100 && g > 80 && r - b > 70 && g - b > 50",
+  cut: "r > 150 && g < 110 && b < 110",
+  dark: "Math.max(r, g, b) < 140 && b > 0.35 * r",
+};
+// {count, minX, maxX, minY, maxY, w, h, width, height, columns} of the canvas
+// pixels of a class (within `rect` {minX, maxX, minY, maxY} if given),
+// counted in the page after the next frame (the pixels stay there).
+const region = (page, kind = "model", rect = null) => page.evaluate(([test, rect]) => new Promise((resolve) => {
+  const is = new Function("r", "g", "b", `return ${test};`);
+  requestAnimationFrame(() => {
+    const c = document.querySelector(".scl-view canvas");
+    const { width, height } = c;
+    const copy = document.createElement("canvas");
+    copy.width = width;
+    copy.height = height;
+    const ctx = copy.getContext("2d");
+    ctx.drawImage(c, 0, 0);
+    const d = ctx.getImageData(0, 0, width, height).data;
+    const out = { count: 0, minX: width, maxX: -1, minY: height, maxY: -1, width, height, columns: new Array(width).fill(0) };
+    const { minX = 0, maxX = width - 1, minY = 0, maxY = height - 1 } = rect || {};
+    for (let y = minY; y <= maxY; y++) {
+      for (let x = minX; x <= maxX; x++) {
+        const k = 4 * (y * width + x);
+        if (!is(d[k], d[k + 1], d[k + 2])) continue;
+        out.count++;
+        out.columns[x]++;
+        if (x < out.minX) out.minX = x;
+        if (x > out.maxX) out.maxX = x;
+        if (y < out.minY) out.minY = y;
+        if (y > out.maxY) out.maxY = y;
+      }
     }
-  }
-  out.w = out.maxX - out.minX + 1;
-  out.h = out.maxY - out.minY + 1;
-  return out;
-}
+    out.w = out.maxX - out.minX + 1;
+    out.h = out.maxY - out.minY + 1;
+    resolve(out);
+  });
+}), [PIXEL_CLASSES[kind], rect]);
 const tool = async (page, id) => {
   await page.click(`[data-tool=${id}]`);
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
@@ -155,13 +171,11 @@ test("wireframe draws lines, x-ray shows hidden edges, the section plane hides t
   assert.ok(Math.abs(wire.w - solid.w) < solid.w * 0.1, "the wireframe spans the model");
   await tool(page, "wireframe");
   // x-ray: faces see-through (paler), hidden crease edges drawn
-  // edge pixels: dark and greyish, also under x-ray's pale faces (the faces' own shading keeps little blue)
-  const dark = (r, g, b) => Math.max(r, g, b) < 140 && b > 0.35 * r;
   // over the hollow cube (x from 24 to 36 of the model's -10..36; the grid's lines elsewhere are dark too)
   const cube = { ...solid, minX: Math.round(solid.minX + (27 / 46) * solid.w) };
-  const edgesBefore = (await region(page, dark, cube)).count;
+  const edgesBefore = (await region(page, "dark", cube)).count;
   await tool(page, "xray");
-  const edgesAfter = (await region(page, dark, cube)).count;
+  const edgesAfter = (await region(page, "dark", cube)).count;
   assert.ok(edgesAfter > edgesBefore * 1.3, `x-ray: ${edgesBefore} -> ${edgesAfter} edge pixels`);
   assert.ok((await region(page)).count < solid.count * 0.7, "x-ray faces are still opaque yellow");
   await tool(page, "xray");
@@ -179,10 +193,10 @@ test("wireframe draws lines, x-ray shows hidden edges, the section plane hides t
   assert.ok(cut.count > 0.25 * whole.count * (20 * 20 * 0.785) / (20 * 20 * 0.785 + 144), "the near half is gone too");
   // the cut faces are shaded in their own colour (seen from the home view)
   await tool(page, "home");
-  const cutFaces = await region(page, isCut);
+  const cutFaces = await region(page, "cut");
   assert.ok(cutFaces.count > 300, `only ${cutFaces.count} cut-face pixels`);
   await tool(page, "section");
-  assert.equal((await region(page, isCut)).count, 0, "cut faces stay after the section is off");
+  assert.equal((await region(page, "cut")).count, 0, "cut faces stay after the section is off");
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -291,7 +305,7 @@ test("the PNG download is the view at its size", { timeout: 120000 }, async () =
   assert.equal(download.suggestedFilename(), "CSG.png"); // the model's name
   const png = readFileSync(await download.path());
   assert.equal(png.subarray(1, 4).toString(), "PNG");
-  const { width, height } = await canvasPixels(page);
+  const { width, height } = await region(page);
   assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [width, height]);
   assert.deepEqual(errors, []);
   await page.close();

@@ -221,7 +221,7 @@ test("parameters set by the host (Python) move the slider and re-render", { time
     m.set("params", { ...m.get("params"), count: n });
   }, count);
   assert.equal(await slider.inputValue(), String(count));
-  assert.equal(await page.locator('.scl-field[data-name="count"] output').textContent(), String(count));
+  assert.equal(await page.locator('.scl-field[data-name="count"] .scl-number').inputValue(), String(count));
   await page.waitForFunction((t) => {
     const s = document.querySelector(".scl-status");
     return !s.classList.contains("updating") && /^\d+ triangles/.test(s.textContent) && s.textContent.split(",")[0] !== t;
