@@ -201,6 +201,7 @@ const row = (name, value, target, unit = "ms", baseline = null) => results.push(
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   await page.goto(`${base}/widget/test-page/index.html?model=${SLOW}&count=2`);
+  await page.waitForFunction(() => globalThis.models?.length === 2);
   const light = readFileSync("/usr/share/openscad/examples/Basics/CSG.scad", "utf8");
   await page.evaluate((src) => globalThis.models[1].set("source", src), light);
   const settled = (n) => page.waitForFunction((i) => {
@@ -224,7 +225,9 @@ const row = (name, value, target, unit = "ms", baseline = null) => results.push(
       s.value = String(v);
       s.dispatchEvent(new Event("input", { bubbles: true }));
       await new Promise((resolve) => {
-        const check = () => (status.textContent !== before && !status.classList.contains("updating") ? resolve() : requestAnimationFrame(check));
+        // (a held drag may keep the same status text: "last model; release to render")
+        const check = () => ((status.textContent !== before || /release to render/.test(status.textContent)) &&
+          !status.classList.contains("updating") ? resolve() : requestAnimationFrame(check));
         check();
       });
       return [performance.now() - t0, status.textContent];

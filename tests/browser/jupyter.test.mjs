@@ -19,6 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, launchChromium, sleep } from "./lib.mjs";
+import { SLOW_MODEL, checkCancel, checkDragAndRelease, checkLightBesideSlow } from "./heavy-checks.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WAIT = 120000; // every wait is bounded by this
@@ -50,6 +51,7 @@ async function startJupyter(app) {
   const dirs = Object.fromEntries(["runtime", "config", "data", "ipython"].map((d) => [d, join(workdir, d)]));
   for (const d of [root, ...Object.values(dirs)]) mkdirSync(d);
   copyFileSync(join(ROOT, "notebooks/demo.ipynb"), join(root, "demo.ipynb"));
+  copyFileSync(join(ROOT, "tests/browser/notebooks/heavy.ipynb"), join(root, "heavy.ipynb"));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const log = join(workdir, "server.log");
@@ -59,7 +61,7 @@ async function startJupyter(app) {
   const child = spawn(join(ROOT, ".venv/bin/jupyter"), args, {
     cwd: workdir, detached: true, stdio: ["ignore", openSync(log, "w"), openSync(log, "a")],
     env: {
-      ...process.env, PYTHONPATH: join(ROOT, "python"), JUPYTER_RUNTIME_DIR: dirs.runtime,
+      ...process.env, PYTHONPATH: join(ROOT, "python"), SCADLIVE_SLOW_MODEL: join(ROOT, SLOW_MODEL), JUPYTER_RUNTIME_DIR: dirs.runtime,
       JUPYTER_CONFIG_DIR: dirs.config, JUPYTER_DATA_DIR: dirs.data, IPYTHONDIR: dirs.ipython,
     },
   });
@@ -120,6 +122,29 @@ function binaryStl(path) {
   return triangles;
 }
 
+// Run > Run All Cells, once the notebook's kernel is idle. A click the
+// front end was not ready for (menu item disabled, or no cell queued within
+// 15 s) is tried again, at most three times. `prompt()` gives the input
+// prompt of a cell that runs ("[*]" or "[n]" once it started).
+async function runAll(t, page, until, prompt) {
+  await until(() => page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').count(), "the kernel to be idle");
+  const started = async () => /\[(\*|\d+)\]/.test(await prompt());
+  for (let attempt = 1; ; attempt++) {
+    await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
+    const runAllItem = page.locator('.lm-Menu-item[data-command="runmenu:run-all"]');
+    await runAllItem.waitFor({ timeout: WAIT });
+    if (await runAllItem.evaluate((el) => el.classList.contains("lm-mod-disabled"))) await page.keyboard.press("Escape");
+    else await runAllItem.click();
+    try {
+      await until(started, "Run All Cells to start", 15000);
+      if (attempt > 1) t.diagnostic(`Run All Cells started on click ${attempt}`);
+      return;
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
+}
+
 // ipykernel 7 handles a comm message that arrives while a cell awaits (here
 // the page's updates during the render_async loop) concurrently and sends no
 // busy/idle for it; ipywidgets' front end waits for that idle before it sends
@@ -154,25 +179,7 @@ async function demo(t, app, notebookPath) {
     const cellParams = cell("viewer.params");
     const cellExport = cell("viewer.export(");
     for (const c of [cellRenderAsync, cellParams, cellExport]) assert.equal(await c.count(), 1);
-    // Run > Run All Cells, once the notebook's kernel is idle. A click the
-    // front end was not ready for (menu item disabled, or no cell queued
-    // within 15 s) is tried again, at most three times.
-    await until(() => page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').count(), "the kernel to be idle");
-    const started = async () => /\[(\*|\d+)\]/.test(await prompt(cell("scadlive.Viewer(")));
-    for (let attempt = 1; ; attempt++) {
-      await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
-      const runAll = page.locator('.lm-Menu-item[data-command="runmenu:run-all"]');
-      await runAll.waitFor({ timeout: WAIT });
-      if (await runAll.evaluate((el) => el.classList.contains("lm-mod-disabled"))) await page.keyboard.press("Escape");
-      else await runAll.click();
-      try {
-        await until(started, "Run All Cells to start", 15000);
-        if (attempt > 1) t.diagnostic(`Run All Cells started on click ${attempt}`);
-        break;
-      } catch (e) {
-        if (attempt === 3) throw e;
-      }
-    }
+    await runAll(t, page, until, () => prompt(cell("scadlive.Viewer(")));
 
     // the render_async loop completes inside the running cell: a full progress bar and its summary
     const summary = await until(async () => {
@@ -249,3 +256,35 @@ async function demo(t, app, notebookPath) {
 test("JupyterLab runs the demo notebook", { timeout: 300000 }, (t) => demo(t, "lab", "lab/tree/demo.ipynb"));
 
 test("Jupyter Notebook 7 runs the demo notebook", { timeout: 300000 }, (t) => demo(t, "notebook", "notebooks/demo.ipynb"));
+
+test("JupyterLab: a slow model stays live (few renders for a drag, the release at once, Cancel, a light view beside it)",
+  { timeout: 900000 }, async (t) => {
+    const server = await startJupyter("lab");
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
+    const until = async (fn, what, timeout = WAIT) => {
+      for (const t0 = Date.now(); ; await sleep(500)) {
+        const v = await fn();
+        if (v) return v;
+        if (Date.now() - t0 > timeout) throw new Error(`timed out waiting for ${what}; the server's log:\n${tail(server.log)}`);
+      }
+    };
+    try {
+      await page.goto(`${server.base}/lab/tree/heavy.ipynb`);
+      const cells = page.locator(".jp-Notebook .jp-Cell");
+      await until(async () => (await cells.count()) === 2, "the notebook's two cells");
+      const viewsCell = cells.filter({ has: page.locator(".jp-InputArea", { hasText: "scadlive.Viewer(" }) });
+      await runAll(t, page, until, () => viewsCell.locator(".jp-InputPrompt").first().innerText().catch(() => ""));
+      await until(async () => (await page.locator(".scl-status").count()) === 2, "both views");
+      // one render worker for the page, though JupyterLab imports the widget's module once per widget
+      const workers = page.workers().length;
+      await checkDragAndRelease(page);
+      await checkLightBesideSlow(page, 17);
+      await checkCancel(page);
+      const lanes = await page.evaluate(() => Math.max(2, Math.min(4, navigator.hardwareConcurrency || 2)));
+      assert.ok(workers <= 1 + lanes + 2, `${workers} workers for two views`);
+    } finally {
+      await page.close();
+      await server.stop();
+      server.cleanup();
+    }
+  });

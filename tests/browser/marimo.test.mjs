@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { canvasPixels, deepProps, deepTexts, freePort, launchChromium, moveSlider, paintedPixels, startServerProcess, stopProcess, until }
   from "./lib.mjs";
+import { SLOW_MODEL, checkCancel, checkDragAndRelease, checkLightBesideSlow } from "./heavy-checks.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 let browser;
@@ -38,7 +39,7 @@ async function marimo(notebook) {
   const log = join(workdir, "marimo.log");
   servers.push(await startServerProcess(join(ROOT, ".venv/bin/marimo"), ["run", notebook, "--host", "127.0.0.1",
     "--port", String(port), "--headless", "--no-token"], {
-    cwd: workdir, env: { ...process.env, PYTHONPATH: join(ROOT, "python") }, log, url,
+    cwd: workdir, env: { ...process.env, PYTHONPATH: join(ROOT, "python"), SCADLIVE_SLOW_MODEL: join(ROOT, SLOW_MODEL) }, log, url,
   }));
   return { url, workdir, log };
 }
@@ -196,3 +197,14 @@ test("library files reach the page once per page; colours survive render_async",
   assert.deepEqual(view3.filter(([l]) => /STL|OFF/.test(l)).map(([, d]) => d), [false, false], JSON.stringify(view3));
   await page.close();
 });
+
+test("a slow model stays live: few renders for a drag, the release at once, Cancel, a light view beside it",
+  { timeout: 900000 }, async () => {
+    const { url } = await marimo(join(ROOT, "tests/browser/notebooks/heavy.py"));
+    const page = await browser.newPage({ viewport: { width: 1300, height: 1100 } });
+    await page.goto(url);
+    await checkDragAndRelease(page);
+    await checkLightBesideSlow(page, 17);
+    await checkCancel(page);
+    await page.close();
+  });

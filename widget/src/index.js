@@ -20,10 +20,9 @@ import { attachTools } from "./tools.js";
 // its first render goes ahead without them.
 const FILES_WAIT_MS = 5000;
 
-let nextViewerId = 1;
-
 function render({ model, el }) {
-  const vid = nextViewerId++;
+  const w = pageWorker();
+  const vid = w.newViewId();
   if (vid === 1) mark("first-view");
   const dom = buildView(el, { width: model.get("width"), height: model.get("height") || 480 });
   const theme = () => {
@@ -38,7 +37,6 @@ function render({ model, el }) {
   const tools = attachTools({ root: dom.root, view: dom.view, v3d, fileName });
 
   const kernel = kernelRequests(model);
-  const w = pageWorker();
   w.attach(vid, (e) => onRenderEvent(e));
   const listeners = []; // [event, fn] registered on the model, removed on cleanup
   const on = (event, fn) => { model.on(event, fn); listeners.push([event, fn]); };
@@ -212,6 +210,7 @@ function render({ model, el }) {
     }
   });
 
+  let latestSchemaId = null;
   // the customizer schema: the kernel's if it sent one, else (and after every
   // source change) parsed by the C core in the worker
   const refreshSchema = (sourceChanged = false) => {
@@ -220,9 +219,13 @@ function render({ model, el }) {
       buildPanel(dom.panelFields, schema, model.get("params") || {}, onParam, onReset);
       return;
     }
-    const id = `${vid}:schema`;
+    // each request its own id: a source changed while the schema of the
+    // previous one is on its way must not get that one's panel
+    const id = `${vid}:schema:${++generation}`;
+    latestSchemaId = id;
     w.onReply(id, (m) => {
       w.offReply(id);
+      if (id !== latestSchemaId) return;
       if (m.type === "schema") {
         saveState({ schema: m.schema });
         buildPanel(dom.panelFields, m.schema, model.get("params") || {}, onParam, onReset);

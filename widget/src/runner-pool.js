@@ -2,24 +2,27 @@
 // worker of its own, so that a stale render can be abandoned at once.
 //
 // At most LANES runs go at a time (one per core of these machines: two slow
-// viewers render side by side, a light one beside a slow one), and one spare
-// runner with a ready OpenSCAD instance is kept beside them: when a run is
-// abandoned (its worker terminated), the spare takes the next run at once
-// and a new spare is made from the WebAssembly.Module compiled once (no
-// compile: ~10-50 ms).
+// viewers render side by side, a light one beside a slow one), and SPARES
+// idle runners with a ready OpenSCAD instance are kept beside them: when a
+// run is abandoned (its worker terminated), a spare takes the next run at
+// once and a new spare is made from the WebAssembly.Module compiled once (no
+// compile; 100-700 ms on the loaded 2-core machine, worker start and
+// instance).
 const RUNNER_SOURCE = __SCADLIVE_RUNNER_SOURCE__; // inlined by build.mjs
 const LANES = Math.max(2, Math.min(4, (globalThis.navigator?.hardwareConcurrency || 2)));
+const SPARES = 2;
 
 export class Abandoned extends Error {
   constructor() { super("render abandoned"); this.name = "Abandoned"; }
 }
 
 export class RunnerPool {
-  // `module`: OpenSCAD's compiled WebAssembly.Module; `fonts`: {name: ArrayBuffer}
+  // `module`: (a promise of) OpenSCAD's compiled WebAssembly.Module; `fonts`: {name: ArrayBuffer}
   // `onRunnerReady(ms)`: a new runner's first OpenSCAD instance is ready, `ms` after it was made
   constructor(module, fonts, { lanes = LANES, onRunnerReady = null } = {}) {
     this.onRunnerReady = onRunnerReady;
-    this.module = module;
+    this.module = Promise.resolve(module);
+    this.module.catch(() => {}); // a compile failure is reported by the render worker
     this.fonts = fonts;
     this.lanes = lanes;
     this.url = URL.createObjectURL(new Blob([RUNNER_SOURCE], { type: "text/javascript" }));
@@ -34,7 +37,7 @@ export class RunnerPool {
     const r = { worker: new Worker(this.url, { type: "module" }), job: null, heapBytes: 0, ready: false, born: performance.now(), runs: 0 };
     r.worker.onmessage = (e) => this.onMessage(r, e.data);
     r.worker.onerror = (e) => this.fail(r, new Error(`OpenSCAD runner failed: ${e.message || "worker error"}`));
-    r.worker.postMessage({ type: "init", module: this.module, fonts: this.fonts });
+    this.module.then((module) => r.worker.postMessage({ type: "init", module, fonts: this.fonts }), () => {});
     this.runners.push(r);
     return r;
   }
@@ -85,9 +88,10 @@ export class RunnerPool {
     r.worker.postMessage({ type: "run", id: job.id, ...job.payload });
   }
 
-  // one idle runner beside the busy ones, while a lane is free for it
+  // SPARES idle runners beside the busy ones (one takes the place of an
+  // abandoned run, one a light view's run while a slow one renders)
   keepSpare() {
-    if (!this.runners.some((x) => !x.job) && this.runners.length <= this.lanes) this.spawn();
+    while (this.runners.filter((x) => !x.job).length < SPARES && this.runners.length < this.lanes + SPARES) this.spawn();
   }
 
   onMessage(r, m) {

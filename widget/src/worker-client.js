@@ -16,18 +16,23 @@ const LOG_KEEP = 5000;
 // where a page's first pixels wait (performance marks, read by the benchmark)
 const mark = (name) => performance.mark?.(`scadlive:${name}`);
 
-let client = null;
+// The client lives on globalThis, not in this module: JupyterLab imports the
+// widget's module once per widget model (a module instance each), and every
+// view of the page must share one worker and one numbering of views.
+const GLOBAL = "__scadlivePageWorker";
 
 export { mark };
 
 export function pageWorker() {
-  if (client) return client;
+  if (globalThis[GLOBAL]) return globalThis[GLOBAL];
+  let client = null;
+  let nextViewId = 1;
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
   let wasmSent = null;
   let fontsSent = null;
   const views = new Map(); // attached view id -> fn(event) for its render events
   const replies = new Map(); // request id -> fn(reply)
-  const log = (globalThis.scadliveRenderLog = []);
+  const log = (globalThis.scadliveRenderLog ??= []);
 
   mark("worker-created");
   const worker = new Worker(url, { type: "module" });
@@ -55,7 +60,7 @@ export function pageWorker() {
       mark("wasm-asked");
       const wasm = await getWasm();
       mark("wasm-bytes");
-      await ready;
+      // not waiting for the worker's start: it compiles while its C core loads
       await new Promise((resolve, reject) => {
         const onReply = (e) => {
           if (e.data.type !== "wasm-ready" && e.data.type !== "wasm-failed") return;
@@ -95,6 +100,8 @@ export function pageWorker() {
   };
 
   client = {
+    // a page-wide id for a new view
+    newViewId: () => nextViewId++,
     // resolves when the worker started (and, given `getWasm`, OpenSCAD's wasm compiled in it)
     started: (getWasm) => Promise.all([ready, getWasm ? ensureWasm(getWasm) : null]),
     // a view's render events ({event, generation, quality, t, ms}) go to `onEvent`
@@ -128,5 +135,6 @@ export function pageWorker() {
     // stop the view's running render (its last model stays) and drop its pending one
     cancel(vid) { ready.then(() => worker.postMessage({ type: "cancel", viewer: vid }), () => {}); },
   };
+  globalThis[GLOBAL] = client;
   return client;
 }

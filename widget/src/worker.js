@@ -296,12 +296,14 @@ function pump(vid) {
 let started = Promise.resolve();
 let wasmReady = null;
 const compile = (bytes) => {
-  wasmReady = (async () => {
-    const t0 = performance.now();
-    compiled = await WebAssembly.compile(bytes);
+  const t0 = performance.now();
+  const module = WebAssembly.compile(bytes);
+  // the first runner starts (its script parsed) while the module compiles
+  pool = new RunnerPool(module, fonts, { onRunnerReady: (ms) => event({ event: "runner-ready", viewer: 0, ms }) });
+  wasmReady = module.then((m) => {
+    compiled = m;
     event({ event: "compiled", viewer: 0, ms: performance.now() - t0 });
-    pool = new RunnerPool(compiled, fonts, { onRunnerReady: (ms) => event({ event: "runner-ready", viewer: 0, ms }) });
-  })();
+  });
   return wasmReady;
 };
 
@@ -317,7 +319,7 @@ const handlers = {
     })().catch((err) => postMessage({ type: "error", id: null, message: `worker start failed: ${err.message}` }));
   },
   wasm(msg) {
-    compile(msg.wasm).then(() => postMessage({ type: "wasm-ready" }),
+    compile(msg.wasm).then(() => started).then(() => postMessage({ type: "wasm-ready" }),
       (err) => postMessage({ type: "wasm-failed", message: `OpenSCAD's WebAssembly did not compile: ${err.message}` }));
   },
   fonts(msg) {
@@ -385,6 +387,7 @@ self.onmessage = (e) => {
   const handle = handlers[msg.type];
   if (!handle) return;
   if (msg.type === "init") return handle(msg);
+  if (msg.type === "wasm") return handle(msg); // compiled at once, while the core may still load
   // in arrival order, once the core is loaded (and the module, for renders)
   order = order.then(() => started).then(() => (needsWasm.has(msg.type) ? wasmReady : null))
     .then(() => handle(msg), (err) => postMessage({ type: "error", id: msg.id ?? null, viewer: msg.viewer, message: err.message, line: 0 }));
