@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 import warnings
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,12 @@ import traitlets
 from . import _assets, _deps, _runtime, api
 from ._log import LogLine, lines_of
 from ._source import Model, SourceLike, load
+from ._viewer_files import PendingFile, read_sets, write_bytes, write_sets
 from .errors import RenderError
 
 _RENDERERS = ("auto", "browser", "kernel")
 # the traits the page writes; it also sends them as a "state" message (see _on_custom_msg)
-_PAGE_TRAITS = ("params", "status", "error", "warnings", "schema")
+_PAGE_TRAITS = ("params", "status", "error", "warnings", "schema", "presets")
 
 
 def warnings_in(lines: list[LogLine]) -> list[str]:
@@ -86,10 +88,14 @@ class Viewer(anywidget.AnyWidget):
     height = traitlets.Int(480).tag(sync=True)
     width = traitlets.Int(0).tag(sync=True)  # pixels of the whole widget; 0 fills the cell
     theme = traitlets.Unicode("auto").tag(sync=True)
+    # the model's parameter sets {name: {parameter: value}}, kept in its
+    # OpenSCAD parameter-set file (presets_path) when it has one
+    presets = traitlets.Dict().tag(sync=True)
 
     def __init__(self, source: SourceLike | None = None, *, path: "str | os.PathLike[str] | None" = None,
                  params: dict[str, Any] | None = None, renderer: str = "auto", height: int = 480,
-                 library_path: api.LibraryPath = None, **kwargs: Any) -> None:
+                 library_path: api.LibraryPath = None, presets_file: "str | os.PathLike[str] | None" = None,
+                 **kwargs: Any) -> None:
         if renderer not in _RENDERERS:
             raise ValueError(f"renderer must be one of {_RENDERERS}, not {renderer!r}")
         # plain state first: trait observers run inside super().__init__
@@ -108,6 +114,14 @@ class Viewer(anywidget.AnyWidget):
         # a final value (release, typed, set from Python) cancels a stale render
         self._kernel_pending = False
         self._next_kind: str | None = None  # what the page said the next change is ("drag", "release", "change")
+        # parameter sets: the file (given, or the model's name with .json), its
+        # sets as read (unchanged ones are written back as they were)
+        self._presets_file = Path(presets_file).expanduser().resolve() if presets_file is not None else None
+        self._presets_original: dict[str, dict[str, Any]] = {}
+        self._presets_read: dict[str, dict[str, Any]] = {}
+        self._loading_presets = False
+        self._views = 0  # pages showing this viewer (each says so with a "view" message)
+        self._pending: dict[str, PendingFile] = {}  # screenshots/frames asked of the page, by request id
         super().__init__(renderer=renderer, height=height, **kwargs)
         self.on_msg(self._on_custom_msg)
         if source is not None or path is not None:
@@ -132,6 +146,7 @@ class Viewer(anywidget.AnyWidget):
             self.source = model.text
         if self._files:
             self._send_files()
+        self._load_presets()
 
     def update_model(self, model: SourceLike) -> None:
         """Show another model (marimo-openscad's name for :meth:`load`): a
@@ -198,6 +213,10 @@ class Viewer(anywidget.AnyWidget):
             self._next_kind = str(content.get("kind") or "change")
         elif kind == "cancel":  # the page's Cancel control, for a render in the kernel
             self._cancel_kernel_render()
+        elif kind == "view":
+            self._views = max(0, self._views + (1 if content.get("open") else -1))
+        elif kind in ("screenshot", "frame", "frames-done"):
+            self._on_capture(kind, content, buffers)
         elif kind == "cannot-render" and self.renderer == "auto":
             self.fallback_reason = str(content.get("reason") or "the page cannot render this model")
             self._schedule_kernel_render()
@@ -402,3 +421,124 @@ class Viewer(anywidget.AnyWidget):
         self.last_log = result.messages
         out.write_bytes(result.data)
         return out
+
+    # --- parameter sets (OpenSCAD's model.json) ---------------------------
+    @property
+    def presets_path(self) -> Path | None:
+        """The parameter-set file: ``presets_file=`` if given, else the model's
+        file with ``.json`` (as OpenSCAD keeps it); None for a model given as text."""
+        if self._presets_file is not None:
+            return self._presets_file
+        if self._model is not None and self._model.path is not None:
+            return self._model.path.with_suffix(".json")
+        return None
+
+    def _load_presets(self) -> None:
+        path = self.presets_path
+        typed: dict[str, dict[str, Any]] = {}
+        self._presets_original = {}
+        if path is not None and path.is_file() and self._model is not None:
+            typed, self._presets_original = read_sets(path, self._model)
+        self._presets_read = {k: dict(v) for k, v in typed.items()}
+        self._loading_presets = True
+        try:
+            self.presets = typed
+        finally:
+            self._loading_presets = False
+
+    @traitlets.observe("presets")
+    def _write_presets(self, change: dict[str, Any]) -> None:
+        path = self.presets_path
+        if self._loading_presets or path is None:
+            return
+        write_sets(path, self.presets, self._presets_original,
+                   lambda name: self._presets_read.get(name) == self.presets.get(name))
+
+    def apply_preset(self, name: str) -> None:
+        """Set the parameters to those of the parameter set ``name``."""
+        if name not in self.presets:
+            raise KeyError(f"no parameter set {name!r} (the sets are: {', '.join(self.presets) or 'none'})")
+        self.params = {**self.params, **self.presets[name]}
+
+    def save_preset(self, name: str, params: dict[str, Any] | None = None) -> None:
+        """Save the current parameters (or ``params``) as the set ``name``, new or
+        replacing one, in the parameter-set file (presets_path) when there is one."""
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("a parameter set needs a name")
+        values = dict(self.params if params is None else params)
+        known = {p["name"] for p in self.schema.get("parameters", [])}
+        if known:
+            api.check_parameter_names(self.schema, values)
+            values = {k: v for k, v in values.items() if k in known}
+        self.presets = {**self.presets, name: values}
+
+    def delete_preset(self, name: str) -> None:
+        """Delete the parameter set ``name`` (from the file too)."""
+        if name not in self.presets:
+            raise KeyError(f"no parameter set {name!r} (the sets are: {', '.join(self.presets) or 'none'})")
+        self.presets = {k: v for k, v in self.presets.items() if k != name}
+
+    # --- what the page sends back: screenshots, animation frames ----------
+    def _ask_page(self, request: dict[str, Any], pending: PendingFile) -> PendingFile:
+        if self._views <= 0:
+            raise RuntimeError(f"no page shows this viewer, so there is no view to take a {pending.what} of: "
+                               "display it first (the viewer as a cell's output), then ask again")
+        request_id = uuid.uuid4().hex
+        self._pending[request_id] = pending
+        self.send({**request, "id": request_id})
+        return pending
+
+    def save_screenshot(self, path: "str | os.PathLike[str]") -> PendingFile:
+        """Ask the page for a PNG of the view and write it to ``path`` when it arrives.
+
+        Returns at once, without waiting (a cell that waited for the page would
+        hang in Jupyter: the page's reply queues behind the running cell). The
+        file appears when the reply arrives: in Jupyter after the calling cell
+        has finished, in marimo usually while it runs. The returned object says
+        when (``done``, ``add_done_callback``). Raises RuntimeError when no page
+        shows the viewer.
+        """
+        return self._ask_page({"type": "screenshot"}, PendingFile("screenshot", Path(path).expanduser()))
+
+    def animate(self, steps: int = 20, fps: float = 5, *, play: bool = True) -> None:
+        """Play (or with ``play=False`` stop) the model's animation in the page:
+        ``$t`` = i / steps for frame i, ``fps`` frames a second, as OpenSCAD's
+        animation does. Frames render in the page and are cached there."""
+        if int(steps) < 1 or not fps > 0:
+            raise ValueError("steps must be at least 1 and fps above 0")
+        if self._views <= 0:
+            raise RuntimeError("no page shows this viewer: display it first, then animate it")
+        self.send({"type": "animate", "steps": int(steps), "fps": float(fps), "playing": bool(play)})
+
+    def save_frames(self, directory: "str | os.PathLike[str]", steps: int = 20) -> PendingFile:
+        """Render every animation frame ($t = i / steps) in the page and write
+        them as ``<model>-frame00000.png``... into ``directory`` as they arrive;
+        returns at once, like :meth:`save_screenshot`."""
+        if int(steps) < 1:
+            raise ValueError("steps must be at least 1")
+        return self._ask_page({"type": "frames", "steps": int(steps)},
+                              PendingFile("animation frames", Path(directory).expanduser()))
+
+    def _on_capture(self, kind: str, content: dict[str, Any], buffers: list[bytes]) -> None:
+        pending = self._pending.get(str(content.get("id")))
+        if pending is None:
+            return  # another view answered first, or a request of an earlier kernel
+        if content.get("error"):
+            del self._pending[str(content.get("id"))]
+            pending.finish(str(content["error"]))
+        elif kind == "screenshot":
+            del self._pending[str(content.get("id"))]
+            if not buffers:
+                pending.finish("the page sent no image")
+                return
+            write_bytes(pending.path, bytes(buffers[0]))
+            pending.paths.append(pending.path)
+            pending.finish()
+        elif kind == "frame" and buffers:
+            stem = self.name.removesuffix(".scad")
+            out = pending.path / f"{stem}-frame{int(content.get('index', len(pending.paths))):05d}.png"
+            write_bytes(out, bytes(buffers[0]))
+            pending.paths.append(out)
+        elif kind == "frames-done":
+            del self._pending[str(content.get("id"))]
+            pending.finish()

@@ -9,6 +9,7 @@
 //   and renderer="kernel" renders through the bridge; both follow sliders.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -206,5 +207,76 @@ test("a slow model stays live: few renders for a drag, the release at once, Canc
     await checkDragAndRelease(page);
     await checkLightBesideSlow(page, 17);
     await checkCancel(page);
+    await page.close();
+  });
+
+test("parameter sets round-trip with OpenSCAD's own CLI; save_screenshot and save_frames write after their cell returned",
+  { timeout: 600000 }, async () => {
+    const { url, workdir, log } = await marimo(join(ROOT, "tests/browser/notebooks/viewer-tools.py"));
+    const page = await browser.newPage({ viewport: { width: 1300, height: 1400 }, acceptDownloads: true });
+    const wait = (fn, what) => until(fn, what, { page, log });
+    const statuses = () => deepTexts(page, ".scl-status");
+    await page.goto(url);
+    await wait(async () => (await statuses()).filter((t) => /^\d+ triangles/.test(t)).length === 2, "both models");
+    const { loadCore } = await import("../../build/wasm/sclcore.mjs");
+    const core = await loadCore();
+    const box = page.locator(".scl-root").first();
+    // the page's STL of what it shows vs OpenSCAD 2021's own render of a set (-p/-P): same box and volume
+    const pageMesh = async () => {
+      const [dl] = await Promise.all([page.waitForEvent("download"), box.getByRole("button", { name: "Download STL" }).click()]);
+      return core.parseMesh(readFileSync(await dl.path())).stats;
+    };
+    const openscadMesh = (set) => {
+      const out = join(workdir, `${set}.stl`);
+      execFileSync("openscad", ["-p", join(workdir, "presets-box.json"), "-P", set, "-o", out, join(workdir, "presets-box.scad")],
+        { stdio: "pipe", timeout: 120000 });
+      return core.parseMesh(readFileSync(out)).stats;
+    };
+    const sameMesh = (a, b, what) => {
+      for (const k of ["min", "max"]) a.bbox[k].forEach((v, i) => assert.ok(Math.abs(v - b.bbox[k][i]) < 1e-4, `${what}: bbox ${k} ${a.bbox[k]} vs ${b.bbox[k]}`));
+      assert.ok(Math.abs(a.volume - b.volume) < 1e-6 * b.volume, `${what}: volume ${a.volume} vs ${b.volume}`);
+    };
+    // the sets of the OpenSCAD-format file are listed; "wide" applied in the page
+    const sets = await deepProps(page, ".scl-preset-select option", "value");
+    assert.ok(sets.includes("wide") && sets.includes("small"), `sets: ${sets}`);
+    const before = (await statuses())[0];
+    await box.locator(".scl-preset-select").selectOption("wide");
+    await box.locator(".scl-preset-apply").click();
+    await wait(async () => { const s = (await statuses())[0]; return s !== before && /^\d+ triangles/.test(s); }, "the wide set's model");
+    assert.equal(await box.locator('.scl-field[data-name="width"] .scl-number').inputValue(), "48");
+    sameMesh(await pageMesh(), openscadMesh("wide"), "wide");
+    // a value typed in the panel, saved as a new set: the kernel writes it to the file, OpenSCAD renders the same
+    const shown = (await statuses())[0];
+    await box.locator('.scl-field[data-name="width"] .scl-number').fill("33");
+    await box.locator('.scl-field[data-name="width"] .scl-number').press("Enter");
+    await box.locator('.scl-field[data-name="height"] .scl-number').fill("7.5");
+    await box.locator('.scl-field[data-name="height"] .scl-number').press("Enter");
+    await wait(async () => { const s = (await statuses())[0]; return s !== shown && /^\d+ triangles/.test(s); }, "the typed values' model");
+    await box.locator(".scl-preset-name").fill("panel set");
+    await box.locator(".scl-preset-save").click();
+    const file = join(workdir, "presets-box.json");
+    await wait(async () => /"panel set"/.test(readFileSync(file, "utf8")), "the saved set in presets-box.json");
+    const written = JSON.parse(readFileSync(file, "utf8"));
+    assert.equal(written.fileFormatVersion, "1");
+    assert.deepEqual(written.parameterSets["panel set"], { depth: "12", height: "7.5", label: "wide one", offset: "[1, 2, 0]", post: "true", width: "33" });
+    assert.deepEqual(written.parameterSets.small, { depth: "5", height: "1", label: "B", offset: "[0, 0, 0]", post: "false", width: "5" },
+      "a set OpenSCAD wrote keeps its strings");
+    await page.waitForTimeout(1500); // the page's final render of the typed values
+    sameMesh(await pageMesh(), openscadMesh("panel set"), "panel set");
+    // save_screenshot: the cell returns first, the PNG (the view's size) arrives after
+    await page.getByRole("button", { name: "Screenshot" }).click();
+    await wait(async () => /on disk when the cell returned: False/.test(await page.evaluate(() => document.body.innerText)), "the screenshot cell");
+    const shot = join(workdir, "shot.png");
+    await wait(async () => existsSync(shot), "shot.png");
+    const png = readFileSync(shot);
+    const [width, height] = await Promise.all(["width", "height"].map(async (p) => (await deepProps(page, ".scl-view canvas", p))[0]));
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [width, height]);
+    // save_frames of the animated model: four PNGs, all different
+    await page.getByRole("button", { name: "Save frames" }).click();
+    await wait(async () => /done when the cell returned: False/.test(await page.evaluate(() => document.body.innerText)), "the frames cell");
+    const frames = [0, 1, 2, 3].map((i) => join(workdir, "frames", `model-frame${String(i).padStart(5, "0")}.png`));
+    await wait(async () => frames.every((f) => existsSync(f)), "four frames on disk");
+    const bytes = frames.map((f) => readFileSync(f).toString("base64"));
+    assert.equal(new Set(bytes).size, 4, "the frames differ");
     await page.close();
   });

@@ -310,3 +310,34 @@ test("the PNG download is the view at its size", { timeout: 120000 }, async () =
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("animation: frames of $t differ, a second loop is all cache hits, the frames download as PNGs", { timeout: 300000 }, async () => {
+  const { page, errors } = await pageWith("rotate([0, 0, $t * 90]) cube([10, 20, 3], center = true);\nsphere(r = 2 + 4 * $t);\n");
+  assert.equal(await page.locator(".scl-anim").isVisible(), true, "the animation controls of a model using $t");
+  await page.fill(".scl-anim-steps .scl-number", "4");
+  await page.press(".scl-anim-steps .scl-number", "Enter");
+  await page.fill(".scl-anim-fps .scl-number", "20");
+  await page.press(".scl-anim-fps .scl-number", "Enter");
+  await page.click(".scl-anim-play");
+  const loop = (n) => page.waitForFunction((k) => Number(document.querySelector(".scl-anim").dataset.doneLoops || 0) >= k,
+    n, { timeout: 120000 }).then(() => page.evaluate(() => ({ ...document.querySelector(".scl-anim").dataset })));
+  const first = await loop(1);
+  assert.equal(first.doneFrames, "4");
+  assert.ok(Number(first.doneHits) < 4, `the first loop rendered: ${JSON.stringify(first)}`);
+  const second = await loop(2);
+  assert.deepEqual([second.doneFrames, second.doneHits], ["4", "4"], `the second loop: ${JSON.stringify(second)}`);
+  await page.click(".scl-anim-play"); // pause
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click(".scl-anim-frames")]);
+  const { unzipSync } = await import("fflate");
+  const files = unzipSync(readFileSync(await download.path()));
+  const names = Object.keys(files).sort();
+  assert.deepEqual(names, [0, 1, 2, 3].map((i) => `CSG-frame0000${i}.png`));
+  const pngs = names.map((n) => Buffer.from(files[n]));
+  assert.ok(pngs.every((p) => p.subarray(1, 4).toString() === "PNG"));
+  assert.equal(new Set(pngs.map((p) => p.toString("base64"))).size, 4, "the frames differ");
+  // a model without $t has no animation controls
+  await page.evaluate(() => globalThis.models[0].set("source", "cube(3);"));
+  await page.waitForFunction(() => document.querySelector(".scl-anim").hidden, null, { timeout: 60000 });
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -14,7 +14,10 @@ import { mark, pageWorker } from "./worker-client.js";
 import { progressBox } from "./progress.js";
 import { COARSE_FRAGMENTS, PREVIEW_FRAGMENTS } from "./preview.js";
 import { filesOf, receiveBlobs } from "./library-files.js";
-import { attachTools } from "./tools.js";
+import { attachTools, viewPng } from "./tools.js";
+import { attachPresets } from "./presets.js";
+import { attachAnimation } from "./animation.js";
+import { attachCaptures } from "./captures.js";
 
 // How long a new view waits for the kernel's list of included files before
 // its first render goes ahead without them.
@@ -125,21 +128,32 @@ function render({ model, el }) {
     saveState({ status: text, error: {}, warnings });
   };
 
-  const requestRender = (kind) => {
+  // Render the current parameters (with `extra` on top: an animation's $t);
+  // resolves with the shown result, or null when a newer request replaced it.
+  const shownWaiters = new Map(); // request id -> resolve
+  const requestRender = (kind, extra = null) => new Promise((resolve) => {
+    for (const [id, done] of shownWaiters) { shownWaiters.delete(id); done(null); } // replaced
     if (inKernel()) { // the kernel renders on every params/source change and sends the mesh
       dom.status.classList.add("updating");
+      resolve(null);
       return;
     }
     const gen = ++generation;
     const id = `${vid}:${gen}`;
     latestId = id;
     ownLatest = "none";
+    shownWaiters.set(id, resolve);
     const request = {
       type: "update", viewer: vid, generation: gen, kind, id,
       source: model.get("source"), name: model.get("name") || "model.scad",
-      params: model.get("params") || {}, schema: model.get("schema") || null, files,
+      params: { ...(model.get("params") || {}), ...(extra || {}) }, schema: model.get("schema") || null, files,
     };
-    w.onReply(id, (m) => { w.offReply(id); showResult(m, request); });
+    w.onReply(id, (m) => {
+      w.offReply(id);
+      showResult(m, request);
+      shownWaiters.get(id)?.(m.type === "error" ? null : m);
+      shownWaiters.delete(id);
+    });
     dom.status.classList.add("updating");
     w.postUpdate(request, kernel);
     w.started(kernel.getWasm).catch((err) => {
@@ -150,7 +164,7 @@ function render({ model, el }) {
         dom.setStatus(`renderer failed to start: ${err.message}`);
       }
     });
-  };
+  });
 
   // The worker's render events for this view: the progress box while one
   // runs; the status while a drag is held (previews cost more than it allows).
@@ -254,10 +268,42 @@ function render({ model, el }) {
     requestRender("release");
   };
   const downloads = viewDownloads(dom, w, vid, fileName, (error) => dom.showError(error));
+  // parameter sets (model.json, read and written by the kernel) and animation ($t)
+  const presets = attachPresets({
+    container: dom.panel,
+    get: () => model.get("presets"),
+    apply: (name) => {
+      const values = { ...(model.get("params") || {}), ...((model.get("presets") || {})[name] || {}) };
+      setParams(values);
+      showValues(dom.panelFields, values);
+      requestRender("release");
+    },
+    save: (name) => {
+      const known = new Set(((model.get("schema") || {}).parameters || []).map((p) => p.name));
+      const values = Object.fromEntries(Object.entries(model.get("params") || {}).filter(([k]) => known.has(k)));
+      saveState({ presets: { ...(model.get("presets") || {}), [name]: values } });
+    },
+    remove: (name) => {
+      const { [name]: _gone, ...rest } = model.get("presets") || {};
+      saveState({ presets: rest });
+    },
+  });
+  on("change:presets", () => presets.refresh());
+  const capture = () => viewPng(v3d);
+  const animation = attachAnimation({
+    container: dom.panel, capture, fileName,
+    renderFrame: (t) => requestRender("release", { $t: t }),
+  });
+  animation.setSource(model.get("source"));
+  const captures = attachCaptures({
+    model, capture, animation,
+    size: () => [v3d.renderer.domElement.width, v3d.renderer.domElement.height],
+  });
 
   on("change:source", () => {
     kernelReason = workerFailed && model.get("renderer") === "auto" ? kernelReason : null; // a new model: try the browser again
     refreshSchema(true);
+    animation.setSource(model.get("source"));
     requestRender("release");
   });
   on("change:renderer", () => {
@@ -307,6 +353,9 @@ function render({ model, el }) {
     w.detach(vid);
     progress.dispose();
     tools.dispose();
+    captures.dispose();
+    animation.dispose();
+    presets.dispose();
     v3d.dispose();
     dom.remove();
   };

@@ -41,6 +41,11 @@ const STYLE = `
 .scl-hint{color:#b00020;font-size:11px;margin-top:2px;white-space:normal}
 .scl-dark .scl-hint{color:#ff8a80}
 .scl-invalid{border-color:#b00020!important}
+.scl-presets,.scl-anim{margin:0 0 6px;padding-bottom:6px;border-bottom:1px solid var(--scl-line)}
+.scl-panel .scl-presets select{width:150px;margin:0 4px 4px 0}
+.scl-panel .scl-preset-name{width:150px;margin-right:4px}
+.scl-anim-field{margin-right:6px;font-size:12px;white-space:nowrap}
+.scl-anim-info{font-size:12px;opacity:.8;margin-top:2px}
 .scl-root.scl-narrow{flex-direction:column}
 .scl-root.scl-narrow .scl-panel{width:auto}
 .scl-field{display:block;margin:8px 0}.scl-name{font-weight:600}.scl-caption{opacity:.75;font-size:12px;margin-bottom:2px}
