@@ -17,13 +17,18 @@ render (``render``, ``render_async``, ``export``).
 
 Traits synced with the page: ``source``, ``name``, ``params`` (two-way),
 ``schema``, ``status``, ``error``, ``warnings`` (OpenSCAD's, of the shown render),
-``renderer``, ``height``, ``width``, ``theme``.
+``renderer``, ``height``, ``width``, ``theme``, ``presets`` (two-way: the
+model's parameter sets, kept in its OpenSCAD parameter-set file).
 Custom messages (see docs/widget.md): the page asks ``need-wasm`` / the
 kernel answers ``wasm`` + bytes; the kernel sends ``files`` (included files
 as [path, content hash]; the page asks ``need-blobs`` for contents it lacks)
 ``fonts`` (for ``text()``) and ``mesh`` (a kernel-rendered model); the page
 sends ``need-files``, ``need-fonts``,
 ``need-mesh`` (a view opened after the kernel rendered) and ``cannot-render``.
+Page-backed calls (``save_screenshot``, ``save_frames``, ``animate``) send a
+request and return at once; the page's reply (``screenshot``, ``frame``,
+``frames-done``) is written when it arrives, and each view says it shows the
+viewer with ``view``.
 """
 from __future__ import annotations
 
