@@ -69,6 +69,26 @@ json.dumps(scadlive.parameters(path="/tmp/candleStand.scad"))`));
   assert.deepEqual(mine, native);
 });
 
+test("the same triangles as the native CLI (through its bridge) for candleStand with parameters", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "scadlive-native-"));
+  try {
+    const out = join(dir, "native.stl");
+    execFileSync(join(ROOT, "build", "native", "scadlive"),
+      ["render", CANDLE, "-D", "count=5", "-D", "centerCandle=false", "-o", out], { stdio: "pipe", cwd: dir });
+    const native = new Uint8Array(readFileSync(out));
+    const mine = (await run(`
+import scadlive
+await scadlive.render_async(path="/tmp/candleStand.scad", params={"count": 5, "centerCandle": False})`)).toJs();
+    const count = (b) => new DataView(b.buffer, b.byteOffset).getUint32(80, true);
+    assert.ok(count(native) > 100, `native render has ${count(native)} triangles`);
+    assert.equal(count(mine), count(native));
+    // the facets (normals, vertices) byte for byte; the 80-byte header is OpenSCAD's text
+    assert.deepEqual(mine.subarray(80), native.subarray(80));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("params= are applied as OpenSCAD -D overrides", async () => {
   const out = await run(`
 import scadlive
