@@ -135,6 +135,14 @@ test("standard views show a known box from the top, the front and the right", { 
   await page.keyboard.press("t");
   const r = await region(page);
   assert.ok(Math.abs(r.w / r.h / 4 - 1) < 0.08, `T: ${r.w}x${r.h}`);
+  // the bounding box's dimensions
+  await tool(page, "bbox");
+  assert.equal(await page.locator(".scl-readout").textContent(), "bounding box 40 × 10 × 5");
+  // the tools follow the dark theme
+  const face = () => page.locator("[data-tool=fit]").evaluate((el) => getComputedStyle(el).backgroundColor);
+  assert.equal(await face(), "rgb(244, 244, 244)");
+  await page.evaluate(() => globalThis.models[0].set("theme", "dark"));
+  assert.equal(await face(), "rgb(44, 44, 44)");
   assert.deepEqual(errors, []);
   await page.close();
 });
