@@ -11,6 +11,7 @@
 const RUNNER_SOURCE = __SCADLIVE_RUNNER_SOURCE__; // inlined by build.mjs
 const LANES = Math.max(2, Math.min(4, (globalThis.navigator?.hardwareConcurrency || 2)));
 const SPARES = 2;
+const SPARE_DELAY_MS = 400;
 
 export class Abandoned extends Error {
   constructor() { super("render abandoned"); this.name = "Abandoned"; }
@@ -30,6 +31,7 @@ export class RunnerPool {
     this.waiting = []; // runs waiting for a lane: {payload, resolve, reject}
     this.abandoned = 0;
     this.runs = 0;
+    this.spareTimer = null;
     this.spawn();
   }
 
@@ -90,8 +92,19 @@ export class RunnerPool {
 
   // SPARES idle runners beside the busy ones (one takes the place of an
   // abandoned run, one a light view's run while a slow one renders)
+  // A runner's start takes CPU (worker, instance: 100-150 ms here) from the
+  // runs just begun, so the second spare is made a little later, unless no
+  // idle runner is left at all.
   keepSpare() {
-    while (this.runners.filter((x) => !x.job).length < SPARES && this.runners.length < this.lanes + SPARES) this.spawn();
+    const idle = () => this.runners.filter((x) => !x.job).length;
+    const room = () => this.runners.length < this.lanes + SPARES;
+    if (!idle() && room()) this.spawn();
+    if (idle() < SPARES && room() && !this.spareTimer) {
+      this.spareTimer = setTimeout(() => {
+        this.spareTimer = null;
+        while (idle() < SPARES && room()) this.spawn();
+      }, SPARE_DELAY_MS);
+    }
   }
 
   onMessage(r, m) {
