@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh - run every test suite and end with each runner's summary line.
 #   C:      every Criterion executable built from tests/c/test_*.c (ASan+UBSan build)
-#   WASM:   node --test tests/wasm/
+#   WASM:   node --test tests/wasm/ (with the pure wheel for its Pyodide test)
 #   Python: pytest tests/python/ (in .venv)
 # Exits non-zero if any suite fails.
 set -uo pipefail
@@ -42,11 +42,20 @@ for t in build/asan/test_*; do
   if [ $rc -ne 0 ]; then c_failed=$((c_failed + 1)); status=1; fi
 done
 
-# --- WASM build of the core, from Node
+# --- WASM build of the core, from Node (and the pure wheel under Pyodide:
+# built here, before node runs its test files in parallel, so that no test
+# rebuilds web assets while another reads them)
 if ls tests/wasm/*.test.mjs >/dev/null 2>&1; then
   echo "=== node --test tests/wasm"
+  rm -rf build/pyodide-dist
+  if scripts/wheel-pure.sh build/pyodide-dist > build/wheel-pure-test.log 2>&1; then
+    export SCADLIVE_PURE_WHEEL=$(ls "$ROOT"/build/pyodide-dist/scadlive-*-py3-none-any.whl)
+  else
+    tail -n 20 build/wheel-pure-test.log  # the Pyodide test then builds it itself, and fails the same way
+  fi
   node --test --test-reporter=spec tests/wasm/ > build/node-wasm.log 2>&1
   rc=$?
+  unset SCADLIVE_PURE_WHEEL
   tail -n 40 build/node-wasm.log
   node_counts build/node-wasm.log
   [ $rc -eq 0 ] || status=1

@@ -18,7 +18,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CANDLE = "/usr/share/openscad/examples/Parametric/candleStand.scad";
 let py;
 
-// SCADLIVE_PURE_WHEEL=path tests that wheel instead of building one.
+// SCADLIVE_PURE_WHEEL=path tests that wheel instead of building one (scripts/test.sh
+// builds it before node runs the test files of tests/wasm/ in parallel).
 before(async () => {
   const dist = mkdtempSync(join(tmpdir(), "scadlive-pure-"));
   try {
