@@ -133,6 +133,20 @@ got`);
   assert.match(text, /:3: /);
 });
 
+test("a blocking render() works with JSPI, else says to await render_async", async () => {
+  const out = await run(`
+import struct, scadlive
+from pyodide.ffi import can_run_sync
+try:
+    got = struct.unpack_from("<I", scadlive.render("cube(3);"), 80)[0]
+except scadlive.NotAvailableInPyodide as e:
+    got = str(e)
+(can_run_sync(), got)`);
+  const [jspi, got] = out.toJs();
+  if (jspi) assert.equal(got, 12);
+  else assert.match(got, /await scadlive\.render_async/);
+});
+
 test("the bridge, renderer='kernel' and the Viewer raise a clear error at once", async () => {
   const out = await run(`
 import scadlive
