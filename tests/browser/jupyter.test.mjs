@@ -242,6 +242,23 @@ async function demo(t, app, notebookPath) {
     assert.ok(exported > summary.count8, `the STL exported after the slider moved has ${exported} triangles, 8 candles had ${summary.count8}`);
     // the page, once its full-quality render of the release is in, shows that same model
     await until(async () => (await settled()) === exported, `the widget to show ${exported} triangles (the exported STL)`);
+    // right-drag pans the view: a right click on it opens no context menu (the cell menu listens on the document)
+    await canvas.scrollIntoViewIfNeeded();
+    const area = await canvas.boundingBox();
+    const at = [area.x + area.width / 2, area.y + area.height / 2];
+    const hit = await page.evaluate(([x, y]) => { let e = document.elementFromPoint(x, y); while (e?.shadowRoot) e = e.shadowRoot.elementFromPoint(x, y) || e; return e?.tagName; }, at);
+    assert.equal(hit, "CANVAS", `the click would reach a ${hit}, not the view's canvas`);
+    await page.mouse.click(at[0], at[1], { button: "right" });
+    await sleep(500);
+    assert.equal(await page.locator(".lm-Menu").count(), 0, "a context menu opened over the view");
+    // keys typed in the focused view are its shortcuts, not the notebook's (B would insert a cell)
+    const cellCount = await cells.count();
+    await page.keyboard.press("b");
+    await sleep(300);
+    assert.equal(await page.locator("[data-tool=bbox]").getAttribute("aria-pressed"), "true", `B did not reach the view; focus: ${await page.evaluate(() => { let a = document.activeElement; const out = []; while (a) { out.push(`${a.tagName}.${a.className}`); a = a.shadowRoot?.activeElement; } return out.join(" > "); })}; menus ${await page.locator(".lm-Menu").count()}`);
+    await page.keyboard.press("b");
+    await sleep(500);
+    assert.equal(await cells.count(), cellCount, "B in the view also ran the notebook's shortcut");
     assert.deepEqual(widgetErrors, []);
     passed = true;
   } finally {

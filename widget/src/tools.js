@@ -158,13 +158,14 @@ export function attachTools({ root, view, v3d, fileName }) {
   };
   v3d.meshListeners.add(onMesh);
 
-  // keyboard shortcuts while the view has the focus (a click gives it)
+  // keyboard shortcuts while the view has the focus (a click gives it). The
+  // listener is on the window in the capture phase, ahead of hosts' own
+  // (JupyterLab handles keys on the document first: B would insert a cell).
   view.tabIndex = 0;
-  // JupyterLab runs its own shortcuts (a, b, m... in command mode) unless told not to
   view.setAttribute("data-lm-suppress-shortcuts", "true");
-  view.setAttribute("data-p-suppress-shortcuts", "true");
   const onKey = (e) => {
-    if (e.ctrlKey || e.metaKey || e.altKey || /^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName)) return;
+    const path = e.composedPath();
+    if (!path.includes(view) || e.ctrlKey || e.metaKey || e.altKey || /^(INPUT|SELECT|TEXTAREA)$/.test(path[0]?.tagName)) return;
     const key = e.key.toLowerCase();
     if (key === "escape" && state.measure) measure.clear();
     else if (KEYS[key]) run(KEYS[key]);
@@ -172,11 +173,12 @@ export function attachTools({ root, view, v3d, fileName }) {
     e.preventDefault();
     e.stopPropagation();
   };
-  view.addEventListener("keydown", onKey);
+  globalThis.addEventListener("keydown", onKey, true);
   const canvas = v3d.renderer.domElement;
   const onDblClick = () => v3d.fit();
   canvas.addEventListener("dblclick", onDblClick);
-  const focus = () => view.focus({ preventScroll: true });
+  // after the host's own handlers of the press (JupyterLab focuses the cell on mousedown)
+  const focus = () => setTimeout(() => view.focus({ preventScroll: true }), 0);
   canvas.addEventListener("pointerdown", focus);
 
   // narrow widgets: the panel below the view
@@ -193,7 +195,7 @@ export function attachTools({ root, view, v3d, fileName }) {
     dispose() {
       rootObserver.disconnect();
       v3d.meshListeners.delete(onMesh);
-      view.removeEventListener("keydown", onKey);
+      globalThis.removeEventListener("keydown", onKey, true);
       canvas.removeEventListener("dblclick", onDblClick);
       canvas.removeEventListener("pointerdown", focus);
       measure.dispose();
