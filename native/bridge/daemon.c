@@ -153,8 +153,10 @@ static json_t *result_meta(const scl_pool_result *r, const scl_mesh_stats *s)
                              (json_int_t)s->triangles, "bbox", "min", s->min[0], s->min[1], s->min[2], "max",
                              s->max[0], s->max[1], s->max[2], "volume", s->volume, "render_ms", r->render_ms,
                              "log", r->log ? r->log : "", "watertight", s->watertight);
-    if (meta)
-        json_object_set_new(meta, "messages", scl_oslog_lines(r->log, 0));
+    if (meta && json_object_set_new(meta, "messages", scl_oslog_lines(r->log, 0)) != 0) {
+        json_decref(meta);
+        meta = NULL;
+    }
     return meta;
 }
 
@@ -164,10 +166,15 @@ static void reply_render_error(bridge *d, zframe_t *identity, const char *id, co
 {
     d->errors++;
     json_t *h = scl_protocol_error(id, r->code, r->message, r->file, r->line, NULL);
+    int rc = 0;
     if (r->reason)
-        json_object_set_new(h, "reason", json_string(r->reason));
-    json_object_set_new(h, "log", json_string(r->log ? r->log : ""));
-    json_object_set_new(h, "messages", scl_oslog_lines(r->log, 0));
+        rc |= json_object_set_new(h, "reason", json_string(r->reason));
+    rc |= json_object_set_new(h, "log", json_string(r->log ? r->log : ""));
+    rc |= json_object_set_new(h, "messages", scl_oslog_lines(r->log, 0));
+    if (rc != 0) { /* out of memory: the short error rather than one missing its log */
+        json_decref(h);
+        h = scl_protocol_error(id, r->code, "out of memory building the error reply", NULL, 0, NULL);
+    }
     send_msg(d, scl_protocol_reply(identity, h));
 }
 
@@ -312,6 +319,7 @@ static void on_pool_done(const scl_pool_result *r, void *user)
     uint64_t *tokens = NULL; /* the cache's list of joined waiters: ours is the flight's */
     size_t ntokens = 0;
     waiter *w;
+    char *meta_text = NULL;
     if (r->ok) {
         scl_mesh *mesh = NULL;
         scl_error err;
@@ -321,10 +329,13 @@ static void on_pool_done(const scl_pool_result *r, void *user)
             scl_mesh_destroy(mesh);
         }
         json_t *meta = result_meta(r, &s);
-        char *meta_text = meta ? json_dumps(meta, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+        meta_text = meta ? json_dumps(meta, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
         json_decref(meta);
+    }
+    if (meta_text) {
+        scl_error err;
         if (scl_cache_complete(d->cache, f->key.bytes, 16, (uint64_t)zclock_mono(), r->payload, r->payload_len,
-                               meta_text ? meta_text : "{}", &tokens, &ntokens, &err) != SCL_OK)
+                               meta_text, &tokens, &ntokens, &err) != SCL_OK)
             zsys_warning("scadlive bridge: cache: %s", err.message);
         record(&d->render_ms, r->render_ms);
         record(&d->queue_ms, r->queue_ms);
@@ -333,11 +344,14 @@ static void on_pool_done(const scl_pool_result *r, void *user)
             waiter_free(w);
         }
         free(meta_text);
-    } else {
+    } else { /* failed, or out of memory describing the result: neither cached nor sent without its metadata */
         if (scl_cache_fail(d->cache, f->key.bytes, 16, &tokens, &ntokens, NULL) != SCL_OK)
             tokens = NULL;
         while ((w = take_waiter_of(d, f->job_id))) {
-            reply_render_error(d, w->identity, w->id, r);
+            if (r->ok)
+                reply_error(d, w->identity, w->id, "RENDER", "out of memory building the reply", NULL, 0, NULL);
+            else
+                reply_render_error(d, w->identity, w->id, r);
             waiter_free(w);
         }
     }
@@ -640,6 +654,7 @@ static json_t *stats_json(bridge *d)
     scl_cache_stats cs;
     scl_cache_get_stats(d->cache, &cs);
     json_t *workers = json_object();
+    int workers_ok = workers != NULL;
     int busy = 0, idle = 0, ready = 0, starting = 0;
     uint64_t restarted = 0;
     size_t queued = 0;
@@ -652,10 +667,14 @@ static json_t *stats_json(bridge *d)
         starting += ps.starting;
         restarted += ps.restarted;
         queued += ps.queued;
-        json_object_set_new(workers, d->pools[i].backend,
+        workers_ok &= json_object_set_new(workers, d->pools[i].backend,
                             json_pack("{s:i,s:i,s:i,s:i,s:I,s:s}", "busy", ps.busy, "idle", ps.idle, "ready",
                                       ps.ready, "starting", ps.starting, "restarted", (json_int_t)ps.restarted, "renderer",
-                                      scl_pool_renderer(d->pools[i].pool)));
+                                      scl_pool_renderer(d->pools[i].pool))) == 0;
+    }
+    if (!workers_ok) { /* NULL makes the json_pack below fail: no statistics, not partial ones */
+        json_decref(workers);
+        workers = NULL;
     }
     uint64_t lookups = cs.hits + cs.misses + cs.joins;
     json_t *h = json_pack("{s:I,s:I,s:I,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I},s:{s:f,s:f},s:{s:f,s:f},s:I,s:I,s:{s:i,s:i,s:i,s:i,s:I,s:o}}",
@@ -704,8 +723,13 @@ static int handle_router(zloop_t *loop, zsock_t *sock, void *arg)
         switch (req.type) {
         case SCL_REQ_PING: {
             json_t *renderers = json_array();
+            int renderers_ok = renderers != NULL;
             for (const char *p = d->renderers; *p; p += strcspn(p, ","), p += *p == ',')
-                json_array_append_new(renderers, json_stringn(p, strcspn(p, ",")));
+                renderers_ok &= json_array_append_new(renderers, json_stringn(p, strcspn(p, ","))) == 0;
+            if (!renderers_ok) { /* out of memory: json_pack fails on NULL, no reply rather than a partial list */
+                json_decref(renderers);
+                renderers = NULL;
+            }
             json_t *h = json_pack("{s:s,s:s,s:b,s:s,s:i,s:i,s:o}", "type", "result", "id", req.id, "pong", 1,
                                   "version", SCL_VERSION, "protocol", SCL_PROTOCOL_VERSION, "pid", (int)getpid(),
                                   "renderers", renderers);

@@ -55,7 +55,10 @@ static void add(ctx *c, const char *ref, const char *dir, const char *key_dir, i
         return; /* OpenSCAD reports the missing file itself, with its line */
     if (json_object_get(c->seen, abs))
         return;
-    json_object_set_new(c->seen, abs, json_true());
+    if (json_object_set_new(c->seen, abs, json_true()) != 0) {
+        c->st = scl_error_set(c->err, SCL_ENOMEM, "out of memory");
+        return;
+    }
     /* a key must stay inside the model's directory tree: an absolute or
      * "../" reference into the tree gets its path in the tree; a library
      * file keeps its library-relative key even when the library folder is
@@ -86,7 +89,11 @@ static void add(ctx *c, const char *ref, const char *dir, const char *key_dir, i
         c->st = scl_error_set(c->err, SCL_ETOOBIG, "the files the model needs exceed 64 MiB");
         return;
     }
-    json_array_append_new(c->list, json_pack("{s:s,s:s}", "path", key, "abs", abs));
+    if (json_array_append_new(c->list, json_pack("{s:s,s:s}", "path", key, "abs", abs)) != 0) {
+        free(text);
+        c->st = scl_error_set(c->err, SCL_ENOMEM, "out of memory");
+        return;
+    }
     size_t kl = strlen(key);
     if (text && kl > 5 && !strcmp(key + kl - 5, ".scad") && depth < 64) {
         char sub_dir[PATH_MAX], sub_key[PATH_MAX * 2];
@@ -166,37 +173,44 @@ static void visit(ctx *c, const char *t, const char *dir, const char *key_dir, i
     }
 }
 
-static void add_roots(json_t *roots, const char *list)
+/* 0, or -1 when memory runs out */
+static int add_roots(json_t *roots, const char *list)
 {
     if (!list || !*list)
-        return;
+        return 0;
     char *copy = strdup(list), *save = NULL;
+    int rc = copy ? 0 : -1;
     for (char *tok = copy ? strtok_r(copy, ":", &save) : NULL; tok; tok = strtok_r(NULL, ":", &save))
-        json_array_append_new(roots, json_string(tok));
+        rc |= json_array_append_new(roots, json_string(tok));
     free(copy);
+    return rc;
 }
 
 json_t *scl_deps_library_roots(const char *library_path)
 {
     json_t *roots = json_array();
-    add_roots(roots, library_path);
-    add_roots(roots, getenv("OPENSCADPATH"));
+    int rc = add_roots(roots, library_path);
+    rc |= add_roots(roots, getenv("OPENSCADPATH"));
     char user[PATH_MAX];
     const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
     if (xdg && *xdg) {
         snprintf(user, sizeof user, "%s/OpenSCAD/libraries", xdg);
-        json_array_append_new(roots, json_string(user));
+        rc |= json_array_append_new(roots, json_string(user));
     } else if (home && *home) {
         snprintf(user, sizeof user, "%s/.local/share/OpenSCAD/libraries", home);
-        json_array_append_new(roots, json_string(user));
+        rc |= json_array_append_new(roots, json_string(user));
     }
     const char *scadlive_home = getenv("SCADLIVE_HOME"); /* the Python package's own, with MCAD */
     if (scadlive_home && *scadlive_home) {
         snprintf(user, sizeof user, "%s/libraries", scadlive_home);
-        json_array_append_new(roots, json_string(user));
+        rc |= json_array_append_new(roots, json_string(user));
     }
-    json_array_append_new(roots, json_string("/usr/local/share/openscad/libraries"));
-    json_array_append_new(roots, json_string("/usr/share/openscad/libraries"));
+    rc |= json_array_append_new(roots, json_string("/usr/local/share/openscad/libraries"));
+    rc |= json_array_append_new(roots, json_string("/usr/share/openscad/libraries"));
+    if (rc != 0) { /* out of memory: no list rather than one missing a root */
+        json_decref(roots);
+        return NULL;
+    }
     return roots;
 }
 
@@ -204,6 +218,12 @@ scl_status scl_deps_collect(const char *source, const char *base_dir, const char
                             scl_error *err)
 {
     ctx c = {json_array(), json_object(), scl_deps_library_roots(library_path), "", 0, err, SCL_OK};
+    if (!c.list || !c.seen || !c.roots) {
+        json_decref(c.list);
+        json_decref(c.seen);
+        json_decref(c.roots);
+        return scl_error_set(err, SCL_ENOMEM, "out of memory");
+    }
     if (!realpath(base_dir ? base_dir : ".", c.base)) {
         json_decref(c.list);
         json_decref(c.seen);

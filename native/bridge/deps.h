@@ -28,7 +28,8 @@
  *      /usr/local/share/openscad/libraries and /usr/share/openscad/libraries
  *      (Debian's openscad).
  * OpenSCAD itself searches 2, 3, 4 in this order after the including file's
- * directory; the explicit directories come first so they win. */
+ * directory; the explicit directories come first so they win. NULL when
+ * memory runs out. */
 json_t *scl_deps_library_roots(const char *library_path);
 
 /* *out: [{"path": key, "abs": absolute path}...]. Missing files are left

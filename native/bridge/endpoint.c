@@ -95,17 +95,16 @@ static int serve_zap(zloop_t *loop, zsock_t *sock, void *arg)
             free(from);
         }
     }
+    /* out of memory: no reply rather than a half-built one (libzmq then
+     * completes no handshake for this client) */
     zmsg_t *reply = zmsg_new();
-    zmsg_addstr(reply, "1.0");
-    if (request_id)
-        zmsg_append(reply, &request_id);
-    else
-        zmsg_addstr(reply, "");
-    zmsg_addstr(reply, ok ? "200" : "400");
-    zmsg_addstr(reply, ok ? "OK" : "unknown client key");
-    zmsg_addstr(reply, ok ? "scadlive-client" : "");
-    zmsg_addmem(reply, NULL, 0); /* no metadata */
-    if (zmsg_send(&reply, sock) != 0)
+    int built = reply && zmsg_addstr(reply, "1.0") == 0 &&
+                (request_id ? zmsg_append(reply, &request_id) : zmsg_addstr(reply, "")) == 0 &&
+                zmsg_addstr(reply, ok ? "200" : "400") == 0 &&
+                zmsg_addstr(reply, ok ? "OK" : "unknown client key") == 0 &&
+                zmsg_addstr(reply, ok ? "scadlive-client" : "") == 0 &&
+                zmsg_addmem(reply, NULL, 0) == 0; /* no metadata */
+    if (!built || zmsg_send(&reply, sock) != 0)
         zmsg_destroy(&reply);
     zframe_destroy(&version);
     zframe_destroy(&request_id);

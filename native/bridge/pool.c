@@ -461,11 +461,13 @@ static int tick(zloop_t *loop, int timer_id, void *arg)
 
 /* ------------------------------------------------------------ libraries */
 
-static void add_library_root(json_t *libs, const char *root)
+/* 0, or -1 when memory runs out */
+static int add_library_root(json_t *libs, const char *root)
 {
     DIR *d = opendir(root);
     if (!d)
-        return;
+        return 0;
+    int rc = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.')
@@ -473,9 +475,10 @@ static void add_library_root(json_t *libs, const char *root)
         char path[2048];
         snprintf(path, sizeof path, "%s/%s", root, e->d_name);
         if (!json_object_get(libs, e->d_name))
-            json_object_set_new(libs, e->d_name, json_string(path));
+            rc |= json_object_set_new(libs, e->d_name, json_string(path));
     }
     closedir(d);
+    return rc;
 }
 
 /* ------------------------------------------------------------ public API */
@@ -522,9 +525,16 @@ scl_pool *scl_pool_new(const scl_pool_config *config, zloop_t *loop, scl_pool_do
      * library roots (deps.h: OPENSCADPATH, the user folder, the installation's) */
     p->libraries = json_object();
     json_t *roots = scl_deps_library_roots(NULL);
+    int libs_failed = !p->libraries || !roots;
     for (size_t r = 0; r < json_array_size(roots); r++)
-        add_library_root(p->libraries, json_string_value(json_array_get(roots, r)));
+        libs_failed |= add_library_root(p->libraries, json_string_value(json_array_get(roots, r))) != 0;
     json_decref(roots);
+    if (libs_failed) {
+        scl_error_set(err, SCL_ENOMEM, "out of memory");
+        json_decref(p->libraries);
+        free(p);
+        return NULL;
+    }
     /* the renderer's identity, known before any worker starts: it is part of
      * every render key, so it must not change when the first worker reports */
     if (!strcmp(p->backend, "wasm")) {
@@ -603,11 +613,12 @@ scl_status scl_pool_submit(scl_pool *p, const scl_pool_job *jb, scl_error *err)
 {
     if (!p || !jb || !jb->source)
         return scl_error_set(err, SCL_EINVAL, "scl_pool_submit: bad argument");
-    json_t *defines = json_array();
-    for (size_t i = 0; i < jb->ndefines; i++)
-        json_array_append_new(defines, json_string(jb->defines[i]));
+    json_t *defines = json_array(), *libs = json_object();
+    json_t *files = jb->files ? json_incref((json_t *)jb->files) : json_object();
+    int built = defines && libs && files;
+    for (size_t i = 0; built && i < jb->ndefines; i++)
+        built = json_array_append_new(defines, json_string(jb->defines[i])) == 0;
     /* mount only the libraries the model mentions ("<MCAD/...") */
-    json_t *libs = json_object();
     const char *name;
     json_t *dir;
     json_object_foreach(p->libraries, name, dir) {
@@ -615,14 +626,20 @@ scl_status scl_pool_submit(scl_pool *p, const scl_pool_job *jb, scl_error *err)
         snprintf(needle, sizeof needle, "<%s/", name);
         /* files the model includes are shipped in jb->files; libraries it
          * names directly are mounted from OPENSCADPATH */
-        if (strstr(jb->source, needle))
-            json_object_set(libs, name, dir);
+        if (built && strstr(jb->source, needle))
+            built = json_object_set(libs, name, dir) == 0;
+    }
+    if (!built) {
+        json_decref(defines);
+        json_decref(libs);
+        json_decref(files);
+        return scl_error_set(err, SCL_ENOMEM, "out of memory");
     }
     const char *main_name = jb->main_name && *jb->main_name ? jb->main_name : "model.scad";
     /* fonts only when text() may be called: in the model, or in files it includes */
     int fonts = strstr(jb->source, "text") != NULL || json_object_size(jb->files) > 0;
     json_t *req = json_pack("{s:I,s:s,s:s,s:o,s:o,s:s,s:o,s:b}", "id", (json_int_t)jb->id, "main", main_name,
-                            "source", jb->source, "files", jb->files ? json_incref((json_t *)jb->files) : json_object(),
+                            "source", jb->source, "files", files,
                             "defines", defines, "format", jb->format ? jb->format : "binstl",
                             "libraries", libs, "fonts", fonts);
     if (!req)

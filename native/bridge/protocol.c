@@ -238,8 +238,10 @@ scl_status scl_protocol_parse(zmsg_t *msg, scl_request *out, scl_error *err)
                 scl_error_field(err, "files");
                 return SCL_EPARSE;
             }
-            json_object_set_new(out->files, path, json_string(b64 ? b64 : ""));
+            int set_failed = !b64 || json_object_set_new(out->files, path, json_string(b64)) != 0;
             free(b64);
+            if (set_failed)
+                return scl_error_set(err, SCL_ENOMEM, "out of memory");
         }
     }
     return SCL_OK;
@@ -267,12 +269,19 @@ json_t *scl_protocol_error(const char *id, const char *code, const char *message
                           "message", message ? message : "");
     if (!h) /* message not UTF-8 */
         h = json_pack("{s:s,s:s,s:s,s:s}", "type", "error", "id", "", "code", code, "message", "(message not valid UTF-8)");
+    /* A header missing its location would be sent as if whole: NULL instead
+     * (json_object_set_new fails, and frees the value, on a NULL object or value). */
+    int rc = 0;
     if (file && *file)
-        json_object_set_new(h, "file", json_string(file));
+        rc |= json_object_set_new(h, "file", json_string(file));
     if (line > 0)
-        json_object_set_new(h, "line", json_integer(line));
+        rc |= json_object_set_new(h, "line", json_integer(line));
     if (field && *field)
-        json_object_set_new(h, "field", json_string(field));
+        rc |= json_object_set_new(h, "field", json_string(field));
+    if (rc != 0) {
+        json_decref(h);
+        return NULL;
+    }
     return h;
 }
 

@@ -72,7 +72,8 @@ SCL_MUST_CHECK scl_status scl_request_render_values(const scl_request *req, json
  * is consumed (decref'd); NULL when it is NULL or memory runs out. */
 zmsg_t *scl_protocol_reply(zframe_t *identity, json_t *header);
 
-/* Error reply header {"type":"error","id","code","message"[,"file","line","field"]}. */
+/* Error reply header {"type":"error","id","code","message"[,"file","line","field"]};
+ * NULL when memory runs out (scl_protocol_reply then returns NULL too). */
 json_t *scl_protocol_error(const char *id, const char *code, const char *message, const char *file,
                            long line, const char *field);
 

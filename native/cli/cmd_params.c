@@ -45,7 +45,10 @@ static json_t *typed_sets(const char *sets_path, const json_t *schema)
                     err.field[0] ? err.field : "", err.field[0] ? ": " : "", err.message);
             goto fail;
         }
-        json_object_set_new(out, name, values);
+        if (json_object_set_new(out, name, values) != 0) { /* also when out itself could not be made */
+            fprintf(stderr, "scadlive params: out of memory\n");
+            goto fail;
+        }
     }
     json_decref(root);
     free(text);

@@ -244,8 +244,12 @@ int scl_cmd_render(int argc, char **argv)
             fail("%s: %s", sets, err.message);
             goto done;
         }
-        json_object_update(values, from_set);
+        int update_failed = json_object_update(values, from_set) != 0;
         json_decref(from_set);
+        if (update_failed) {
+            fail("out of memory%s%s", "", "");
+            goto done;
+        }
     }
     for (size_t i = 0; i < ndefines; i++) {
         char *name;
@@ -271,6 +275,10 @@ int scl_cmd_render(int argc, char **argv)
         goto done;
     }
     files = json_object();
+    if (!files) {
+        fail("out of memory%s%s", "", "");
+        goto done;
+    }
     size_t i;
     json_t *dep;
     json_array_foreach(deps, i, dep) {
@@ -300,8 +308,10 @@ int scl_cmd_render(int argc, char **argv)
         fail("%s: the model is not valid UTF-8 text%s", model, "");
         goto done;
     }
-    if (backend)
-        json_object_set_new(req, "renderer", json_string(backend));
+    if (backend && json_object_set_new(req, "renderer", json_string(backend)) != 0) {
+        fail("out of memory%s%s", "", "");
+        goto done;
+    }
 
     /* the shared bridge, or a private one */
     char conn[600];
