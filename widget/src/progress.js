@@ -5,7 +5,7 @@ const TICK_MS = 100;
 
 export const PROGRESS_STYLE = `
 .scl-progress[hidden]{display:none}
-.scl-progress{position:absolute;right:6px;top:6px;display:flex;gap:6px;align-items:center;padding:2px 4px 2px 8px;border-radius:4px;background:rgba(0,0,0,.6);color:#fff;font-size:12px}
+.scl-progress{position:absolute;right:6px;top:var(--scl-under-toolbar,6px);display:flex;gap:6px;align-items:center;padding:2px 4px 2px 8px;border-radius:4px;background:rgba(0,0,0,.6);color:#fff;font-size:12px}
 .scl-progress button{font:inherit;font-size:12px;padding:1px 8px;border:1px solid #bbb;border-radius:4px;background:#f4f4f4;color:#222;cursor:pointer}
 `;
 

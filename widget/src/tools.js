@@ -16,7 +16,7 @@ export const TOOLS_STYLE = `
 .scl-toolbar button{pointer-events:auto;font:inherit;font-size:11px;line-height:1.2;padding:2px 6px;border:1px solid var(--scl-line);border-radius:4px;background:var(--scl-face);color:inherit;cursor:pointer;opacity:.9}
 .scl-toolbar button[aria-pressed=true]{background:var(--scl-active);font-weight:600}
 .scl-toolbar .scl-sep{width:6px}
-.scl-section{position:absolute;left:6px;top:32px;padding:3px 6px;border:1px solid var(--scl-line);border-radius:4px;background:var(--scl-face);font-size:12px}
+.scl-section{position:absolute;left:6px;top:var(--scl-under-toolbar,32px);padding:3px 6px;border:1px solid var(--scl-line);border-radius:4px;background:var(--scl-face);font-size:12px}
 .scl-section button{font:inherit;font-size:11px;padding:1px 6px;margin-right:2px;border:1px solid var(--scl-line);border-radius:4px;background:var(--scl-face);color:inherit;cursor:pointer}
 .scl-section button[aria-pressed=true]{background:var(--scl-active);font-weight:600}
 .scl-section input[type=range]{width:140px;vertical-align:middle}
@@ -188,12 +188,20 @@ export function attachTools({ root, view, v3d, fileName }) {
   layout();
 
   view.append(bar, section, readout);
+  // What sits under the toolbar (the section controls, the progress box, the
+  // error banner) is placed by --scl-under-toolbar: the toolbar wraps to more
+  // rows in a narrow view, and a fixed offset put those boxes over its buttons.
+  const underToolbar = () => view.style.setProperty("--scl-under-toolbar", `${bar.offsetTop + bar.offsetHeight + 4}px`);
+  const barObserver = new ResizeObserver(underToolbar);
+  barObserver.observe(bar);
+  underToolbar();
   return {
     run,
     state,
     measure,
     dispose() {
       rootObserver.disconnect();
+      barObserver.disconnect();
       v3d.meshListeners.delete(onMesh);
       globalThis.removeEventListener("keydown", onKey, true);
       canvas.removeEventListener("dblclick", onDblClick);

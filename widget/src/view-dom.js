@@ -26,7 +26,7 @@ const STYLE = `
 .scl-view{position:relative}
 .scl-status{position:absolute;left:6px;bottom:6px;padding:2px 6px;border-radius:4px;background:rgba(0,0,0,.55);color:#fff;font-size:12px}
 .scl-status.updating::before{content:"⟳ updating… "}
-.scl-error{position:absolute;left:6px;top:34px;right:6px;padding:4px 6px;background:#b00020;color:#fff;border-radius:4px;white-space:pre-wrap}
+.scl-error{position:absolute;left:6px;top:var(--scl-under-toolbar,34px);right:6px;padding:4px 6px;background:#b00020;color:#fff;border-radius:4px;white-space:pre-wrap}
 .scl-warnings{position:absolute;left:6px;right:6px;bottom:30px;padding:3px 6px;background:rgba(150,90,0,.88);color:#fff;border-radius:4px;white-space:pre-wrap;font-size:12px}
 .scl-panel{width:260px;overflow:auto}
 .scl-panel button{font:inherit;font-size:12px;line-height:1.3;padding:3px 8px;margin:0 4px 4px 0;border:1px solid var(--scl-line);border-radius:4px;background:var(--scl-face);color:inherit;cursor:pointer}
