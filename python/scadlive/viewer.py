@@ -73,6 +73,10 @@ def _esm() -> Path | str:
         return f"export default {{ render({{ el }}) {{ el.textContent = {str(exc)!r}; }} }}"
 
 
+# files the page may ask the kernel to make (see _send_export)
+_PAGE_EXPORTS = ("dxf",)
+
+
 class Viewer(anywidget.AnyWidget):
     """A live 3D view of an OpenSCAD model with its customizer panel.
 
@@ -216,6 +220,8 @@ class Viewer(anywidget.AnyWidget):
         elif kind == "render-kind":
             # sent by the page just before a change of `params` it makes
             self._next_kind = str(content.get("kind") or "change")
+        elif kind == "need-export":
+            self._send_export(str(content.get("format") or ""))
         elif kind == "cancel":  # the page's Cancel control, for a render in the kernel
             self._cancel_kernel_render()
         elif kind == "view":
@@ -225,6 +231,41 @@ class Viewer(anywidget.AnyWidget):
         elif kind == "cannot-render" and self.renderer == "auto":
             self.fallback_reason = str(content.get("reason") or "the page cannot render this model")
             self._schedule_kernel_render()
+
+    def _send_export(self, fmt: str) -> None:
+        """Answer the page's ``need-export``: the current model and parameters
+        rendered through the bridge as ``fmt`` (the DXF of a 2D model the kernel
+        rendered: the page may have no OpenSCAD of its own then)."""
+        def reply(data: bytes | None, error: str | None = None) -> None:
+            if error is not None:
+                self.send({"type": "export", "format": fmt, "error": error})
+            else:
+                self.send({"type": "export", "format": fmt}, [data or b""])
+
+        if fmt not in _PAGE_EXPORTS or self._model is None:
+            reply(None, f"the kernel makes no {fmt or 'unnamed'} file for the page" if self._model is not None
+                  else "this viewer has no model yet")
+            return
+        model, params = self._model_for_current_source(), dict(self.params)
+
+        async def run() -> None:
+            try:
+                reply(await api.render_async(model, params, format=fmt, library_path=self.library_path))
+            except Exception as exc:  # the page shows it under its download button
+                reply(None, str(exc))
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            try:
+                reply(api.render(model, params, format=fmt, library_path=self.library_path))
+            except Exception as exc:
+                reply(None, str(exc))
+        else:  # kept until done: the loop holds tasks only weakly
+            task = loop.create_task(run())
+            tasks: set[asyncio.Task[None]] = self.__dict__.setdefault("_export_tasks", set())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
 
     @property
     def renders_in_kernel(self) -> bool:

@@ -10,7 +10,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -280,3 +280,30 @@ test("parameter sets round-trip with OpenSCAD's own CLI; save_screenshot and sav
     assert.equal(new Set(bytes).size, 4, "the frames differ");
     await page.close();
   });
+
+test("a 2D model rendered in the kernel offers SVG and the kernel's DXF downloads", { timeout: 300000 }, async () => {
+  const { url, log } = await marimo(join(ROOT, "tests/browser/notebooks/kernel-2d.py"));
+  const page = await browser.newPage({ viewport: { width: 1300, height: 900 }, acceptDownloads: true });
+  await page.goto(url);
+  await until(async () => /^2D shape/.test((await deepTexts(page, ".scl-status"))[0] || ""),
+    "the kernel's 2D shape to be shown", { page, log });
+  const downloaded = async (label) => {
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: label }).click()]);
+    return readFileSync(await dl.path());
+  };
+  const dxf = (await downloaded("Download DXF")).toString();
+  // the same file OpenSCAD's DXF export gives through the CLI, for the same model
+  const dir = mkdtempSync(join(tmpdir(), "scl-dxf-"));
+  workdirs.push(dir);
+  const source = readFileSync(join(ROOT, "tests/browser/notebooks/kernel-2d.py"), "utf8").split('"""')[1];
+  const scad = join(dir, "gasket.scad");
+  writeFileSync(scad, source);
+  execFileSync(join(ROOT, "build/native/scadlive"), ["render", scad, "-o", join(dir, "gasket.dxf")],
+    { env: { ...process.env, XDG_RUNTIME_DIR: dir } });
+  assert.match(dxf, /ENTITIES/);
+  assert.equal(dxf, readFileSync(join(dir, "gasket.dxf"), "utf8"));
+  assert.match((await downloaded("Download SVG")).toString(), /<svg/);
+  const errors = await deepTexts(page, ".scl-error");
+  assert.ok(errors.every((t) => !t), `no error is shown: ${errors}`);
+  await page.close();
+});

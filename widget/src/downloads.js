@@ -1,11 +1,14 @@
 // downloads.js - a view's download buttons. The shown result carries some
 // files with it (a 3D model's STL and OFF, a 2D shape's SVG); the others are
 // made by the worker when asked: a 3MF of the shown mesh (the C core's XML,
-// zipped), and a 2D model's DXF (OpenSCAD's own export of the same request).
+// zipped), and a 2D model's DXF (OpenSCAD's own export of the same request;
+// for a shape the kernel rendered, the kernel's, since the page then may have
+// no OpenSCAD of its own).
 import { DOWNLOADS, download } from "./view-dom.js";
 
-// `fileName(ext)` names a file; `onError(error)` shows a failed one.
-export function viewDownloads(dom, w, vid, fileName, onError) {
+// `fileName(ext)` names a file; `onError(error)` shows a failed one;
+// `fromKernel(format)` (optional) resolves to the kernel's render in `format`.
+export function viewDownloads(dom, w, vid, fileName, onError, fromKernel = null) {
   let shown = null; // {result, request}: the shown result and the render request it answers (null from the kernel)
   let asked = 0;
   const fromWorker = (msg) => new Promise((resolve, reject) => {
@@ -20,8 +23,10 @@ export function viewDownloads(dom, w, vid, fileName, onError) {
   const make = {
     "3mf": ({ result }) => fromWorker({ format: "3mf", title: fileName(""),
       mesh: { positions: result.positions.slice(), indices: result.indices.slice(), faceColors: result.faceColors && result.faceColors.slice() } }),
-    dxf: ({ request }) => fromWorker({ format: "dxf", source: request.source, name: request.name, params: request.params,
-      schema: request.schema, files: request.files }),
+    dxf: ({ request }) => (request
+      ? fromWorker({ format: "dxf", source: request.source, name: request.name, params: request.params,
+        schema: request.schema, files: request.files })
+      : fromKernel("dxf")),
   };
   for (const d of DOWNLOADS) {
     dom.buttons[d.ext].onclick = async () => {
@@ -40,7 +45,7 @@ export function viewDownloads(dom, w, vid, fileName, onError) {
       shown = { result, request };
       const dim = result.stats.dim === 2 ? 2 : 3;
       const available = { ...Object.fromEntries(Object.keys(result.downloads || {}).map((k) => [k, true])),
-        "3mf": dim === 3 && result.indices.length > 0, dxf: dim === 2 && !!request };
+        "3mf": dim === 3 && result.indices.length > 0, dxf: dim === 2 && (!!request || !!fromKernel) };
       dom.showDownloads(dim, available);
     },
   };

