@@ -311,12 +311,16 @@ function render({ model, el }) {
     requestRender("release");
   });
   // errors of renders done in the kernel arrive as the `error` trait
-  on("change:error", () => {
+  const showKernelError = () => {
     const e = model.get("error") || {};
     if (!inKernel() || !e.message) return;
     showError(e);
     dom.console.show(e.messages); // OpenSCAD's log lines of the failed render
-  });
+  };
+  on("change:error", showKernelError);
+  // an error the kernel set before this view existed: a repeat of the same
+  // error is no change of the trait, so no event would ever show it
+  showKernelError();
   on("change:params", () => {
     if (settingParams) return;
     showValues(dom.panelFields, model.get("params") || {});
