@@ -93,4 +93,15 @@ echo "=== summary"
 for s in "${summaries[@]}"; do echo "$s"; done
 echo "C suites: $c_total run, $c_failed failed"
 echo "tests: $passed passed, $failed failed"
+# Last, so that a CI page showing only the tail still shows why: each failing
+# test's name and the first lines of its error (stack frames left out; the
+# whole reports are in build/*.log).
+if [ $status -ne 0 ]; then
+  echo "=== why (first lines of each failure; whole logs in build/)"
+  for log in build/node-wasm.log build/node-browser.log; do
+    [ -f "$log" ] || continue
+    sed -n '/failing tests:/,$p' "$log" | grep -vE '^\s*at |failing tests:|^\s*$|^test at |^\s*(generatedMessage|code|operator):|^\s*}$' | cut -c1-400 | head -n 24
+  done
+  [ -f build/pytest.log ] && grep -E '^(FAILED|ERROR) ' build/pytest.log | cut -c1-400 | head -n 10
+fi
 exit $status
