@@ -140,6 +140,46 @@ def loaded_runtime() -> Any:
         "`await scadlive.parameters_async(...)` or `await scadlive.web_ready()`")
 
 
+async def with_timeout(work: Any, timeout: float | None) -> Any:
+    """Await ``work``; after ``timeout`` seconds cancel it and raise RenderError
+    ``TIMEOUT``, as the bridge client does.
+
+    Not ``asyncio.wait_for``: Pyodide's WebLoop schedules every ``call_later``
+    with a JavaScript ``setTimeout`` that a cancelled handle never clears
+    (``WebLoop._timer_handle_cancelled`` is a no-op), so each render would leave
+    a 120 s timer behind: a page keeps its callback alive that long, and Node
+    does not exit until it fires. A timer of our own is cleared when the work ends.
+    """
+    if timeout is None:
+        return await work
+    from js import clearTimeout, setTimeout  # type: ignore[import-not-found]
+    from pyodide.ffi import create_once_callable  # type: ignore[import-not-found]
+
+    task = asyncio.ensure_future(work)
+    fired = timed_out = False
+
+    def expire() -> None:
+        nonlocal fired, timed_out
+        fired = True  # a once-callable frees itself when called
+        if not task.done():
+            timed_out = True
+            task.cancel()
+
+    callback = create_once_callable(expire)
+    timer = setTimeout(callback, max(0.0, timeout) * 1000)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if not timed_out:
+            raise
+        raise RenderError("TIMEOUT", f"no result within {timeout} s; the render was abandoned "
+                          "(one already running in OpenSCAD's WebAssembly finishes first)") from None
+    finally:
+        if not fired:
+            clearTimeout(timer)
+            callback.destroy()  # never called: free its Python side
+
+
 def _js_error(exc: Exception, model: Model) -> RenderError:
     err = getattr(exc, "js_error", None)
     code = str(getattr(err, "code", None) or "SYNTAX")

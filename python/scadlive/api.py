@@ -264,9 +264,8 @@ async def _web_render(source: SourceLike | None, params: dict[str, Any] | None, 
         raise _pyodide.unavailable("library_path=")
     model = load(source, path=path)
     title = (model.path.stem if model.path else "model")
-    import asyncio
-    work = _pyodide.render_async(model, params, format=_FORMATS[format], title=title)
-    header = await (work if timeout is None else asyncio.wait_for(work, timeout))
+    header = await _pyodide.with_timeout(
+        _pyodide.render_async(model, params, format=_FORMATS[format], title=title), timeout)
     result = RenderResult.from_reply(header, [header["data"]])
     return result if full else result.data
 

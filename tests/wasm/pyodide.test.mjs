@@ -174,3 +174,30 @@ msgs`);
   assert.match(msgs[2], /Viewer under Pyodide is not built yet/);
   assert.match(msgs[4], /render bridge is not available under Pyodide/);
 });
+
+test("timeout= raises RenderError TIMEOUT, as natively", async () => {
+  // the render runs synchronously in OpenSCAD's WebAssembly for longer than
+  // 1 ms, so the timer has expired when control comes back
+  const out = await run(`
+import scadlive
+try:
+    await scadlive.render_async("minkowski() { cube(10); sphere(2, $fn=40); }", timeout=0.001)
+    got = None
+except scadlive.RenderError as e:
+    got = e.code
+got`);
+  assert.equal(out, "TIMEOUT");
+});
+
+// Runs last. Pyodide's event loop never clears the JavaScript timer of a
+// cancelled asyncio timer (WebLoop._timer_handle_cancelled is a no-op), so an
+// asyncio.wait_for around each render left a 120 s timer behind and Node
+// stayed alive for two minutes after the last test. scadlive now times its
+// renders with a timer of its own that it clears.
+test("no JavaScript timer outlives the renders (Node exits at once)", async () => {
+  await run(`
+import asyncio, scadlive
+await asyncio.gather(*[scadlive.render_async("cube(1);") for _ in range(3)])`);
+  await new Promise((resolve) => setTimeout(resolve, 50)); // the loop's own setTimeout(0) steps
+  assert.deepEqual(process.getActiveResourcesInfo().filter((r) => r === "Timeout"), []);
+});
