@@ -6,30 +6,18 @@
 // released values, Cancel stops a render and keeps the last model, and a
 // light viewer's render completes while the slow one runs. The checks are
 // shared with the marimo and JupyterLab tests (heavy-checks.mjs).
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer } from "../../widget/test-page/server.mjs";
-import { launchChromium, paintedPixels } from "./lib.mjs";
+import { paintedPixels, useTestPage } from "./lib.mjs";
 import { SLOW_MODEL, checkCancel, checkDragAndRelease, checkLightBesideSlow, shown } from "./heavy-checks.mjs";
 
 const LIGHT = "size = 10; // [1:40]\ncube(size);\n";
-let server, browser, base;
-
-before(async () => {
-  server = await startServer();
-  base = `http://127.0.0.1:${server.address().port}`;
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const testPage = useTestPage();
 
 // the slow model in view 0, the light one in view 1
 async function openPage() {
-  const page = await browser.newPage();
-  await page.goto(`${base}/widget/test-page/index.html?model=/${SLOW_MODEL}&count=2`);
+  const page = await testPage.browser.newPage();
+  await page.goto(testPage.url(`model=/${SLOW_MODEL}&count=2`));
   await page.waitForFunction(() => globalThis.models?.length === 2);
   await page.evaluate((src) => globalThis.models[1].set("source", src), LIGHT);
   return page;

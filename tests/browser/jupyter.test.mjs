@@ -10,7 +10,7 @@
 // follows the slider with the export writing the model as the slider left it.
 // Finally the server stops and
 // nothing it started (kernel, bridge) is left running.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync }
@@ -18,18 +18,14 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, launchChromium, sleep } from "./lib.mjs";
+import { freePort, sleep, useChromium } from "./lib.mjs";
 import { SLOW_MODEL, checkCancel, checkDragAndRelease, checkLightBesideSlow } from "./heavy-checks.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WAIT = 120000; // every wait is bounded by this
-let browser;
+const chromium = useChromium();
 
 const tail = (path, n = 3000) => (existsSync(path) ? readFileSync(path, "utf8").slice(-n) : "(no log)");
-
-before(async () => { browser = await launchChromium(); });
-
-after(async () => { await browser?.close(); });
 
 // Processes whose working directory is inside `dir` (the server's kernels and
 // the bridges they started run in the notebook's directory).
@@ -153,7 +149,7 @@ async function runAll(t, page, until, prompt) {
 // message, which does get through: this checks that it does.
 async function demo(t, app, notebookPath) {
   const server = await startJupyter(app);
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
+  const page = await chromium.browser.newPage({ viewport: { width: 1400, height: 1200 } });
   const widgetErrors = [];
   page.on("pageerror", (e) => { if (/blob:|scadlive|scl-/.test(`${e.stack}`)) widgetErrors.push(e.stack); });
   const until = async (fn, what, timeout = WAIT) => {
@@ -277,7 +273,7 @@ test("Jupyter Notebook 7 runs the demo notebook", { timeout: 300000 }, (t) => de
 test("JupyterLab: a slow model stays live (few renders for a drag, the release at once, Cancel, a light view beside it)",
   { timeout: 900000 }, async (t) => {
     const server = await startJupyter("lab");
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
+    const page = await chromium.browser.newPage({ viewport: { width: 1400, height: 1400 } });
     const until = async (fn, what, timeout = WAIT) => {
       for (const t0 = Date.now(); ; await sleep(500)) {
         const v = await fn();

@@ -1,16 +1,57 @@
-// lib.mjs - what the browser tests share: Debian's Chromium, servers started
-// as process groups, bounded waits that explain themselves, and queries that
-// see through notebook front ends' shadow roots.
+// lib.mjs - what the browser tests share: Debian's Chromium and the test
+// page's server started before a test file's tests and stopped after them,
+// servers started as process groups, bounded waits that explain themselves,
+// and queries that see through notebook front ends' shadow roots.
 import { spawn } from "node:child_process";
-import { existsSync, openSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
+import { startServer } from "../../widget/test-page/server.mjs";
 
 export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
   "--use-gl=swiftshader", "--enable-unsafe-swiftshader"];
 
 export const launchChromium = () => chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
+
+// Chromium for the calling test file: launched before its first test, closed
+// after its last. Returns a holder whose `browser` is set once the tests run
+// (read it inside a test, not at import time).
+export function useChromium() {
+  const holder = { browser: null };
+  before(async () => { holder.browser = await launchChromium(); });
+  after(async () => { await holder.browser?.close(); });
+  return holder;
+}
+
+// The standalone test page (widget/test-page/server.mjs on 127.0.0.1) and
+// Chromium for the calling test file, started before its first test and
+// stopped after its last. The holder's `browser` and `base` (the server's
+// URL) are set once the tests run; `url(query)` is the test page with that
+// query string ("model=/path.scad&count=2").
+export function useTestPage() {
+  const holder = useChromium();
+  holder.base = "";
+  holder.url = (query = "") => `${holder.base}/widget/test-page/index.html${query ? `?${query}` : ""}`;
+  before(async () => {
+    holder.server = await startServer();
+    holder.base = `http://127.0.0.1:${holder.server.address().port}`;
+  });
+  after(() => { holder.server?.close(); });
+  return holder;
+}
+
+// A fresh temporary directory for the calling test file, made before its
+// first test and removed after its last: `holder.path`.
+export function useTempDir(prefix) {
+  const holder = { path: "" };
+  before(() => { holder.path = mkdtempSync(join(tmpdir(), prefix)); });
+  after(() => { if (holder.path) rmSync(holder.path, { recursive: true, force: true }); });
+  return holder;
+}
 
 export const freePort = () => new Promise((resolve) => {
   const s = createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });

@@ -7,26 +7,23 @@
 // - Where a viewer renders: renderer="auto" falls back to the kernel when
 //   the page cannot render (here: a memory budget too small for OpenSCAD),
 //   and renderer="kernel" renders through the bridge; both follow sliders.
-import { test, before, after } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { canvasPixels, deepProps, deepTexts, freePort, launchChromium, moveSlider, paintedPixels, startServerProcess, stopProcess, until }
+import { canvasPixels, deepProps, deepTexts, freePort, moveSlider, paintedPixels, startServerProcess, stopProcess, until, useChromium }
   from "./lib.mjs";
 import { SLOW_MODEL, checkCancel, checkDragAndRelease, checkLightBesideSlow } from "./heavy-checks.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-let browser;
+const chromium = useChromium();
 const servers = [];
 const workdirs = [];
 
-before(async () => { browser = await launchChromium(); });
-
-after(async () => {
-  await browser?.close();
+after(() => {
   for (const s of servers) stopProcess(s);
   for (const d of workdirs) rmSync(d, { recursive: true, force: true });
 });
@@ -47,7 +44,7 @@ async function marimo(notebook) {
 
 test("the demo notebook renders, awaits render_async, follows a slider and exports", { timeout: 300000 }, async () => {
   const { url, workdir, log } = await marimo(join(ROOT, "notebooks/demo.py"));
-  const page = await browser.newPage({ viewport: { width: 1300, height: 1100 } });
+  const page = await chromium.browser.newPage({ viewport: { width: 1300, height: 1100 } });
   const wait = (fn, what) => until(fn, what, { page, log });
   await page.goto(url);
   await wait(async () => /triangles/.test((await deepTexts(page, ".scl-status"))[0] || ""), "the model");
@@ -75,7 +72,7 @@ test("the demo notebook renders, awaits render_async, follows a slider and expor
 test("renderer='auto' falls back to the kernel when the page cannot render; 'kernel' renders in the kernel",
   { timeout: 300000 }, async () => {
     const { url, log } = await marimo(join(ROOT, "tests/browser/notebooks/renderers.py"));
-    const page = await browser.newPage({ viewport: { width: 1300, height: 1100 } });
+    const page = await chromium.browser.newPage({ viewport: { width: 1300, height: 1100 } });
     const wait = (fn, what) => until(fn, what, { page, log });
     // a page budget of 8 MiB: no OpenSCAD instance fits, so the page cannot render
     await page.addInitScript(() => { globalThis.scadliveMemoryBudget = 8 * 1024 * 1024; });
@@ -110,7 +107,7 @@ test("renderer='auto' falls back to the kernel when the page cannot render; 'ker
 
 test("the page renders models needing the kernel's fonts (text()) and libraries (MCAD)", { timeout: 300000 }, async () => {
   const { url, log } = await marimo(join(ROOT, "tests/browser/notebooks/kernel-files.py"));
-  const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+  const page = await chromium.browser.newPage({ viewport: { width: 1300, height: 900 } });
   await page.goto(url);
   const statuses = await until(async () => {
     const s = await deepTexts(page, ".scl-status");
@@ -129,7 +126,7 @@ test("the page renders models needing the kernel's fonts (text()) and libraries 
 test("marimo-openscad's openscad_viewer: 'local' renders in the kernel, 'wasm' in the page; update_model and update_scad_code",
   { timeout: 300000 }, async () => {
     const { url, log } = await marimo(join(ROOT, "tests/browser/notebooks/openscad-viewer.py"));
-    const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+    const page = await chromium.browser.newPage({ viewport: { width: 1300, height: 900 } });
     await page.goto(url);
     const [local, wasm] = await until(async () => {
       const s = await deepTexts(page, ".scl-status");
@@ -145,7 +142,7 @@ test("marimo-openscad's openscad_viewer: 'local' renders in the kernel, 'wasm' i
 
 test("library files reach the page once per page; colours survive render_async", { timeout: 300000 }, async () => {
   const { url, log } = await marimo(join(ROOT, "tests/browser/notebooks/models.py"));
-  const page = await browser.newPage({ viewport: { width: 1300, height: 1600 }, acceptDownloads: true });
+  const page = await chromium.browser.newPage({ viewport: { width: 1300, height: 1600 }, acceptDownloads: true });
   const wait = (fn, what) => until(fn, what, { page, log });
   await page.goto(url);
   // three views of models including the same 101 files, each rendered in the page
@@ -202,7 +199,7 @@ test("library files reach the page once per page; colours survive render_async",
 test("a slow model stays live: few renders for a drag, the release at once, Cancel, a light view beside it",
   { timeout: 900000 }, async () => {
     const { url } = await marimo(join(ROOT, "tests/browser/notebooks/heavy.py"));
-    const page = await browser.newPage({ viewport: { width: 1300, height: 1100 } });
+    const page = await chromium.browser.newPage({ viewport: { width: 1300, height: 1100 } });
     await page.goto(url);
     await checkDragAndRelease(page);
     await checkLightBesideSlow(page, 17);
@@ -213,7 +210,7 @@ test("a slow model stays live: few renders for a drag, the release at once, Canc
 test("parameter sets round-trip with OpenSCAD's own CLI; save_screenshot and save_frames write after their cell returned",
   { timeout: 600000 }, async () => {
     const { url, workdir, log } = await marimo(join(ROOT, "tests/browser/notebooks/viewer-tools.py"));
-    const page = await browser.newPage({ viewport: { width: 1300, height: 1400 }, acceptDownloads: true });
+    const page = await chromium.browser.newPage({ viewport: { width: 1300, height: 1400 }, acceptDownloads: true });
     const wait = (fn, what) => until(fn, what, { page, log });
     const statuses = () => deepTexts(page, ".scl-status");
     await page.goto(url);
@@ -283,7 +280,7 @@ test("parameter sets round-trip with OpenSCAD's own CLI; save_screenshot and sav
 
 test("a 2D model rendered in the kernel offers SVG and the kernel's DXF downloads", { timeout: 300000 }, async () => {
   const { url, log } = await marimo(join(ROOT, "tests/browser/notebooks/kernel-2d.py"));
-  const page = await browser.newPage({ viewport: { width: 1300, height: 900 }, acceptDownloads: true });
+  const page = await chromium.browser.newPage({ viewport: { width: 1300, height: 900 }, acceptDownloads: true });
   await page.goto(url);
   await until(async () => /^2D shape/.test((await deepTexts(page, ".scl-status"))[0] || ""),
     "the kernel's 2D shape to be shown", { page, log });

@@ -5,32 +5,18 @@
 // (ECHO, WARNING lines with their line numbers), the error banner (the
 // location once; no "last good model" when none was shown), and the 3MF
 // download with colours, read back by lib3mf.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startServer } from "../../widget/test-page/server.mjs";
 import { createInstance } from "../../renderer/openscad-instance.mjs";
-import { canvasPixels, launchChromium } from "./lib.mjs";
+import { canvasPixels, useTempDir, useTestPage } from "./lib.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-let server, browser, base, work;
-
-before(async () => {
-  server = await startServer();
-  base = `http://127.0.0.1:${server.address().port}`;
-  work = mkdtempSync(join(tmpdir(), "scl-models-"));
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-  rmSync(work, { recursive: true, force: true });
-});
+const testPage = useTestPage();
+const work = useTempDir("scl-models-");
 
 const status = (page) => page.locator(".scl-status").first().textContent();
 async function waitStatus(page, re, timeout = 60000) {
@@ -43,7 +29,7 @@ async function waitStatus(page, re, timeout = 60000) {
 
 // A fresh page whose first model is `source`, saved as model.scad (nothing shown before it).
 async function freshPage(source, options = {}) {
-  const page = await browser.newPage(options);
+  const page = await testPage.browser.newPage(options);
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   page.errors = errors;
@@ -51,7 +37,7 @@ async function freshPage(source, options = {}) {
   mkdirSync(join(ROOT, dir));
   writeFileSync(join(ROOT, dir, "model.scad"), source);
   page.on("close", () => rmSync(join(ROOT, dir), { recursive: true, force: true }));
-  await page.goto(`${base}/widget/test-page/index.html?model=${dir}/model.scad`);
+  await page.goto(testPage.url(`model=${dir}/model.scad`));
   return page;
 }
 
@@ -73,9 +59,9 @@ async function wasmExport(source, ext) {
 
 // Debian's OpenSCAD 2021 (native) exporting `source` to `ext`.
 function nativeExport(source, ext) {
-  const scad = join(work, "oracle.scad");
+  const scad = join(work.path, "oracle.scad");
   writeFileSync(scad, source);
-  const out = join(work, `oracle.${ext}`);
+  const out = join(work.path, `oracle.${ext}`);
   execFileSync("openscad", ["-o", out, scad], { stdio: "ignore", timeout: 60000 });
   return readFileSync(out);
 }
@@ -253,7 +239,7 @@ test("the 3MF download keeps color() and matches the OFF (read back by lib3mf)",
   const off = await downloadOf(page, "Download OFF");
   const threemf = await downloadOf(page, "Download 3MF");
   assert.equal(threemf.name, "model.3mf");
-  const file = join(work, "page.3mf");
+  const file = join(work.path, "page.3mf");
   writeFileSync(file, threemf.bytes);
   // lib3mf (PyPI), an independent reader: triangles, volume and colours
   const read = execFileSync(join(ROOT, ".venv/bin/python"), ["-c", `

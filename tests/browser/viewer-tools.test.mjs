@@ -3,24 +3,12 @@
 // fit and double-click, the narrow layout, right-drag without a context
 // menu, number boxes beside sliders, the PNG download; and the render cache
 // seeing included files' bytes, not their length.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { startServer } from "../../widget/test-page/server.mjs";
-import { launchChromium, paintedPixels } from "./lib.mjs";
+import { paintedPixels, useTestPage } from "./lib.mjs";
 
-let server, browser, base;
-
-before(async () => {
-  server = await startServer();
-  base = `http://127.0.0.1:${server.address().port}`;
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const testPage = useTestPage();
 
 const statusText = (page) => page.locator(".scl-status").first().textContent();
 
@@ -35,10 +23,10 @@ async function nextModel(page, previous = "", timeout = 60000) {
 
 // A test page showing `source` (SCAD text) in one viewer.
 async function pageWith(source, { viewport = { width: 1000, height: 700 } } = {}) {
-  const page = await browser.newPage({ viewport });
+  const page = await testPage.browser.newPage({ viewport });
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
+  await page.goto(testPage.url(`model=/usr/share/openscad/examples/Basics/CSG.scad`));
   await nextModel(page);
   const shown = await statusText(page);
   await page.evaluate((src) => globalThis.models[0].set("source", src), source);
@@ -269,8 +257,8 @@ test("fit, double-click and F bring the model back; home view; no context menu o
 
 test("a narrow widget puts the panel below the view; a wide one beside it", { timeout: 120000 }, async () => {
   for (const [width, below] of [[700, true], [1200, false]]) {
-    const page = await browser.newPage({ viewport: { width, height: 900 } });
-    await page.goto(`${base}/widget/test-page/index.html`);
+    const page = await testPage.browser.newPage({ viewport: { width, height: 900 } });
+    await page.goto(testPage.url());
     await nextModel(page);
     const [view, panel] = await Promise.all([".scl-view", ".scl-panel"].map((s) => page.locator(s).boundingBox()));
     assert.equal(panel.y >= view.y + view.height, below, `${width} px: view ${JSON.stringify(view)}, panel ${JSON.stringify(panel)}`);
@@ -280,8 +268,8 @@ test("a narrow widget puts the panel below the view; a wide one beside it", { ti
 });
 
 test("number boxes beside sliders take exact values and refuse others with a hint", { timeout: 300000 }, async () => {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-  await page.goto(`${base}/widget/test-page/index.html`);
+  const page = await testPage.browser.newPage({ viewport: { width: 1200, height: 800 } });
+  await page.goto(testPage.url());
   const first = await nextModel(page);
   const row = '.scl-field[data-name="count"]'; // candleStand's count: [3:14], on its own tab
   await page.click('.scl-tab:has-text("Number of candle holders")');

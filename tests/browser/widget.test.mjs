@@ -2,30 +2,17 @@
 // renders candleStand.scad, draws it, reacts to a slider (previews while
 // dragging, full quality on release), shows syntax errors with their line
 // and keeps the last model, and offers an STL the core parses.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startServer } from "../../widget/test-page/server.mjs";
-import { backgroundColor, canvasPixels, launchChromium, paintedPixels } from "./lib.mjs";
+import { backgroundColor, canvasPixels, paintedPixels, useTempDir, useTestPage } from "./lib.mjs";
 
-let server, browser, base, profile;
-
-before(async () => {
-  server = await startServer();
-  base = `http://127.0.0.1:${server.address().port}`;
-  profile = mkdtempSync(join(tmpdir(), "scl-chromium-"));
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-  rmSync(profile, { recursive: true, force: true });
-});
+const testPage = useTestPage();
+const profile = useTempDir("scl-chromium-");
 
 async function status(page) {
   return page.locator(".scl-status").first().textContent();
@@ -38,16 +25,16 @@ async function waitStatus(page, re, timeout = 60000) {
 }
 
 test("candleStand renders, draws, and follows its sliders", { timeout: 180000 }, async () => {
-  const page = await browser.newPage();
+  const page = await testPage.browser.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${base}/widget/test-page/index.html`);
+  await page.goto(testPage.url());
   const first = await waitStatus(page, /triangles/);
   const triangles = Number(/(\d+) triangles/.exec(first)[1]);
   assert.ok(triangles > 1000, first);
   const painted = await paintedPixels(page);
   assert.ok(painted > 5000, `only ${painted} pixels drawn`);
-  await page.screenshot({ path: join(profile, "..", "scadlive-widget.png") });
+  await page.screenshot({ path: join(profile.path, "..", "scadlive-widget.png") });
   // the customizer: candleStand's "count" slider (3..14)
   const slider = page.locator('.scl-field[data-name="count"] input[type=range]');
   assert.equal(await slider.count(), 1);
@@ -69,8 +56,8 @@ test("candleStand renders, draws, and follows its sliders", { timeout: 180000 },
 });
 
 test("a syntax error shows its line and keeps the last model", { timeout: 120000 }, async () => {
-  const page = await browser.newPage();
-  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
+  const page = await testPage.browser.newPage();
+  await page.goto(testPage.url(`model=/usr/share/openscad/examples/Basics/CSG.scad`));
   await waitStatus(page, /triangles/);
   const before = await paintedPixels(page);
   await page.evaluate(() => globalThis.models[0].set("source", "cube(10);\n\nx = ;\n"));
@@ -82,8 +69,8 @@ test("a syntax error shows its line and keeps the last model", { timeout: 120000
 });
 
 test("ten viewers on one page share one render worker and its few runners", { timeout: 180000 }, async () => {
-  const page = await browser.newPage();
-  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad&count=10`);
+  const page = await testPage.browser.newPage();
+  await page.goto(testPage.url(`model=/usr/share/openscad/examples/Basics/CSG.scad&count=10`));
   await page.waitForFunction(() => [...document.querySelectorAll(".scl-status")].filter((s) => /triangles/.test(s.textContent)).length === 10,
     null, { timeout: 120000 });
   assert.equal(await page.locator("canvas").count(), 10);
@@ -94,8 +81,8 @@ test("ten viewers on one page share one render worker and its few runners", { ti
 });
 
 test("color() shows as face colours and the downloads parse", { timeout: 120000 }, async () => {
-  const page = await browser.newPage({ acceptDownloads: true });
-  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
+  const page = await testPage.browser.newPage({ acceptDownloads: true });
+  await page.goto(testPage.url(`model=/usr/share/openscad/examples/Basics/CSG.scad`));
   await waitStatus(page, /triangles/);
   await page.evaluate(() => globalThis.models[0].set("source", 'color("red") cube(20);\ncolor([0, 0, 1]) translate([30, 0, 0]) cube(20);\n'));
   await waitStatus(page, /^24 triangles/);
@@ -121,11 +108,11 @@ test("color() shows as face colours and the downloads parse", { timeout: 120000 
 });
 
 test("the OpenSCAD wasm is fetched once and kept in Cache Storage across reloads", { timeout: 120000 }, async () => {
-  const context = await browser.newContext();
+  const context = await testPage.browser.newContext();
   let fetched = 0;
   context.on("request", (r) => { if (r.url().endsWith("/openscad.wasm")) fetched++; });
   const page = await context.newPage();
-  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
+  await page.goto(testPage.url(`model=/usr/share/openscad/examples/Basics/CSG.scad`));
   await waitStatus(page, /triangles/);
   assert.equal(fetched, 1);
   await page.reload();
@@ -135,9 +122,9 @@ test("the OpenSCAD wasm is fetched once and kept in Cache Storage across reloads
 });
 
 test("a render that does not fit the memory budget fails with a clear message", { timeout: 60000 }, async () => {
-  const page = await browser.newPage();
+  const page = await testPage.browser.newPage();
   // 8 MiB: less than one OpenSCAD instance's heap
-  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad&budget=8388608`);
+  await page.goto(testPage.url(`model=/usr/share/openscad/examples/Basics/CSG.scad&budget=8388608`));
   await page.waitForSelector(".scl-error:not([hidden])", { timeout: 60000 });
   const text = await page.locator(".scl-error").textContent();
   assert.match(text, /OpenSCAD instance needs [\d.]+ MiB but only [\d.]+ MiB of the 8.0 MiB memory budget is free/);
@@ -145,8 +132,8 @@ test("a render that does not fit the memory budget fails with a clear message", 
 });
 
 test("a stale endless render is abandoned for the latest parameters", { timeout: 90000 }, async () => {
-  const page = await browser.newPage();
-  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
+  const page = await testPage.browser.newPage();
+  await page.goto(testPage.url(`model=/usr/share/openscad/examples/Basics/CSG.scad`));
   await waitStatus(page, /triangles/);
   // an endless render (tail recursion loops forever), then new parameters behind it
   await page.evaluate(() => globalThis.models[0].set("source", "function spin(n) = n == 0 ? 0 : spin(n - 1);\ncube(spin(1e15) + 1);\n"));
@@ -164,8 +151,8 @@ test("a stale endless render is abandoned for the latest parameters", { timeout:
 });
 
 test("the STL download matches the bridge's render of the same parameters", { timeout: 120000 }, async () => {
-  const page = await browser.newPage({ acceptDownloads: true });
-  await page.goto(`${base}/widget/test-page/index.html`);
+  const page = await testPage.browser.newPage({ acceptDownloads: true });
+  await page.goto(testPage.url());
   await waitStatus(page, /triangles/);
   const slider = page.locator('.scl-field[data-name="count"] input[type=range]');
   await slider.evaluate((el) => { el.value = "5"; el.dispatchEvent(new Event("change", { bubbles: true })); });
@@ -191,11 +178,11 @@ test("the STL download matches the bridge's render of the same parameters", { ti
 });
 
 test("text() renders with the fonts the host provides, and they are kept in Cache Storage", { timeout: 120000 }, async () => {
-  const ctx = await browser.newContext();
+  const ctx = await testPage.browser.newContext();
   const page = await ctx.newPage();
   const fetched = [];
   page.on("request", (r) => { if (r.url().endsWith(".ttf")) fetched.push(r.url()); });
-  const url = `${base}/widget/test-page/index.html?model=/tests/fixtures/scad/text.scad`;
+  const url = testPage.url(`model=/tests/fixtures/scad/text.scad`);
   await page.goto(url);
   const text = await waitStatus(page, /^\d+ triangles|error/);
   assert.match(text, /^\d+ triangles/, `text() did not render: ${text} / ${await page.locator(".scl-error").textContent()}`);
@@ -210,8 +197,8 @@ test("text() renders with the fonts the host provides, and they are kept in Cach
 });
 
 test("parameters set by the host (Python) move the slider and re-render", { timeout: 120000 }, async () => {
-  const page = await browser.newPage();
-  await page.goto(`${base}/widget/test-page/index.html`);
+  const page = await testPage.browser.newPage();
+  await page.goto(testPage.url());
   const first = await waitStatus(page, /^\d+ triangles/);
   const slider = page.locator('.scl-field[data-name="count"] input[type=range]');
   const before = await slider.inputValue();
@@ -230,8 +217,8 @@ test("parameters set by the host (Python) move the slider and re-render", { time
 });
 
 test("OpenSCAD's warnings are shown with their line, also for cached results", { timeout: 120000 }, async () => {
-  const page = await browser.newPage();
-  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
+  const page = await testPage.browser.newPage();
+  await page.goto(testPage.url(`model=/usr/share/openscad/examples/Basics/CSG.scad`));
   await waitStatus(page, /^\d+ triangles/);
   assert.equal(await page.locator(".scl-warnings").isVisible(), false);
   const setSource = (src) => page.evaluate((s) => globalThis.models[0].set("source", s), src);
@@ -251,8 +238,8 @@ test("OpenSCAD's warnings are shown with their line, also for cached results", {
 });
 
 test("theme 'auto' follows the host's light/dark theme (JupyterLab's attribute, marimo's class)", { timeout: 120000 }, async () => {
-  const page = await browser.newPage();
-  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
+  const page = await testPage.browser.newPage();
+  await page.goto(testPage.url(`model=/usr/share/openscad/examples/Basics/CSG.scad`));
   await waitStatus(page, /^\d+ triangles/);
   const isDark = async () => (await backgroundColor(page)).every((v) => v < 80);
   const isLight = async () => (await backgroundColor(page)).every((v) => v > 200);
@@ -269,8 +256,8 @@ test("theme 'auto' follows the host's light/dark theme (JupyterLab's attribute, 
 });
 
 test("a model without colours offers both downloads of the same mesh (the OFF written from it)", { timeout: 120000 }, async () => {
-  const page = await browser.newPage({ acceptDownloads: true });
-  await page.goto(`${base}/widget/test-page/index.html?model=/usr/share/openscad/examples/Basics/CSG.scad`);
+  const page = await testPage.browser.newPage({ acceptDownloads: true });
+  await page.goto(testPage.url(`model=/usr/share/openscad/examples/Basics/CSG.scad`));
   const text = await waitStatus(page, /triangles/);
   const { loadCore } = await import("../../build/wasm/sclcore.mjs");
   const core = await loadCore();
@@ -287,10 +274,10 @@ test("a model without colours offers both downloads of the same mesh (the OFF wr
 });
 
 test("a page whose viewers render in the kernel never loads OpenSCAD's wasm", { timeout: 120000 }, async () => {
-  const page = await browser.newPage();
+  const page = await testPage.browser.newPage();
   const wasm = [];
   page.on("request", (r) => { if (r.url().endsWith("openscad.wasm")) wasm.push(r.url()); });
-  await page.goto(`${base}/widget/test-page/index.html?renderer=kernel`);
+  await page.goto(testPage.url(`renderer=kernel`));
   // the worker is up: the C core parsed the customizer (the page's model has no schema)
   await page.waitForSelector('.scl-field[data-name="count"]', { state: "attached", timeout: 60000 });
   assert.deepEqual(wasm, []);
