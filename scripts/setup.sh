@@ -83,3 +83,11 @@ if [ ! -f "$WHEELHOUSE/.stamp" ] || [ "$(cat "$WHEELHOUSE/.stamp")" != "$wheel_r
   "$VENV/bin/pip" download -q --disable-pip-version-check -d "$WHEELHOUSE" -r "$WHEELHOUSE/requirements.txt"
   printf '%s' "$wheel_reqs" > "$WHEELHOUSE/.stamp"
 fi
+
+# Wheels a marimo WASM page asks for (marimo-base, anywidget, micropip and their
+# Pyodide dependencies) and their lock file, for the offline marimo WASM test
+# (tests/browser/marimo-wasm.test.mjs); quiet and idempotent (scripts/pyodide-wheels.sh).
+if [ ! -f .deps/pyodide-wheels/pyodide-lock.json ]; then
+  log "pip download (wheels for the marimo WASM page)"
+fi
+VENV=$VENV scripts/pyodide-wheels.sh

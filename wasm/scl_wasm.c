@@ -26,6 +26,7 @@
 #include "overrides.h"
 #include "oslog.h"
 #include "params.h"
+#include "scadrefs.h"
 #include "threemf.h"
 
 #define EXPORT EMSCRIPTEN_KEEPALIVE
@@ -62,6 +63,23 @@ EXPORT char *sclw_params(const char *src, size_t len, const char *title)
     if (scl_params_parse(src, len, title, &out, &err) != SCL_OK)
         return envelope_err(&err);
     return envelope_ok(out);
+}
+
+/* -------------------------------------------------------------- scadrefs */
+
+static int refs_append(void *user, const char *ref) { return json_array_append_new(user, json_string(ref)) != 0; }
+
+/* The files `text` names (include/use/import/surface), in order: ["a.scad", ...]. */
+EXPORT char *sclw_scad_refs(const char *text)
+{
+    json_t *refs = json_array();
+    if (!refs || scl_scadrefs_scan(text, refs_append, refs) != 0) {
+        json_decref(refs);
+        scl_error err;
+        scl_error_set(&err, SCL_ENOMEM, "out of memory");
+        return envelope_err(&err);
+    }
+    return envelope_ok(refs);
 }
 
 /* ------------------------------------------------------------- overrides */

@@ -10,6 +10,7 @@
 //   core.classifyFailure(log, { name, source, format })
 //                                     -> { code, reason, message, file?, line } (why a render failed)
 //   core.overrides(schema, values)    -> ["name=literal", ...]
+//   core.scadRefs(text)               -> ["part.scad", "MCAD/gears.scad", ...] (include/use/import/surface names)
 //   core.renderKey({...})             -> 32 hex chars
 //   core.contentHash(bytes)           -> 32 hex chars (XXH3-128 of the bytes)
 //   core.duration("1h")               -> 3600000
@@ -89,6 +90,12 @@ export async function loadCore(options = {}) {
 
     params(source, title = "model") {
       return withHeap([source, title], ([src, len], [t]) => envelope(fn("sclw_params")(src, len, t)));
+    },
+
+    // The files a SCAD text names (include/use <...>, import/surface("...")),
+    // outside comments and strings, as the bridge's dependency scan reads them.
+    scadRefs(text) {
+      return withHeap([text ?? ""], ([t]) => envelope(fn("sclw_scad_refs")(t)));
     },
 
     overrides(schema, values) {

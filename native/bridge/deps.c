@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "deps.h"
 #include "fileio.h"
+#include "scadrefs.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -112,65 +113,24 @@ static void add(ctx *c, const char *ref, const char *dir, const char *key_dir, i
     free(text);
 }
 
-/* Scan text, skipping comments and strings, for include/use <...> and
- * import/surface("..."). */
+/* Follow each file `t` names (scadrefs.h). */
+typedef struct visit_at {
+    ctx *c;
+    const char *dir, *key_dir;
+    int depth;
+} visit_at;
+
+static int visit_ref(void *user, const char *ref)
+{
+    visit_at *at = user;
+    add(at->c, ref, at->dir, at->key_dir, at->depth);
+    return at->c->st != SCL_OK;
+}
+
 static void visit(ctx *c, const char *t, const char *dir, const char *key_dir, int depth)
 {
-    for (size_t i = 0; t[i] && c->st == SCL_OK; i++) {
-        if (t[i] == '/' && t[i + 1] == '/') {
-            while (t[i] && t[i] != '\n')
-                i++;
-            if (!t[i])
-                break;
-        } else if (t[i] == '/' && t[i + 1] == '*') {
-            const char *end = strstr(t + i + 2, "*/");
-            if (!end)
-                break;
-            i = (size_t)(end - t) + 1;
-        } else if ((!strncmp(t + i, "include", 7) || !strncmp(t + i, "use", 3)) &&
-                   (i == 0 || !(t[i - 1] == '_' || (t[i - 1] >= 'a' && t[i - 1] <= 'z')))) {
-            size_t j = i + (t[i] == 'i' ? 7 : 3);
-            while (t[j] == ' ' || t[j] == '\t' || t[j] == '\r' || t[j] == '\n')
-                j++;
-            if (t[j] != '<')
-                continue;
-            size_t k = j + 1;
-            while (t[k] && t[k] != '>' && t[k] != '\n')
-                k++;
-            if (t[k] != '>')
-                continue;
-            char ref[PATH_MAX];
-            snprintf(ref, sizeof ref, "%.*s", (int)(k - j - 1), t + j + 1);
-            add(c, ref, dir, key_dir, depth);
-            i = k;
-        } else if (!strncmp(t + i, "import", 6) || !strncmp(t + i, "surface", 7)) {
-            size_t j = i + (t[i] == 'i' ? 6 : 7);
-            while (t[j] == ' ')
-                j++;
-            if (t[j] != '(')
-                continue;
-            const char *q = strchr(t + j, '"');
-            const char *close = strchr(t + j, ')');
-            if (!q || (close && close < q))
-                continue;
-            const char *qe = strchr(q + 1, '"');
-            if (!qe)
-                continue;
-            char ref[PATH_MAX];
-            snprintf(ref, sizeof ref, "%.*s", (int)(qe - q - 1), q + 1);
-            add(c, ref, dir, key_dir, depth);
-            i = (size_t)(qe - t);
-        } else if (t[i] == '"') {
-            i++;
-            while (t[i] && t[i] != '"') {
-                if (t[i] == '\\' && t[i + 1])
-                    i++;
-                i++;
-            }
-            if (!t[i])
-                break;
-        }
-    }
+    visit_at at = {c, dir, key_dir, depth};
+    scl_scadrefs_scan(t, visit_ref, &at);
 }
 
 /* 0, or -1 when memory runs out */

@@ -21,13 +21,18 @@ if sys.platform != "emscripten":
     from .compat import openscad_viewer, render_stl, view
     from .viewer import Viewer
 else:
-    # Under Pyodide: no bridge (batch) and, so far, no Viewer (docs/pyodide.md).
+    # Under Pyodide (docs/pyodide.md): no bridge, so no batch; the Viewer and
+    # its helpers render in the page and are imported when first asked for
+    # (they need anywidget, which `import scadlive` alone does not).
     def __getattr__(name: str) -> object:
-        if name in ("Viewer", "view", "openscad_viewer"):
-            from ._pyodide import NotAvailableInPyodide as _NA
-            raise _NA(f"scadlive.{name} under Pyodide is not built yet: render with "
-                      "`await scadlive.render_async(...)` and show the STL yourself (docs/pyodide.md)")
-        if name in ("batch", "param_hash", "render_stl"):
+        if name in ("Viewer", "view", "openscad_viewer", "render_stl"):
+            try:
+                from . import compat
+            except ImportError as exc:
+                raise ImportError(f"scadlive.{name} needs {exc.name or 'anywidget'}: install it in this "
+                                  "notebook (`await micropip.install(\"anywidget\")`)") from exc
+            return getattr(compat, name)
+        if name in ("batch", "param_hash"):
             from ._pyodide import unavailable
             raise unavailable(f"scadlive.{name}")
         raise AttributeError(f"module 'scadlive' has no attribute {name!r}")

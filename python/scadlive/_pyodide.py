@@ -18,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 from . import _assets
@@ -37,7 +39,6 @@ _RENDERER_DIR = _assets._BUNDLED / "home" / "renderer"
 # the C core built by wasm/build.sh
 _CORE_DIR = _assets._BUNDLED / "wasm"
 _MAY_USE_FONTS = re.compile(r"\btext\s*\(")
-_USES_LIBRARY = re.compile(r"\b(?:use|include)\s*<\s*([^/>]+)/")
 
 
 class NotAvailableInPyodide(ScadliveError):
@@ -212,34 +213,98 @@ async def parameters_async(model: Model, title: str) -> dict[str, Any]:
     return params_with(await runtime(), model, title)
 
 
-_library_cache: dict[str, dict[str, bytes]] = {}
+# the bridge's limits on what a model may include (native/bridge/deps.c)
+_MAX_FILES = 2000
+_MAX_TOTAL_BYTES = 64 * 1024 * 1024
 
 
-def _libraries(source: str) -> dict[str, bytes]:
-    """The wheel's libraries (MCAD) a model names in use<>/include<>, as /libraries/... files."""
-    root = _assets.bundled_libraries()
+def library_roots(library_path: list[str]) -> list[Path]:
+    """The library folders searched, in order, as the bridge searches them
+    (native/bridge/deps.h): ``library_path``, OPENSCADPATH, the user library
+    folder, the wheel's libraries (MCAD), the installation's."""
+    roots = [Path(p).expanduser() for p in library_path]
+    roots += [Path(p) for p in os.environ.get("OPENSCADPATH", "").split(os.pathsep) if p]
+    xdg, home = os.environ.get("XDG_DATA_HOME"), os.environ.get("HOME")
+    if xdg:
+        roots.append(Path(xdg) / "OpenSCAD" / "libraries")
+    elif home:
+        roots.append(Path(home) / ".local" / "share" / "OpenSCAD" / "libraries")
+    bundled = _assets.bundled_libraries()
+    if bundled is not None:
+        roots.append(bundled)
+    roots += [Path("/usr/local/share/openscad/libraries"), Path("/usr/share/openscad/libraries")]
+    return roots
+
+
+def gather(rt: Any, model: Model, library_path: list[str]) -> dict[str, bytes]:
+    """The files ``model`` includes, uses or imports, read from Pyodide's file
+    system, keyed as the bridge keys them (``scadlive deps``): by the path
+    relative to the model's directory, library files by their path in the
+    library folder. The names come from the C core's scanner (``scadRefs``);
+    they resolve as OpenSCAD resolves them: beside the including file, then in
+    the library folders. Missing files are left out (OpenSCAD reports them
+    with their line)."""
+    roots = library_roots(library_path)
+    base = Path(os.path.realpath(model.base_dir))
     files: dict[str, bytes] = {}
-    if root is None:
-        return files
-    for name in set(_USES_LIBRARY.findall(source)):
-        d = root / name.strip()
-        if not d.is_dir():
-            continue
-        if name not in _library_cache:
-            _library_cache[name] = {f"/libraries/{name}/{p.relative_to(d).as_posix()}": p.read_bytes()
-                                    for p in d.rglob("*.scad")}
-        files.update(_library_cache[name])
+    seen: set[str] = set()
+    total = 0
+
+    def visit(text: str, directory: Path, key_dir: str, depth: int) -> None:
+        nonlocal total
+        for ref in _py(rt.core.scadRefs(text)):
+            found: Path | None = None
+            key = ""
+            if ref.startswith("/"):
+                found = Path(ref) if os.path.isfile(ref) else None
+            else:
+                if (directory / ref).is_file():
+                    found, key = directory / ref, f"{key_dir}/{ref}" if key_dir else ref
+                for root in roots:
+                    if found is not None:
+                        break
+                    if (root / ref).is_file():
+                        found, key = root / ref, ref
+            if found is None:
+                continue
+            real = os.path.realpath(found)
+            if real in seen:
+                continue
+            seen.add(real)
+            inside = real.startswith(str(base) + "/")
+            if (not key or ".." in key) and inside:
+                key = real[len(str(base)) + 1:]
+            if not key or ".." in key or key.startswith("/"):
+                raise ScadliveError(
+                    f"{real} is outside the model's directory and not in a library path; copy it next "
+                    "to the model, or put it in a library folder (library_path, OPENSCADPATH, "
+                    "~/.local/share/OpenSCAD/libraries)")
+            if len(files) >= _MAX_FILES:
+                raise ScadliveError(f"the model needs more than {_MAX_FILES} files")
+            data = Path(real).read_bytes()
+            total += len(data)
+            if total > _MAX_TOTAL_BYTES:
+                raise ScadliveError(f"the files {model.name} includes exceed {_MAX_TOTAL_BYTES >> 20} MiB")
+            files[key] = data
+            if key.endswith(".scad") and depth < 64:
+                visit(data.decode("utf-8", errors="replace"), Path(real).parent, key.rpartition("/")[0],
+                      depth + 1)
+
+    visit(model.text, base, "", 0)
     return files
 
 
 async def render_async(model: Model, params: dict[str, Any] | None, *, format: str,
-                       title: str) -> dict[str, Any]:
+                       title: str, library_path: list[str] | None = None,
+                       files: dict[str, bytes] | None = None) -> dict[str, Any]:
     """Render ``model`` in OpenSCAD's WebAssembly; returns a reply header like the
     bridge's (``data`` added) or raises :class:`RenderError` as the bridge would."""
     from js import Object  # type: ignore[import-not-found]
     from pyodide.ffi import to_js  # type: ignore[import-not-found]
 
     rt = await runtime()
+    if files is None:
+        files = gather(rt, model, library_path or [])
     defines: list[str] = []
     if params:
         from .api import check_parameter_names
@@ -254,8 +319,9 @@ async def render_async(model: Model, params: dict[str, Any] | None, *, format: s
             raise _js_error(exc, model) from None
     name = model.name if model.name.endswith(".scad") else "model.scad"
     request = {"source": model.text, "name": name, "defines": defines, "format": format,
-               "withFonts": bool(_MAY_USE_FONTS.search(model.text)),
-               "libraries": {k: to_js(v) for k, v in _libraries(model.text).items()}}
+               # an included file may call text() too (the widget reasons the same way)
+               "withFonts": bool(_MAY_USE_FONTS.search(model.text)) or any(b"text" in v for v in files.values()),
+               "files": {k: to_js(v) for k, v in files.items()}}
     res = await rt.render(to_js(request, dict_converter=Object.fromEntries))
     log = str(res.log)
     messages = _py(rt.core.logLines(log))

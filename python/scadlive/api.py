@@ -260,12 +260,11 @@ async def _web_render(source: SourceLike | None, params: dict[str, Any] | None, 
         raise _pyodide.unavailable(f"format={format!r}")
     if quality != "full":
         raise _pyodide.unavailable(f"quality={quality!r}")
-    if library_path:
-        raise _pyodide.unavailable("library_path=")
     model = load(source, path=path)
     title = (model.path.stem if model.path else "model")
     header = await _pyodide.with_timeout(
-        _pyodide.render_async(model, params, format=_FORMATS[format], title=title), timeout)
+        _pyodide.render_async(model, params, format=_FORMATS[format], title=title,
+                              library_path=library_dirs(library_path)), timeout)
     result = RenderResult.from_reply(header, [header["data"]])
     return result if full else result.data
 

@@ -19,6 +19,11 @@ Traits synced with the page: ``source``, ``name``, ``params`` (two-way),
 ``schema``, ``status``, ``error``, ``warnings`` (OpenSCAD's, of the shown render),
 ``renderer``, ``height``, ``width``, ``theme``, ``presets`` (two-way: the
 model's parameter sets, kept in its OpenSCAD parameter-set file).
+
+Under Pyodide (marimo WASM, JupyterLite: docs/pyodide.md) there is no
+kernel process: every ``renderer`` choice renders in the page (the widget's
+Web Worker), and ``render``/``render_async``/``export`` render with
+OpenSCAD's WebAssembly through ``scadlive._pyodide``.
 Custom messages (see docs/widget.md): the page asks ``need-wasm`` / the
 kernel answers ``wasm`` + bytes; the kernel sends ``files`` (included files
 as [path, content hash]; the page asks ``need-blobs`` for contents it lacks)
@@ -42,8 +47,8 @@ from typing import Any
 import anywidget
 import traitlets
 
-from . import _assets, _deps, _runtime, api
-from ._log import LogLine, lines_of
+from . import _assets, _deps, _pyodide, _runtime, api
+from ._log import LogLine
 from ._source import Model, SourceLike, load
 from ._viewer_files import PendingFile, read_sets, write_bytes, write_sets
 from .errors import RenderError
@@ -141,9 +146,15 @@ class Viewer(anywidget.AnyWidget):
              params: dict[str, Any] | None = None) -> None:
         """Show another model (text, path or SolidPython2 object)."""
         model = load(source, path=path)
-        files = _deps.gather(model, self.library_path)
-        schema = api.parameters(model) if model.text.strip() else {}
-        api.check_parameter_names(schema, params)  # before anything changes: a typo keeps the old model
+        if _pyodide.IS_PYODIDE:
+            files, known = self._web_model_info(model)
+            schema = known if known is not None else {}
+        else:
+            files = _deps.gather(model, self.library_path)
+            schema = api.parameters(model) if model.text.strip() else {}
+            known = schema
+        if known is not None:
+            api.check_parameter_names(schema, params)  # before anything changes: a typo keeps the old model
         self._model = model
         self.fallback_reason = None  # a new model: the page tries again
         self._files = files
@@ -156,6 +167,50 @@ class Viewer(anywidget.AnyWidget):
         if self._files:
             self._send_files()
         self._load_presets()
+        if known is None:  # Pyodide before its WebAssembly is loaded: finish when it is
+            self._keep_task(asyncio.ensure_future(self._finish_web_load(model, params)))
+
+    # --- Pyodide: the model's files and schema from the page's WebAssembly --
+    def _web_model_info(self, model: Model) -> tuple[dict[str, bytes], dict[str, Any] | None]:
+        """Under Pyodide: the files ``model`` includes and its customizer schema,
+        when the C core's WebAssembly is loaded (or Pyodide can block on it);
+        else ``({}, None)``, and the rest comes from :meth:`_finish_web_load`."""
+        try:
+            rt = _pyodide.loaded_runtime()
+        except _pyodide.ScadliveError:
+            return {}, None
+        title = model.path.stem if model.path else "model"
+        schema = _pyodide.params_with(rt, model, title) if model.text.strip() else {}
+        return _pyodide.gather(rt, model, self.library_path), schema
+
+    async def _finish_web_load(self, model: Model, params: dict[str, Any] | None) -> None:
+        """The second half of :meth:`load` under Pyodide without JSPI, once the
+        WebAssembly is loaded: the model's files, schema and default values (the
+        page computes the same schema meanwhile). A parameter name the model
+        lacks is shown as the viewer's error, since the call that gave it has returned."""
+        try:
+            await _pyodide.runtime()
+            files, schema = self._web_model_info(model)
+            if self._model is not model or schema is None:
+                return  # another model was loaded meanwhile
+            api.check_parameter_names(schema, params)
+        except Exception as exc:  # nothing to raise to: shown in the page
+            self.error = {"message": str(exc), "code": getattr(exc, "code", "ERROR"),
+                          "line": getattr(exc, "line", None), "file": getattr(exc, "file", None)}
+            return
+        self._files = files
+        defaults = {p["name"]: p.get("initial") for p in schema.get("parameters", [])}
+        with self.hold_sync():
+            self.schema = schema
+            self.params = {**defaults, **self.params}
+        if files:
+            self._send_files()
+
+    def _keep_task(self, task: "asyncio.Future[Any]") -> None:
+        # kept until done: the loop holds tasks only weakly
+        tasks: set[asyncio.Future[Any]] = self.__dict__.setdefault("_export_tasks", set())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
     def update_model(self, model: SourceLike) -> None:
         """Show another model (marimo-openscad's name for :meth:`load`): a
@@ -261,11 +316,8 @@ class Viewer(anywidget.AnyWidget):
                 reply(api.render(model, params, format=fmt, library_path=self.library_path))
             except Exception as exc:
                 reply(None, str(exc))
-        else:  # kept until done: the loop holds tasks only weakly
-            task = loop.create_task(run())
-            tasks: set[asyncio.Task[None]] = self.__dict__.setdefault("_export_tasks", set())
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+        else:
+            self._keep_task(loop.create_task(run()))
 
     @property
     def renders_in_kernel(self) -> bool:
@@ -276,6 +328,8 @@ class Viewer(anywidget.AnyWidget):
     def _valid_renderer(self, proposal: dict[str, Any]) -> str:
         if proposal["value"] not in _RENDERERS:
             raise traitlets.TraitError(f"renderer must be one of {_RENDERERS}, not {proposal['value']!r}")
+        if _pyodide.IS_PYODIDE:
+            return "browser"  # the page is the only place there is to render in
         return str(proposal["value"])
 
     @traitlets.validate("params")
@@ -368,14 +422,11 @@ class Viewer(anywidget.AnyWidget):
 
         Works inside a running Jupyter or marimo cell; many may run at once.
         """
+        if _pyodide.IS_PYODIDE:
+            return await self._render_in_page(source, params, timeout)
         self.status = "rendering in the kernel"
         try:
-            if source is not None:
-                self.load(source, params=params)
-            elif params is not None:
-                self.params = {**self.params, **params}
-            if self._model is None:
-                raise ValueError("this viewer has no model yet: pass source=...")
+            self._apply(source, params)
             header = api.build_render_request(self._model_for_current_source(), self.params,
                                               timeout=timeout, library_path=self.library_path)
             client, wait = _runtime.async_client(), None if timeout is None else timeout + 5
@@ -398,23 +449,58 @@ class Viewer(anywidget.AnyWidget):
                 # a 2D model: its SVG is what the page draws (flat) and what is returned
                 reply = shown = await client.request({**header, "format": "svg"}, timeout=wait)
         except Exception as exc:
-            self.last_log = list(getattr(exc, "messages", []))
-            self.error = {"message": str(getattr(exc, "message", exc)), "line": getattr(exc, "line", None),
-                          "file": getattr(exc, "file", None), "code": getattr(exc, "code", "ERROR"),
-                          "reason": getattr(exc, "reason", None),
-                          # OpenSCAD's log lines, for the page's console
-                          "messages": [vars(m) for m in self.last_log]}
+            self._set_error(exc)
             self.status = "error"
             raise
         stl = reply.payload[0] if reply.payload else b""
-        self.last_log = lines_of(reply.header)
-        self.error = {}
-        self.warnings = warnings_in(self.last_log)
+        self._set_result(api.RenderResult.from_reply(reply.header, reply.payload))
         shape = ("2D shape" if reply.header.get("format") in api.FORMATS_2D
                  else f"{reply.header.get('triangles', '?')} triangles")
         self.status = f"{shape}, {reply.header.get('render_ms', '?')} ms ({reply.header.get('cache', 'miss')})"
         self._show(shown.payload[0] if shown.payload else b"", shown.header)
         return stl
+
+    def _apply(self, source: SourceLike | None, params: dict[str, Any] | None) -> None:
+        """What render_async(source, params) renders: the new model and values applied."""
+        if source is not None:
+            self.load(source, params=params)
+        elif params is not None:
+            self.params = {**self.params, **params}
+        if self._model is None:
+            raise ValueError("this viewer has no model yet: pass source=...")
+
+    async def _render_in_page(self, source: SourceLike | None, params: dict[str, Any] | None,
+                              timeout: float | None) -> bytes:
+        """:meth:`render_async` under Pyodide: OpenSCAD's WebAssembly renders the
+        current model and parameters (the view renders the same in its worker)."""
+        try:
+            self._apply(source, params)
+            model = self._model_for_current_source()
+            try:
+                result = await api.render_async(model, self.params, timeout=timeout,
+                                                library_path=self.library_path, full=True)
+            except RenderError as exc:
+                if exc.reason != "not_3d":
+                    raise
+                result = await api.render_async(model, self.params, format="svg", timeout=timeout,
+                                                library_path=self.library_path, full=True)
+        except Exception as exc:
+            self._set_error(exc)
+            raise
+        self._set_result(result)
+        return result.data
+
+    def _set_error(self, exc: Exception) -> None:
+        self.last_log = list(getattr(exc, "messages", []))
+        self.error = {"message": str(getattr(exc, "message", exc)), "line": getattr(exc, "line", None),
+                      "file": getattr(exc, "file", None), "code": getattr(exc, "code", "ERROR"),
+                      "reason": getattr(exc, "reason", None),
+                      "messages": [vars(m) for m in self.last_log]}  # OpenSCAD's log lines, for the page's console
+
+    def _set_result(self, result: api.RenderResult) -> None:
+        self.last_log = result.messages
+        self.error = {}
+        self.warnings = warnings_in(result.messages)
 
     def _may_have_colours(self) -> bool:
         """True when the model or a file it includes mentions color() (then the page is sent OFF)."""
@@ -442,15 +528,12 @@ class Viewer(anywidget.AnyWidget):
                 result = api.render(model, self.params, format="svg", timeout=timeout,
                                     library_path=self.library_path, full=True)
         except RenderError as exc:
-            self.last_log = list(exc.messages)
-            self.error = {"message": exc.message, "line": exc.line, "file": exc.file, "code": exc.code,
-                          "reason": exc.reason, "messages": [vars(m) for m in getattr(exc, "messages", [])]}
+            self._set_error(exc)
             raise
-        self.last_log = result.messages
-        self.error = {}
-        self.warnings = warnings_in(result.messages)
-        self._show(result.data, {"render_ms": result.render_ms, "cache": result.cache, "log": result.log,
-                                 "format": result.format, "messages": [vars(m) for m in result.messages]})
+        self._set_result(result)
+        if not _pyodide.IS_PYODIDE:  # under Pyodide the page renders the same model itself
+            self._show(result.data, {"render_ms": result.render_ms, "cache": result.cache, "log": result.log,
+                                     "format": result.format, "messages": [vars(m) for m in result.messages]})
         return result.data
 
     def export(self, path: "str | os.PathLike[str]", *, format: api.Format | None = None) -> Path:
@@ -464,6 +547,19 @@ class Viewer(anywidget.AnyWidget):
             raise ValueError("this viewer has no model yet")
         result = api.render(self._model_for_current_source(), self.params, format=fmt,
                             library_path=self.library_path, full=True)
+        self.last_log = result.messages
+        out.write_bytes(result.data)
+        return out
+
+    async def export_async(self, path: "str | os.PathLike[str]", *, format: api.Format | None = None) -> Path:
+        """:meth:`export`, awaitable: for a running cell, and under Pyodide,
+        where a blocking render needs JSPI (docs/pyodide.md)."""
+        out = Path(path)
+        fmt = format or api.format_for_path(out)
+        if self._model is None:
+            raise ValueError("this viewer has no model yet")
+        result = await api.render_async(self._model_for_current_source(), self.params, format=fmt,
+                                        library_path=self.library_path, full=True)
         self.last_log = result.messages
         out.write_bytes(result.data)
         return out

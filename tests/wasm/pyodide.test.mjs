@@ -3,12 +3,13 @@
 // (scripts/wheel-pure.sh) is unpacked into Pyodide's site-packages from a
 // local file, and scadlive renders with the OpenSCAD WebAssembly and C core it
 // carries (scadlive/_pyodide.py). No dependency beyond the standard library is
-// needed on this path (pyzmq and Node are marked sys_platform != "emscripten";
-// anywidget/traitlets are only for the Viewer, which is not built for Pyodide yet).
+// needed on the render path (pyzmq and Node are marked sys_platform != "emscripten");
+// the Viewer needs anywidget, unpacked with its dependencies from the wheels
+// scripts/pyodide-wheels.sh fetched (.deps/pyodide-wheels, its pyodide-lock.json).
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,7 +17,33 @@ import { loadPyodide } from "pyodide";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CANDLE = "/usr/share/openscad/examples/Parametric/candleStand.scad";
+const PYODIDE_WHEELS = join(ROOT, ".deps", "pyodide-wheels");
 let py;
+
+// The wheels of `names` and everything they depend on, per the lock file.
+function wheelClosure(names) {
+  const lockPath = join(PYODIDE_WHEELS, "pyodide-lock.json");
+  assert.ok(existsSync(lockPath), `${lockPath} is missing: run scripts/setup.sh (scripts/pyodide-wheels.sh)`);
+  const { packages } = JSON.parse(readFileSync(lockPath, "utf8"));
+  const files = new Set();
+  const visit = (name) => {
+    const p = packages[name];
+    assert.ok(p, `no ${name} in ${lockPath}`);
+    if (files.has(p.file_name)) return;
+    files.add(p.file_name);
+    p.depends.forEach(visit);
+  };
+  names.forEach(visit);
+  return [...files].map((f) => join(PYODIDE_WHEELS, f));
+}
+
+// The native CLI's binary STL of `model` with `defines`, rendered in `cwd`.
+function nativeStl(model, defines, cwd) {
+  const out = join(cwd, "native.stl");
+  execFileSync(join(ROOT, "build", "native", "scadlive"),
+    ["render", model, ...defines.flatMap((d) => ["-D", d]), "-o", out], { stdio: "pipe", cwd });
+  return new Uint8Array(readFileSync(out));
+}
 
 // SCADLIVE_PURE_WHEEL=path tests that wheel instead of building one (scripts/test.sh
 // builds it before node runs the test files of tests/wasm/ in parallel).
@@ -32,6 +59,7 @@ before(async () => {
     }
     py = await loadPyodide();
     py.unpackArchive(new Uint8Array(readFileSync(wheel)), "wheel");
+    for (const w of wheelClosure(["anywidget"])) py.unpackArchive(new Uint8Array(readFileSync(w)), "wheel");
   } finally {
     rmSync(dist, { recursive: true, force: true });
   }
@@ -46,6 +74,83 @@ import sys, scadlive
 assert sys.platform == "emscripten"
 [m for m in ("zmq", "anywidget") if m in sys.modules]`);
   assert.deepEqual(out.toJs(), []);
+});
+
+// Runs before any render, so the WebAssembly is not loaded yet (Node 20 has no
+// JSPI to block on it): the Viewer gets its schema when it is.
+test("Viewer: every renderer maps to the page; schema, params, render_async and export as natively", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "scadlive-native-"));
+  try {
+    const native = nativeStl(CANDLE, ["count=5", "centerCandle=false"], dir);
+    const nativeSchema = JSON.parse(execFileSync(join(ROOT, "build", "native", "scadlive"), ["params", CANDLE], { encoding: "utf8" }));
+    const out = (await run(`
+import asyncio, json, scadlive
+v = scadlive.Viewer(path="/tmp/candleStand.scad", renderer="kernel", params={"count": 5})
+first = (v.renderer, v.schema, dict(v.params))
+await scadlive.web_ready()
+for _ in range(100):
+    if v.schema:
+        break
+    await asyncio.sleep(0.05)
+after = (v.schema, dict(v.params))
+stl = await v.render_async(params={"centerCandle": False})
+path = await v.export_async("/tmp/exported.stl")
+try:
+    v.params = {"cuont": 3}
+    typo = None
+except Exception as e:
+    typo = str(e)
+json.dumps({"first": first, "schema": after[0], "params": after[1], "typo": typo,
+            "same": open(path, "rb").read() == stl, "status": v.error}), stl`)).toJs();
+    const [text, stlProxy] = out;
+    const got = JSON.parse(text);
+    assert.deepEqual(got.first, ["browser", {}, { count: 5 }]);
+    assert.deepEqual(got.schema, nativeSchema);
+    const defaults = Object.fromEntries(nativeSchema.parameters.map((p) => [p.name, p.initial]));
+    assert.deepEqual(got.params, { ...defaults, count: 5 });
+    assert.match(got.typo, /cuont.*count/s);
+    assert.equal(got.same, true);
+    assert.deepEqual(got.status, {});
+    const mine = stlProxy;
+    assert.deepEqual(mine.subarray(80), native.subarray(80));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("include/use files beside the model and in library_path: the same files and triangles as natively", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "scadlive-inc-"));
+  try {
+    const files = {
+      "model/main.scad": "include <parts.scad>\nuse <sub/ring.scad> // include <none.scad>\nuse <shapes/star.scad>\nbox(); ring(); star();\n",
+      "model/parts.scad": "c = 7;\nmodule box() { cube(c); }\n",
+      "model/sub/ring.scad": "include <../parts.scad>\nmodule ring() { translate([c + 5, 0, 0]) rotate_extrude($fn=24) translate([4, 0]) circle(1, $fn=12); }\n",
+      "lib/shapes/star.scad": "module star() { translate([0, 20, 0]) linear_extrude(2) polygon([[0,5],[1,1],[5,0],[1,-1],[0,-5],[-1,-1],[-5,0],[-1,1]]); }\n",
+    };
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
+      py.FS.mkdirTree(dirname("/tmp/inc/" + path));
+      py.FS.writeFile("/tmp/inc/" + path, text);
+    }
+    const lib = join(dir, "lib");
+    const deps = JSON.parse(execFileSync(join(ROOT, "build", "native", "scadlive"),
+      ["deps", "--json", "--base-dir", join(dir, "model"), "--library-path", lib, join(dir, "model", "main.scad")], { encoding: "utf8" }));
+    const out = join(dir, "native.stl");
+    execFileSync(join(ROOT, "build", "native", "scadlive"),
+      ["render", join(dir, "model", "main.scad"), "--library-path", lib, "-o", out], { stdio: "pipe", cwd: dir });
+    const native = new Uint8Array(readFileSync(out));
+    const [keys, mine] = (await run(`
+import scadlive
+v = scadlive.Viewer(path="/tmp/inc/model/main.scad", library_path=["/tmp/inc/lib"])
+stl = await scadlive.render_async(path="/tmp/inc/model/main.scad", library_path="/tmp/inc/lib")
+(sorted(v._files), stl)`)).toJs();
+    assert.deepEqual(keys, deps.files.map((f) => f.path).sort());
+    assert.deepEqual(keys, ["parts.scad", "shapes/star.scad", "sub/ring.scad"]);
+    assert.deepEqual(mine.subarray(80), native.subarray(80));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("render_async('cube(10);') is a binary STL of 12 triangles", async () => {
@@ -147,7 +252,7 @@ except scadlive.NotAvailableInPyodide as e:
   else assert.match(got, /await scadlive\.render_async/);
 });
 
-test("the bridge, renderer='kernel' and the Viewer raise a clear error at once", async () => {
+test("the bridge, renderer='kernel', batch raise a clear error at once", async () => {
   const out = await run(`
 import scadlive
 msgs = []
@@ -157,7 +262,7 @@ for call in (lambda: scadlive.render_async("cube(1);", renderer="kernel"),
         await call()
     except scadlive.NotAvailableInPyodide as e:
         msgs.append(str(e))
-for name in ("Viewer", "batch"):
+for name in ("batch",):
     try:
         getattr(scadlive, name)
     except scadlive.NotAvailableInPyodide as e:
@@ -169,10 +274,10 @@ except scadlive.NotAvailableInPyodide as e:
     msgs.append(str(e))
 msgs`);
   const msgs = out.toJs();
-  assert.equal(msgs.length, 5);
+  assert.equal(msgs.length, 4);
   assert.match(msgs[0], /renderer='kernel' is not available under Pyodide/);
-  assert.match(msgs[2], /Viewer under Pyodide is not built yet/);
-  assert.match(msgs[4], /render bridge is not available under Pyodide/);
+  assert.match(msgs[2], /scadlive\.batch is not available under Pyodide/);
+  assert.match(msgs[3], /render bridge is not available under Pyodide/);
 });
 
 test("timeout= raises RenderError TIMEOUT, as natively", async () => {

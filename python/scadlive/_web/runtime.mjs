@@ -10,7 +10,7 @@
 //
 //   const rt = await createRuntime({ openscadFactory, openscadWasm, sclcore, fonts });
 //   rt.core                          the C core (wasm/sclcore.mjs's API)
-//   await rt.render({ source, name, defines, format, withFonts, files, libraries })
+//   await rt.render({ source, name, defines, format, withFonts, files })
 //                                    -> { ok, exit, log, data, ms }
 //
 // OpenSCAD's module is compiled once and kept; every render instantiates it
@@ -28,10 +28,11 @@ const FONTS_CONF = '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"
 export async function createRuntime({ openscadFactory, openscadWasm, sclcore, fonts = [] }) {
   const [compiled, core] = await Promise.all([WebAssembly.compile(openscadWasm), sclcore.loadCore()]);
 
-  // files: { "dir/x.scad": Uint8Array } beside the model (relative to /work);
-  // libraries: { "/libraries/MCAD/gears.scad": Uint8Array }.
+  // files: { "dir/x.scad": Uint8Array, "MCAD/gears.scad": ... }: what the model
+  // includes, keyed relative to its directory (/work), library files by their
+  // path in the library folder, as the bridge's renderers lay them out.
   async function render({ source, name = "model.scad", defines = [], format = "binstl",
-                          withFonts = false, files = {}, libraries = {} }) {
+                          withFonts = false, files = {} }) {
     const log = [];
     const os = await createInstance(openscadFactory, compiled, (line) => log.push(line));
     const t0 = performance.now();
@@ -47,11 +48,6 @@ export async function createRuntime({ openscadFactory, openscadWasm, sclcore, fo
       mkdirs(os.FS, full.slice(0, full.lastIndexOf("/")));
       os.FS.writeFile(full, bytes);
     }
-    for (const [path, bytes] of Object.entries(libraries)) {
-      mkdirs(os.FS, path.slice(0, path.lastIndexOf("/")));
-      os.FS.writeFile(path, bytes);
-    }
-    os.ENV.OPENSCADPATH = "/libraries";
     const main = work + "/" + name;
     mkdirs(os.FS, main.slice(0, main.lastIndexOf("/")));
     os.FS.writeFile(main, source);

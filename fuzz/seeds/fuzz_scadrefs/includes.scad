@@ -1,0 +1,4 @@
+include <parts.scad>
+use <sub/b.scad> // include <no.scad>
+/* use <x.scad> */ s="include <y.scad>";
+box();
