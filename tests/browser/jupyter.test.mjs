@@ -118,14 +118,24 @@ function binaryStl(path) {
   return triangles;
 }
 
-// Run > Run All Cells, once the notebook's kernel is idle. A click the
-// front end was not ready for (menu item disabled, or no cell queued within
-// 15 s) is tried again, at most three times. `prompt()` gives the input
-// prompt of a cell that runs ("[*]" or "[n]" once it started).
+// Run > Run All Cells, once the notebook has a kernel and it is idle. The
+// toolbar's execution indicator says "idle" from the moment it is made, before
+// any kernel exists; Run All in a notebook with no kernel yet asks for one in
+// a "Select Kernel" dialog, which then covers the page (the JupyterLab
+// slow-model test failed so about one run in three). So the kernel's name in
+// the toolbar must be there too. A click the front end was not ready for
+// (menu item disabled, or no cell queued within 15 s) is tried again, at most
+// three times; a dialog in the way fails at once, with its text. `prompt()`
+// gives the input prompt of a cell that runs ("[*]" or "[n]" once it started).
 async function runAll(t, page, until, prompt) {
-  await until(() => page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').count(), "the kernel to be idle");
+  await until(async () => {
+    const name = await page.locator(".jp-NotebookPanel-toolbar .jp-KernelName").first().innerText().catch(() => "");
+    return name.trim() && !/no kernel/i.test(name) && page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').count();
+  }, "the notebook's kernel to be started and idle");
   const started = async () => /\[(\*|\d+)\]/.test(await prompt());
   for (let attempt = 1; ; attempt++) {
+    const dialogs = await page.locator(".jp-Dialog").allInnerTexts();
+    assert.deepEqual(dialogs, [], `a dialog is in the way of Run All Cells (click ${attempt})`);
     await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
     const runAllItem = page.locator('.lm-Menu-item[data-command="runmenu:run-all"]');
     await runAllItem.waitFor({ timeout: WAIT });
