@@ -58,8 +58,14 @@ export async function checkDragAndRelease(page) {
   const { t0, release, frames } = await dragAndRelease(page);
   await shown(page, "(p) => p.turns === 6");
   const log = await renderLog(page);
-  const slow = log.find((e) => e.event === "start" && e.t >= release)?.viewer;
-  const during = log.filter((e) => e.t >= t0 && e.t < release && e.viewer === slow);
+  // the release as the worker got it (the drag's inputs log no request):
+  // events before it in the worker's log belong to the drag, after it to the release
+  const at = log.findIndex((e) => e.event === "request" && e.t >= t0);
+  assert.ok(at >= 0, `the worker logged no request for the release: ${JSON.stringify(log.slice(-10))}`);
+  const asked = log[at];
+  const slow = asked.viewer;
+  const during = log.slice(0, at).filter((e) => e.t >= t0 && e.viewer === slow);
+  const after = log.slice(at).filter((e) => e.viewer === slow);
   const starts = during.filter((e) => e.event === "start");
   const ends = during.filter((e) => ["done", "abandon", "cancel"].includes(e.event));
   // one render at a time for a view: a render starts only once the one before it ended
@@ -69,19 +75,23 @@ export async function checkDragAndRelease(page) {
   const allowed = 1 + (costs.length ? Math.floor((release - t0) / Math.min(...costs)) : 0);
   assert.ok(starts.length <= allowed, `${starts.length} renders started in a ${(release - t0).toFixed(0)} ms drag: ${JSON.stringify(during)}`);
   assert.ok(starts.length < 20, "every value of the drag was rendered");
-  // the final render: full quality, started within one frame of the release
-  const final = log.find((e) => e.event === "start" && e.t >= release);
+  // the final render: the next start, of the released generation at full
+  // quality, within one frame of the release
+  const final = after.find((e) => e.event === "start");
   assert.ok(final, `no render started after the release: ${JSON.stringify(log.slice(-10))}`);
+  assert.equal(final.generation, asked.generation, JSON.stringify(after));
   assert.equal(final.quality, "full");
   // "one frame": until the second animation frame after the release, and at
   // least one 60 Hz frame (headless Chromium sometimes runs two frame
   // callbacks within 2 ms)
   const frameEnd = Math.max(frames[1], release + 1000 / 60);
-  const asked = log.find((e) => e.event === "request" && e.t >= release);
   assert.ok(final.t <= frameEnd, `the final render started ${(final.t - release).toFixed(1)} ms after the release ` +
     `(the worker had the request at ${(asked.t - release).toFixed(1)} ms), after the next frame (${(frameEnd - release).toFixed(1)} ms)`);
-  const done = log.filter((e) => e.event === "done" && e.viewer === final.viewer && e.t > release);
-  assert.equal(done.length, 1, JSON.stringify(done));
+  // once the worker has the release, only the final render completes (a
+  // preview that ended while the release was on its way to the worker is
+  // the drag's: on a loaded machine it may end after the page's release)
+  const done = after.filter((e) => e.event === "done");
+  assert.equal(done.length, 1, `after the release's request (the worker had it at ${(asked.t - release).toFixed(1)} ms): ${JSON.stringify(after)}`);
   assert.equal(done[0].generation, final.generation);
   // the final model has the released values, and nothing of the drag is shown after it
   assert.equal(JSON.parse(await shownParams(page, 0)).turns, 6);
