@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh - run every test suite and end with each runner's summary line.
 #   C:      every Criterion executable built from tests/c/test_*.c (ASan+UBSan build)
-#   WASM:   node --test tests/wasm/ (with the pure wheel for its Pyodide test)
+#   WASM:   node --test tests/wasm/ (with the pure wheel for its Pyodide test, and the marimo WASM page's)
 #   Python: pytest tests/python/ (in .venv)
 # Exits non-zero if any suite fails.
 set -uo pipefail
@@ -55,7 +55,6 @@ if ls tests/wasm/*.test.mjs >/dev/null 2>&1; then
   fi
   node --test --test-reporter=spec tests/wasm/ > build/node-wasm.log 2>&1
   rc=$?
-  unset SCADLIVE_PURE_WHEEL
   tail -n 40 build/node-wasm.log
   node_counts build/node-wasm.log
   [ $rc -eq 0 ] || status=1
@@ -65,8 +64,10 @@ fi
 # --- the widget in Debian's Chromium
 if ls tests/browser/*.test.mjs >/dev/null 2>&1; then
   echo "=== node --test tests/browser"
+  # SCADLIVE_PURE_WHEEL (above) also goes to the marimo WASM page's test
   node --test --test-reporter=spec tests/browser/ > build/node-browser.log 2>&1
   rc=$?
+  unset SCADLIVE_PURE_WHEEL
   tail -n 30 build/node-browser.log
   node_counts build/node-browser.log
   [ $rc -eq 0 ] || status=1
