@@ -1,21 +1,16 @@
 /* libFuzzer target: the bridge's request parser on arbitrary frames.
- * Input layout: bytes split into frames at each 0xFF byte; a request that
- * parses must have a non-empty id and a known type. */
+ * Input layout: bytes split into frames at each 0xFF byte (fuzz_frames.h);
+ * a request that parses must have a non-empty id and a known type. */
 #include <czmq.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "fuzz_frames.h"
 #include "protocol.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    zmsg_t *m = zmsg_new();
-    size_t start = 0;
-    for (size_t i = 0; i <= size; i++)
-        if (i == size || data[i] == 0xFF) {
-            zmsg_addmem(m, data + start, i - start);
-            start = i + 1;
-        }
+    zmsg_t *m = scl_fuzz_frames(data, size);
     scl_request req;
     scl_error err;
     scl_error_clear(&err);

@@ -3,7 +3,7 @@
  * payload frames) parsed and validated, then for a render the model's
  * customizer schema, the checked -D values (params and defines) and the
  * render key; every refusal becomes the error reply the bridge would send.
- * Input layout: bytes split into frames at each 0xFF byte (as fuzz_protocol).
+ * Input layout: bytes split into frames at each 0xFF byte (fuzz_frames.h).
  * Invariants: an accepted request has an id and a known type, a refusal
  * says why, an accepted render yields one "name=literal" per value. */
 #include <czmq.h>
@@ -13,17 +13,12 @@
 
 #include "hash.h"
 #include "overrides.h"
+#include "fuzz_frames.h"
 #include "protocol.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    zmsg_t *m = zmsg_new();
-    size_t start = 0;
-    for (size_t i = 0; i <= size; i++)
-        if (i == size || data[i] == 0xFF) {
-            zmsg_addmem(m, data + start, i - start);
-            start = i + 1;
-        }
+    zmsg_t *m = scl_fuzz_frames(data, size);
     scl_request req;
     scl_error err;
     scl_error_clear(&err);
