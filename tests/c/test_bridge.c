@@ -16,134 +16,64 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bridge_harness.h"
+#include "endpoint.h"
 #include "fileio.h"
 #include "mesh.h"
 
-typedef struct bridge_proc {
-    pid_t pid;
-    char dir[128];
-    char conn[256];
-    char endpoint[512];
-} bridge_proc;
-
-/* extra: more `scadlive bridge` arguments (NULL-terminated) or NULL; env:
- * "NAME=value" strings for the bridge (NULL-terminated) or NULL. The bridge's
- * TMPDIR is the test's directory. */
-static bridge_proc start_bridge_with(const char *backend, int workers, int queue, const char *const *extra,
-                                     const char *const *env)
+/* A bridge of `backend` with `workers` renderers and a queue of `queue`
+ * (tests/c/support/bridge_harness.h), its TMPDIR the test's directory.
+ * extra: more `scadlive bridge` arguments (NULL-terminated) or NULL; env:
+ * "NAME=value" strings for the bridge (NULL-terminated) or NULL. The test
+ * fails, with the bridge's log, if it does not start. */
+static scl_test_bridge start_bridge_with(const char *backend, int workers, int queue, const char *const *extra,
+                                         const char *const *env)
 {
-    bridge_proc b;
-    memset(&b, 0, sizeof b);
-    snprintf(b.dir, sizeof b.dir, "/tmp/scl-test-bridge-XXXXXX");
-    cr_assert_not_null(mkdtemp(b.dir));
-    snprintf(b.conn, sizeof b.conn, "%s/bridge.json", b.dir);
     char w[16], q[16];
     snprintf(w, sizeof w, "%d", workers);
     snprintf(q, sizeof q, "%d", queue);
-    char parent[16];
-    snprintf(parent, sizeof parent, "%d", (int)getpid());
-    b.pid = fork();
-    if (b.pid == 0) {
-        char exe[512], log[256];
-        snprintf(log, sizeof log, "%s/bridge.log", b.dir);
-        freopen(log, "w", stdout);
-        freopen(log, "a", stderr);
-        snprintf(exe, sizeof exe, "%s/scadlive", SCL_BUILD_DIR);
-        setenv("XDG_RUNTIME_DIR", b.dir, 1);
-        setenv("SCADLIVE_HOME", SCL_SOURCE_DIR, 1);
-        setenv("TMPDIR", b.dir, 1);
-        for (size_t i = 0; env && env[i]; i++)
-            putenv((char *)env[i]);
-        const char *args[32] = {exe, "bridge", "--connection-file", b.conn, "--workers", w, "--backend", backend,
-                                "--queue", q, "--parent-pid", parent};
-        size_t n = 12;
-        for (size_t i = 0; extra && extra[i] && n < 31; i++)
-            args[n++] = extra[i];
-        args[n] = NULL;
-        execv(exe, (char *const *)args);
-        _exit(127);
-    }
-    for (int i = 0; i < 400; i++) {
-        json_t *cf = json_load_file(b.conn, 0, NULL);
-        if (cf) {
-            snprintf(b.endpoint, sizeof b.endpoint, "%s", json_string_value(json_object_get(cf, "endpoint")));
-            json_decref(cf);
-            return b;
-        }
-        usleep(50000);
-    }
-    cr_assert_fail("the bridge did not write %s", b.conn);
+    const char *args[32] = {"--workers", w, "--backend", backend, "--queue", q};
+    size_t n = 6;
+    for (size_t i = 0; extra && extra[i] && n < 31; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    scl_test_bridge_options opt = {.args = args, .env = env, .tmpdir_in_test_dir = 1};
+    scl_test_bridge b;
+    if (scl_test_bridge_start(&b, &opt) != 0)
+        cr_assert_fail("the bridge did not start: %s", scl_test_bridge_log(&b));
     return b;
 }
 
-static bridge_proc start_bridge(const char *backend, int workers, int queue)
+static scl_test_bridge start_bridge(const char *backend, int workers, int queue)
 {
     return start_bridge_with(backend, workers, queue, NULL, NULL);
 }
 
-static void stop_bridge(bridge_proc *b)
+/* A client connected as the bridge's connection file says. */
+static zsock_t *client(const scl_test_bridge *b)
 {
-    if (b->pid > 0) {
-        kill(b->pid, SIGTERM);
-        int status;
-        waitpid(b->pid, &status, 0);
-        b->pid = 0;
-    }
-}
-
-static void remove_dir(const bridge_proc *b)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->dir);
-    if (system(cmd) != 0)
-        cr_log_warn("could not remove %s", b->dir);
-}
-
-static zsock_t *client(const bridge_proc *b)
-{
-    zsock_t *s = zsock_new(ZMQ_DEALER);
-    zsock_set_linger(s, 0);
-    cr_assert_eq(zsock_connect(s, "%s", b->endpoint), 0);
+    zsock_t *s = scl_test_client(b->conn_json);
+    cr_assert_not_null(s, "could not connect to %s", json_string_value(json_object_get(b->conn_json, "endpoint")));
     return s;
 }
 
-static void send_header(zsock_t *s, json_t *h)
-{
-    char *text = json_dumps(h, JSON_COMPACT);
-    zmsg_t *m = zmsg_new();
-    zmsg_addmem(m, "SCL1", 4);
-    zmsg_addstr(m, text);
-    free(text);
-    json_decref(h);
-    cr_assert_eq(zmsg_send(&m, s), 0);
-}
+static void send_header(zsock_t *s, json_t *h) { cr_assert_eq(scl_test_send(s, h), 0, "could not send a request"); }
 
-/* Wait for the next reply; returns its header (caller decrefs), payload in *payload. */
+/* The next terminal reply's header (caller decrefs; progress messages
+ * skipped), the whole message in *keep when not NULL; the test fails if
+ * none comes within timeout_ms. */
 static json_t *recv_reply(zsock_t *s, int timeout_ms, zmsg_t **keep)
 {
-    zsock_set_rcvtimeo(s, timeout_ms);
-    zmsg_t *m = zmsg_recv(s);
-    /* skip progress messages: only terminal replies matter here */
-    while (m) {
-        zmsg_first(m);
-        zframe_t *pf = zmsg_next(m);
-        if (!pf || !memmem(zframe_data(pf), zframe_size(pf), "\"type\":\"progress\"", strlen("\"type\":\"progress\"")))
-            break;
-        zmsg_destroy(&m);
-        m = zmsg_recv(s);
-    }
-    cr_assert_not_null(m, "no reply within %d ms", timeout_ms);
-    zframe_t *magic = zmsg_first(m);
-    cr_assert_eq(zframe_size(magic), 4);
-    cr_assert_eq(memcmp(zframe_data(magic), "SCL1", 4), 0);
-    zframe_t *hf = zmsg_next(m);
-    json_t *h = json_loadb((const char *)zframe_data(hf), zframe_size(hf), 0, NULL);
-    cr_assert_not_null(h);
-    if (keep)
-        *keep = m;
-    else
-        zmsg_destroy(&m);
+    json_t *h = scl_test_recv(s, timeout_ms, keep);
+    cr_assert_not_null(h, "no reply within %d ms", timeout_ms);
     return h;
+}
+
+/* Send `header` (consumed) and return the terminal reply's header, as recv_reply. */
+static json_t *request(zsock_t *s, json_t *header, int timeout_ms, zmsg_t **keep)
+{
+    send_header(s, header);
+    return recv_reply(s, timeout_ms, keep);
 }
 
 static json_t *render_req(const char *id, const char *source, json_t *params)
@@ -181,7 +111,7 @@ static int run(const char *cmd) { return system(cmd); }
 
 Test(bridge, wasm_renders_are_byte_identical_to_the_bare_renderer, .timeout = 240)
 {
-    bridge_proc b = start_bridge("wasm", 2, 64);
+    scl_test_bridge b = start_bridge("wasm", 2, 64);
     zsock_t *s = client(&b);
     const char *examples[] = {"Basics/CSG.scad", "Old/example001.scad", "Parametric/candleStand.scad",
                               "Basics/text_on_cube.scad", "Advanced/offset.scad"};
@@ -216,13 +146,12 @@ Test(bridge, wasm_renders_are_byte_identical_to_the_bare_renderer, .timeout = 24
         zmsg_destroy(&m);
     }
     zsock_destroy(&s);
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 Test(bridge, native_backend_matches_direct_openscad, .timeout = 240)
 {
-    bridge_proc b = start_bridge("openscad", 2, 64);
+    scl_test_bridge b = start_bridge("openscad", 2, 64);
     zsock_t *s = client(&b);
     const char *examples[] = {"Basics/CSG.scad", "Old/example001.scad", "Old/example002.scad"};
     for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++) {
@@ -254,8 +183,7 @@ Test(bridge, native_backend_matches_direct_openscad, .timeout = 240)
         zmsg_destroy(&m);
     }
     zsock_destroy(&s);
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 /* 16 clients, 3 interleaved requests each, each a differently sized cube */
@@ -312,7 +240,7 @@ static void *client_thread(void *arg)
 
 Test(bridge, sixteen_concurrent_clients_get_their_own_replies, .timeout = 240)
 {
-    bridge_proc b = start_bridge("wasm", 2, 64);
+    scl_test_bridge b = start_bridge("wasm", 2, 64);
     pthread_t t[16];
     client_job jobs[16];
     for (int i = 0; i < 16; i++)
@@ -323,27 +251,23 @@ Test(bridge, sixteen_concurrent_clients_get_their_own_replies, .timeout = 240)
         pthread_join(t[i], NULL);
         cr_expect(jobs[i].ok, "client %d did not get its own 3 replies", i);
     }
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 Test(bridge, cache_hits_and_joined_duplicates_render_once, .timeout = 120)
 {
-    bridge_proc b = start_bridge("wasm", 1, 64);
+    scl_test_bridge b = start_bridge("wasm", 1, 64);
     zsock_t *s = client(&b);
     const char *src = "$fn = 64; sphere(10);";
     send_header(s, render_req("a", src, NULL));
-    send_header(s, render_req("b", src, NULL));
-    json_t *h1 = recv_reply(s, 60000, NULL), *h2 = recv_reply(s, 60000, NULL);
+    json_t *h1 = request(s, render_req("b", src, NULL), 60000, NULL), *h2 = recv_reply(s, 60000, NULL);
     const char *c1 = str(h1, "cache"), *c2 = str(h2, "cache");
     cr_assert((!strcmp(c1, "miss") && !strcmp(c2, "joined")) || (!strcmp(c2, "miss") && !strcmp(c1, "joined")),
               "got %s and %s", c1, c2);
-    send_header(s, render_req("c", src, NULL));
-    json_t *h3 = recv_reply(s, 60000, NULL);
+    json_t *h3 = request(s, render_req("c", src, NULL), 60000, NULL);
     cr_assert_str_eq(str(h3, "cache"), "hit");
     cr_assert_eq(json_integer_value(json_object_get(h3, "triangles")), json_integer_value(json_object_get(h1, "triangles")));
-    send_header(s, json_pack("{s:s,s:s}", "type", "stats", "id", "st"));
-    json_t *st = recv_reply(s, 10000, NULL);
+    json_t *st = request(s, json_pack("{s:s,s:s}", "type", "stats", "id", "st"), 10000, NULL);
     json_t *cache = json_object_get(st, "cache");
     cr_assert_eq(json_integer_value(json_object_get(cache, "hits")), 1);
     cr_assert_eq(json_integer_value(json_object_get(cache, "misses")), 1);
@@ -356,18 +280,16 @@ Test(bridge, cache_hits_and_joined_duplicates_render_once, .timeout = 120)
     json_decref(h3);
     json_decref(st);
     zsock_destroy(&s);
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 Test(bridge, syntax_errors_name_file_and_line, .timeout = 60)
 {
-    bridge_proc b = start_bridge("wasm", 1, 64);
+    scl_test_bridge b = start_bridge("wasm", 1, 64);
     zsock_t *s = client(&b);
     json_t *req = render_req("bad", "cube(1);\n\nx = ;\n", NULL);
     json_object_set_new(req, "name", json_string("part.scad"));
-    send_header(s, req);
-    json_t *h = recv_reply(s, 30000, NULL);
+    json_t *h = request(s, req, 30000, NULL);
     cr_assert_str_eq(str(h, "type"), "error");
     cr_assert_str_eq(str(h, "code"), "SYNTAX");
     cr_assert_eq(json_integer_value(json_object_get(h, "line")), 3);
@@ -377,8 +299,7 @@ Test(bridge, syntax_errors_name_file_and_line, .timeout = 60)
               str(h, "message"));
     json_decref(h);
     /* a render error OpenSCAD reports (here: an assertion), with its log */
-    send_header(s, render_req("assert", "echo(\"before\");\nassert(false, \"nope\");\ncube(1);\n", NULL));
-    h = recv_reply(s, 30000, NULL);
+    h = request(s, render_req("assert", "echo(\"before\");\nassert(false, \"nope\");\ncube(1);\n", NULL), 30000, NULL);
     cr_assert_str_eq(str(h, "type"), "error");
     cr_assert_str_eq(str(h, "code"), "RENDER");
     cr_assert_str_eq(str(h, "reason"), "assertion");
@@ -390,13 +311,12 @@ Test(bridge, syntax_errors_name_file_and_line, .timeout = 60)
     cr_assert_str_eq(str(first, "text"), "\"before\"");
     json_decref(h);
     zsock_destroy(&s);
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 Test(bridge, deadlines_kill_endless_renders_and_the_bridge_goes_on, .timeout = 120)
 {
-    bridge_proc b = start_bridge("wasm", 1, 64);
+    scl_test_bridge b = start_bridge("wasm", 1, 64);
     zsock_t *s = client(&b);
     const char *endless[] = {"function f(x) = f(x + 1);\ncube(f(0));\n",
                              "for (i = [0:99999], j = [0:99999]) if (i < 0) cube(1);\ncube(1);\n"};
@@ -404,8 +324,7 @@ Test(bridge, deadlines_kill_endless_renders_and_the_bridge_goes_on, .timeout = 1
         json_t *req = render_req("slow", endless[i], NULL);
         json_object_set_new(req, "deadline_ms", json_integer(2000));
         int64_t t0 = zclock_mono();
-        send_header(s, req);
-        json_t *h = recv_reply(s, 30000, NULL);
+        json_t *h = request(s, req, 30000, NULL);
         cr_assert_str_eq(str(h, "type"), "error", "case %d", i);
         const char *code = str(h, "code");
         /* OpenSCAD may stop the recursion itself (RENDER); otherwise the deadline does */
@@ -413,14 +332,12 @@ Test(bridge, deadlines_kill_endless_renders_and_the_bridge_goes_on, .timeout = 1
                   str(h, "message"));
         cr_assert_lt(zclock_mono() - t0, 20000, "case %d took too long to end", i);
         json_decref(h);
-        send_header(s, render_req("after", "cube(2);", NULL));
-        h = recv_reply(s, 30000, NULL);
+        h = request(s, render_req("after", "cube(2);", NULL), 30000, NULL);
         cr_assert_str_eq(str(h, "type"), "result", "the bridge stopped serving after case %d", i);
         json_decref(h);
     }
     zsock_destroy(&s);
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 static pid_t first_child(pid_t parent)
@@ -439,7 +356,7 @@ static pid_t first_child(pid_t parent)
 
 Test(bridge, cancel_and_killed_worker, .timeout = 120)
 {
-    bridge_proc b = start_bridge("wasm", 1, 64);
+    scl_test_bridge b = start_bridge("wasm", 1, 64);
     zsock_t *s = client(&b);
     /* tail recursion runs as a loop in OpenSCAD: effectively endless */
     const char *slow = "function spin(n) = n == 0 ? 0 : spin(n - 1);\ncube(spin(1e15) + 1);\n";
@@ -463,18 +380,16 @@ Test(bridge, cancel_and_killed_worker, .timeout = 120)
     cr_assert_str_eq(str(h, "id"), "slow2");
     cr_assert_str_eq(str(h, "code"), "RENDERER_LOST");
     json_decref(h);
-    send_header(s, render_req("after", "cube(3);", NULL));
-    h = recv_reply(s, 30000, NULL);
+    h = request(s, render_req("after", "cube(3);", NULL), 30000, NULL);
     cr_assert_str_eq(str(h, "type"), "result");
     json_decref(h);
     zsock_destroy(&s);
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 Test(bridge, malformed_and_oversized_requests_get_protocol_errors, .timeout = 60)
 {
-    bridge_proc b = start_bridge("wasm", 1, 64);
+    scl_test_bridge b = start_bridge("wasm", 1, 64);
     zsock_t *s = client(&b);
     struct {
         const char *magic, *header, *code, *field;
@@ -517,18 +432,16 @@ Test(bridge, malformed_and_oversized_requests_get_protocol_errors, .timeout = 60
     cr_assert_str_eq(str(h, "code"), "TOO_LARGE", "%s", str(h, "message"));
     cr_assert_str_eq(str(h, "id"), "huge");
     json_decref(h);
-    send_header(s, json_pack("{s:s,s:s}", "type", "ping", "id", "p"));
-    h = recv_reply(s, 10000, NULL);
+    h = request(s, json_pack("{s:s,s:s}", "type", "ping", "id", "p"), 10000, NULL);
     cr_assert(json_is_true(json_object_get(h, "pong")));
     json_decref(h);
     zsock_destroy(&s);
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 Test(bridge, vanished_client_and_back_pressure_lose_no_other_request, .timeout = 120)
 {
-    bridge_proc b = start_bridge("wasm", 1, 3);
+    scl_test_bridge b = start_bridge("wasm", 1, 3);
     const char *endless = "function f(x) = f(x + 1);\ncube(f(0));\n";
     /* client A starts an endless render (no deadline) and disappears */
     zsock_t *a = client(&b);
@@ -538,8 +451,7 @@ Test(bridge, vanished_client_and_back_pressure_lose_no_other_request, .timeout =
     /* within a few seconds the bridge notices, cancels A's render and frees the
      * only renderer: B's requests get results */
     zsock_t *s = client(&b);
-    send_header(s, render_req("after-gone", "cube(5);", NULL));
-    json_t *h = recv_reply(s, 15000, NULL);
+    json_t *h = request(s, render_req("after-gone", "cube(5);", NULL), 15000, NULL);
     cr_assert_str_eq(str(h, "type"), "result", "%s %s", str(h, "code"), str(h, "message"));
     json_decref(h);
     /* B past the limit of 3 requests in progress: BUSY at once, the others answered */
@@ -550,8 +462,7 @@ Test(bridge, vanished_client_and_back_pressure_lose_no_other_request, .timeout =
         json_object_set_new(req, "deadline_ms", json_integer(3000));
         send_header(s, req);
     }
-    send_header(s, render_req("extra", "cube(6);", NULL));
-    h = recv_reply(s, 5000, NULL);
+    h = request(s, render_req("extra", "cube(6);", NULL), 5000, NULL);
     cr_assert_str_eq(str(h, "id"), "extra");
     cr_assert_str_eq(str(h, "code"), "BUSY");
     json_decref(h);
@@ -561,21 +472,20 @@ Test(bridge, vanished_client_and_back_pressure_lose_no_other_request, .timeout =
         cr_assert(!strcmp(str(h, "code"), "TIMEOUT") || !strcmp(str(h, "code"), "RENDER"), "%s", str(h, "code"));
         json_decref(h);
     }
-    send_header(s, json_pack("{s:s,s:s}", "type", "stats", "id", "st"));
-    h = recv_reply(s, 5000, NULL);
+    h = request(s, json_pack("{s:s,s:s}", "type", "stats", "id", "st"), 5000, NULL);
     cr_assert_eq(json_integer_value(json_object_get(h, "busy_refusals")), 1);
     cr_assert_geq(json_integer_value(json_object_get(json_object_get(h, "workers"), "restarted")), 1);
     json_decref(h);
     zsock_destroy(&s);
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 Test(bridge, sigterm_removes_socket_and_connection_file, .timeout = 60)
 {
-    bridge_proc b = start_bridge("wasm", 1, 64);
-    cr_assert_eq(strncmp(b.endpoint, "ipc://", 6), 0, "default endpoint should be ipc, got %s", b.endpoint);
-    const char *sock = b.endpoint + 6;
+    scl_test_bridge b = start_bridge("wasm", 1, 64);
+    const char *endpoint = str(b.conn_json, "endpoint");
+    cr_assert_eq(strncmp(endpoint, "ipc://", 6), 0, "default endpoint should be ipc, got %s", endpoint);
+    const char *sock = endpoint + 6;
     struct stat st;
     cr_assert_eq(stat(sock, &st), 0);
     char dir[512];
@@ -583,15 +493,15 @@ Test(bridge, sigterm_removes_socket_and_connection_file, .timeout = 60)
     *strrchr(dir, '/') = 0;
     cr_assert_eq(stat(dir, &st), 0);
     cr_assert_eq(st.st_mode & 0777, 0700, "runtime dir mode %o", st.st_mode & 0777);
-    stop_bridge(&b);
+    scl_test_bridge_stop(&b);
     cr_assert_neq(stat(sock, &st), 0, "socket left behind");
     cr_assert_neq(stat(b.conn, &st), 0, "connection file left behind");
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 Test(bridge, libraries_fonts_and_included_files, .timeout = 120)
 {
-    bridge_proc b = start_bridge("wasm", 1, 64);
+    scl_test_bridge b = start_bridge("wasm", 1, 64);
     zsock_t *s = client(&b);
     /* MCAD from /usr/share/openscad/libraries, mounted because the model names it */
     send_header(s, render_req("mcad", "use <MCAD/involute_gears.scad>\n"
@@ -602,8 +512,7 @@ Test(bridge, libraries_fonts_and_included_files, .timeout = 120)
     cr_assert_gt(json_integer_value(json_object_get(h, "triangles")), 100);
     json_decref(h);
     /* text() with the Liberation fonts */
-    send_header(s, render_req("text", "linear_extrude(2) text(\"Hi\", font = \"Liberation Sans\");", NULL));
-    h = recv_reply(s, 60000, NULL);
+    h = request(s, render_req("text", "linear_extrude(2) text(\"Hi\", font = \"Liberation Sans\");", NULL), 60000, NULL);
     cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
     cr_assert_gt(json_integer_value(json_object_get(h, "triangles")), 20);
     json_decref(h);
@@ -622,8 +531,7 @@ Test(bridge, libraries_fonts_and_included_files, .timeout = 120)
     zmsg_destroy(&m);
     json_decref(h);
     zsock_destroy(&s);
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 Test(bridge, exits_and_cleans_up_when_its_parent_dies, .timeout = 60)
@@ -663,9 +571,7 @@ Test(bridge, exits_and_cleans_up_when_its_parent_dies, .timeout = 60)
         gone = kill(bridge_pid, 0) != 0 && stat(conn, &st) != 0;
     }
     cr_assert(gone, "the bridge outlived its parent or left its connection file");
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(scl_test_remove_tree(dir), 0);
 }
 
 /* ------------------------------------------------- hostile or broken clients (#9) */
@@ -694,32 +600,9 @@ static json_t *ping(zsock_t *s, const char *id, int timeout_ms)
 /* No terminal reply (progress messages aside) within ms. */
 static void expect_no_reply(zsock_t *s, int ms, const char *why)
 {
-    int64_t end = zclock_mono() + ms;
-    while (zclock_mono() < end) {
-        zsock_set_rcvtimeo(s, (int)(end - zclock_mono()) > 0 ? (int)(end - zclock_mono()) : 1);
-        zmsg_t *m = zmsg_recv(s);
-        if (!m)
-            return;
-        zmsg_first(m);
-        zframe_t *hf = zmsg_next(m);
-        int progress = hf && memmem(zframe_data(hf), zframe_size(hf), "\"type\":\"progress\"", 17);
-        char text[300] = "";
-        if (hf)
-            snprintf(text, sizeof text, "%.*s", (int)zframe_size(hf), (const char *)zframe_data(hf));
-        zmsg_destroy(&m);
-        cr_assert(progress, "%s: got %s", why, text);
-    }
-}
-
-static int log_contains(const bridge_proc *b, const char *needle)
-{
-    char path[300];
-    snprintf(path, sizeof path, "%s/bridge.log", b->dir);
-    size_t len;
-    char *text = read_file(path, &len);
-    int found = strstr(text, needle) != NULL;
-    free(text);
-    return found;
+    json_t *h = scl_test_recv(s, ms, NULL);
+    char *text = h ? json_dumps(h, JSON_COMPACT) : NULL;
+    cr_assert_null(h, "%s: got %s", why, text);
 }
 
 Test(bridge, a_client_that_stops_reading_stalls_nobody_and_its_replies_stay_bounded, .timeout = 300)
@@ -727,12 +610,11 @@ Test(bridge, a_client_that_stops_reading_stalls_nobody_and_its_replies_stay_boun
     /* a 32 MiB cap per client; ASan's quarantine kept small so RSS shows live memory */
     const char *extra[] = {"--client-buffer", "33554432", NULL};
     const char *env[] = {"ASAN_OPTIONS=quarantine_size_mb=8:detect_leaks=0", NULL};
-    bridge_proc b = start_bridge_with("wasm", 1, 64, extra, env);
+    scl_test_bridge b = start_bridge_with("wasm", 1, 64, extra, env);
     zsock_t *reader = client(&b);
     /* a result of ~115 kB, cached: every flood request is a cache hit */
     const char *src = "$fn = 48; sphere(10);";
-    send_header(reader, render_req("warm", src, NULL));
-    json_t *h = recv_reply(reader, 120000, NULL);
+    json_t *h = request(reader, render_req("warm", src, NULL), 120000, NULL);
     cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
     json_int_t reply_bytes = json_integer_value(json_object_get(h, "bytes"));
     cr_assert_gt(reply_bytes, 100000);
@@ -745,7 +627,8 @@ Test(bridge, a_client_that_stops_reading_stalls_nobody_and_its_replies_stay_boun
     zsock_set_rcvhwm(flood, 1);
     zsock_set_rcvbuf(flood, 65536);
     zsock_set_sndtimeo(flood, 20000);
-    cr_assert_eq(zsock_connect(flood, "%s", b.endpoint), 0);
+    scl_error err;
+    cr_assert_eq(scl_endpoint_connect(flood, b.conn_json, &err), SCL_OK, "%s", err.message);
     char *req_text = NULL;
     for (int i = 0; i < 12000; i++) {
         json_t *r = render_req("f", src, NULL);
@@ -769,8 +652,7 @@ Test(bridge, a_client_that_stops_reading_stalls_nobody_and_its_replies_stay_boun
     /* let the bridge work through the whole backlog, still answering the reader */
     json_int_t dropped = 0, handled = 0;
     for (int k = 0; k < 600 && handled < 12000 + 13; k++) { /* the flood, warm, 12 pings */
-        send_header(reader, json_pack("{s:s,s:s}", "type", "stats", "id", "st"));
-        h = recv_reply(reader, 1000, NULL);
+        h = request(reader, json_pack("{s:s,s:s}", "type", "stats", "id", "st"), 1000, NULL);
         dropped = json_integer_value(json_object_get(json_object_get(h, "clients"), "dropped_replies"));
         handled = json_integer_value(json_object_get(h, "requests")) - k; /* minus our stats requests */
         json_decref(h);
@@ -786,18 +668,19 @@ Test(bridge, a_client_that_stops_reading_stalls_nobody_and_its_replies_stay_boun
     cr_log_info("flood: %lld replies dropped; bridge RSS %ld kB before, %ld kB after", (long long)dropped, rss0, rss);
     /* the bound: the 32 MiB cap, plus slack for the allocator and the request backlog */
     cr_assert_lt(rss - rss0, (32 + 96) * 1024L, "the bridge grew by %ld kB", rss - rss0);
-    cr_assert(log_contains(&b, "stopped reading its replies"), "no log line about the dropped client");
+    char *log = scl_test_bridge_log(&b);
+    cr_assert(strstr(log, "stopped reading its replies"), "no log line about the dropped client: %s", log);
+    free(log);
     zsock_destroy(&flood);
     zsock_destroy(&reader);
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 static const char *SLOW = "function spin(n) = n == 0 ? 0 : spin(n - 1);\ncube(spin(1e15) + 1);\n";
 
 Test(bridge, joined_requests_keep_their_own_deadlines, .timeout = 120)
 {
-    bridge_proc b = start_bridge("wasm", 1, 64);
+    scl_test_bridge b = start_bridge("wasm", 1, 64);
     zsock_t *a = client(&b), *c = client(&b);
     json_t *req = render_req("owner", SLOW, NULL);
     json_object_set_new(req, "deadline_ms", json_integer(1000));
@@ -814,13 +697,11 @@ Test(bridge, joined_requests_keep_their_own_deadlines, .timeout = 120)
     /* a request joining the running render with a short deadline gets its own TIMEOUT */
     req = render_req("joiner", SLOW, NULL);
     json_object_set_new(req, "deadline_ms", json_integer(800));
-    send_header(a, req);
-    h = recv_reply(a, 4000, NULL);
+    h = request(a, req, 4000, NULL);
     cr_assert_str_eq(str(h, "id"), "joiner");
     cr_assert_str_eq(str(h, "code"), "TIMEOUT", "%s", str(h, "message"));
     json_decref(h);
-    send_header(a, json_pack("{s:s,s:s}", "type", "stats", "id", "st"));
-    h = recv_reply(a, 5000, NULL);
+    h = request(a, json_pack("{s:s,s:s}", "type", "stats", "id", "st"), 5000, NULL);
     cr_assert_eq(json_integer_value(json_object_get(json_object_get(h, "workers"), "busy")), 1, "the render stopped");
     cr_assert_eq(json_integer_value(json_object_get(h, "in_progress")), 1);
     json_decref(h);
@@ -831,37 +712,32 @@ Test(bridge, joined_requests_keep_their_own_deadlines, .timeout = 120)
     cr_assert_str_eq(str(cancelled, "code"), "CANCELLED");
     json_decref(r1);
     json_decref(r2);
-    send_header(a, render_req("after", "cube(2);", NULL));
-    h = recv_reply(a, 60000, NULL);
+    h = request(a, render_req("after", "cube(2);", NULL), 60000, NULL);
     cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
     json_decref(h);
     zsock_destroy(&a);
     zsock_destroy(&c);
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 Test(bridge, default_and_fractional_deadlines_and_cache_hits_under_back_pressure, .timeout = 120)
 {
     const char *extra[] = {"--deadline", "3s", NULL};
-    bridge_proc b = start_bridge_with("wasm", 1, 1, extra, NULL);
+    scl_test_bridge b = start_bridge_with("wasm", 1, 1, extra, NULL);
     zsock_t *s = client(&b);
-    send_header(s, render_req("cube", "cube(4);", NULL));
-    json_t *h = recv_reply(s, 60000, NULL);
+    json_t *h = request(s, render_req("cube", "cube(4);", NULL), 60000, NULL);
     cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
     json_decref(h);
     /* no deadline in the request: the bridge's default (3 s here) stops it */
     send_header(s, render_req("endless", SLOW, NULL));
     usleep(300000);
     /* the queue (limit 1) is full: a cached result is still served, a new render is not */
-    send_header(s, render_req("cached", "cube(4);", NULL));
-    h = recv_reply(s, 5000, NULL);
+    h = request(s, render_req("cached", "cube(4);", NULL), 5000, NULL);
     cr_assert_str_eq(str(h, "id"), "cached");
     cr_assert_str_eq(str(h, "type"), "result", "%s %s", str(h, "code"), str(h, "message"));
     cr_assert_str_eq(str(h, "cache"), "hit");
     json_decref(h);
-    send_header(s, render_req("new", "cube(5);", NULL));
-    h = recv_reply(s, 5000, NULL);
+    h = request(s, render_req("new", "cube(5);", NULL), 5000, NULL);
     cr_assert_str_eq(str(h, "id"), "new");
     cr_assert_str_eq(str(h, "code"), "BUSY");
     json_decref(h);
@@ -872,18 +748,16 @@ Test(bridge, default_and_fractional_deadlines_and_cache_hits_under_back_pressure
     /* half a millisecond is a deadline (rounded up to 1 ms), not "none" */
     json_t *req = render_req("half", SLOW, NULL);
     json_object_set_new(req, "deadline_ms", json_real(0.5));
-    send_header(s, req);
-    h = recv_reply(s, 2500, NULL);
+    h = request(s, req, 2500, NULL);
     cr_assert_str_eq(str(h, "code"), "TIMEOUT", "%s", str(h, "message"));
     json_decref(h);
     zsock_destroy(&s);
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 Test(bridge, parameters_are_always_checked_against_the_schema, .timeout = 60)
 {
-    bridge_proc b = start_bridge("wasm", 1, 64);
+    scl_test_bridge b = start_bridge("wasm", 1, 64);
     zsock_t *s = client(&b);
     const char *model = "width = 1; // [0:10]\nshape = \"cube\"; // [cube, sphere]\n"
                         "if (shape == \"cube\") cube(width); else sphere(width);\n";
@@ -898,8 +772,7 @@ Test(bridge, parameters_are_always_checked_against_the_schema, .timeout = 60)
         {"cube(1);", "{\"aa\":1}", "aa", "no customizer parameters"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        send_header(s, render_req("p", cases[i].source, json_loads(cases[i].params, 0, NULL)));
-        json_t *h = recv_reply(s, 10000, NULL);
+        json_t *h = request(s, render_req("p", cases[i].source, json_loads(cases[i].params, 0, NULL)), 10000, NULL);
         cr_expect_str_eq(str(h, "code") ?: "(none)", "PROTOCOL", "case %zu: %s", i, str(h, "message"));
         cr_expect_str_eq(str(h, "field") ?: "(none)", cases[i].field, "case %zu: %s", i, str(h, "message"));
         if (cases[i].says)
@@ -909,19 +782,17 @@ Test(bridge, parameters_are_always_checked_against_the_schema, .timeout = 60)
     /* valid values render; `defines` passes any variable, like OpenSCAD's -D */
     json_t *req = render_req("ok", "size = 1;\nmodule m() { cube(size); }\nm();\n", json_pack("{s:i}", "$fn", 12));
     json_object_set_new(req, "defines", json_pack("{s:i}", "size", 3));
-    send_header(s, req);
-    json_t *h = recv_reply(s, 60000, NULL);
+    json_t *h = request(s, req, 60000, NULL);
     cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
     cr_assert_float_eq(json_number_value(json_array_get(json_object_get(json_object_get(h, "bbox"), "max"), 0)), 3.0, 1e-9);
     json_decref(h);
     zsock_destroy(&s);
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 Test(bridge, oversized_requests_get_too_large_without_being_parsed, .timeout = 120)
 {
-    bridge_proc b = start_bridge("wasm", 1, 64);
+    scl_test_bridge b = start_bridge("wasm", 1, 64);
     zsock_t *s = client(&b);
     /* over the limit in payload frames: the header alone is small */
     zmsg_t *m = zmsg_new();
@@ -962,8 +833,7 @@ Test(bridge, oversized_requests_get_too_large_without_being_parsed, .timeout = 1
     cr_assert(json_is_true(json_object_get(h, "pong")));
     json_decref(h);
     zsock_destroy(&s);
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 static int count_entries(const char *dir, const char *prefix)
@@ -980,10 +850,9 @@ static int count_entries(const char *dir, const char *prefix)
 
 Test(bridge, native_renderer_temp_dirs_are_removed_on_timeout_cancel_and_kill, .timeout = 180)
 {
-    bridge_proc b = start_bridge("openscad", 1, 64);
+    scl_test_bridge b = start_bridge("openscad", 1, 64);
     zsock_t *s = client(&b);
-    send_header(s, render_req("ok", "cube(1);", NULL));
-    json_t *h = recv_reply(s, 60000, NULL);
+    json_t *h = request(s, render_req("ok", "cube(1);", NULL), 60000, NULL);
     cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
     json_decref(h);
     /* one live renderer: one directory */
@@ -995,8 +864,7 @@ Test(bridge, native_renderer_temp_dirs_are_removed_on_timeout_cancel_and_kill, .
     snprintf(src, sizeof src, loop, 1);
     json_t *req = render_req("t", src, NULL);
     json_object_set_new(req, "deadline_ms", json_integer(1500));
-    send_header(s, req);
-    h = recv_reply(s, 30000, NULL);
+    h = request(s, req, 30000, NULL);
     cr_assert_str_eq(str(h, "code"), "TIMEOUT", "%s", str(h, "message"));
     json_decref(h);
     /* cancel */
@@ -1018,15 +886,14 @@ Test(bridge, native_renderer_temp_dirs_are_removed_on_timeout_cancel_and_kill, .
     cr_assert_str_eq(str(h, "code"), "RENDERER_LOST", "%s", str(h, "message"));
     json_decref(h);
     /* the replacement renderer's directory only */
-    send_header(s, render_req("ok2", "cube(2);", NULL));
-    h = recv_reply(s, 60000, NULL);
+    h = request(s, render_req("ok2", "cube(2);", NULL), 60000, NULL);
     cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
     json_decref(h);
     cr_assert_eq(count_entries(b.dir, "scl-render-"), 1, "temporary directories left behind");
     zsock_destroy(&s);
-    stop_bridge(&b);
+    scl_test_bridge_stop(&b);
     cr_assert_eq(count_entries(b.dir, "scl-render-"), 0, "the bridge left its renderer's directory");
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 Test(bridge, render_cli_notices_a_killed_private_bridge_and_cleans_up, .timeout = 90)
@@ -1080,9 +947,7 @@ Test(bridge, render_cli_notices_a_killed_private_bridge_and_cleans_up, .timeout 
     struct stat st;
     cr_assert_neq(stat(conn, &st), 0, "render-PID.json left behind");
     cr_assert_neq(stat(sock, &st), 0, "the private bridge's socket left behind");
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(scl_test_remove_tree(dir), 0);
 }
 
 /* Run `scadlive render ARGS` (this build: with LeakSanitizer); its exit
@@ -1114,7 +979,7 @@ static int run_render_cli(const char *dir, const char *const *args, char **log)
 
 Test(bridge, render_cli_error_paths_free_everything, .timeout = 120)
 {
-    bridge_proc b = start_bridge("wasm", 1, 64);
+    scl_test_bridge b = start_bridge("wasm", 1, 64);
     char model[256], bad[256], sets[256], out[256];
     snprintf(model, sizeof model, "%s/m.scad", b.dir);
     snprintf(bad, sizeof bad, "%s/bad.scad", b.dir);
@@ -1148,24 +1013,21 @@ Test(bridge, render_cli_error_paths_free_everything, .timeout = 120)
         cr_expect(strstr(log, cases[k].says), "case %zu: %s", k, log);
         free(log);
     }
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }
 
 Test(bridge, a_stopped_renderer_blocks_no_one_and_its_request_times_out, .timeout = 120)
 {
-    bridge_proc b = start_bridge("wasm", 1, 64);
+    scl_test_bridge b = start_bridge("wasm", 1, 64);
     zsock_t *s = client(&b);
-    send_header(s, render_req("warm", "cube(1);", NULL));
-    json_t *h = recv_reply(s, 60000, NULL);
+    json_t *h = request(s, render_req("warm", "cube(1);", NULL), 60000, NULL);
     cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
     json_decref(h);
     /* once the renderer is ready for the next request it hangs (stopped); the
      * next request is 512 kB, far more than a pipe holds (64 kB) */
     int idle = 0;
     for (int i = 0; i < 200 && !idle; i++) {
-        send_header(s, json_pack("{s:s,s:s}", "type", "stats", "id", "st"));
-        h = recv_reply(s, 5000, NULL);
+        h = request(s, json_pack("{s:s,s:s}", "type", "stats", "id", "st"), 5000, NULL);
         idle = json_integer_value(json_object_get(json_object_get(h, "workers"), "ready")) == 1;
         json_decref(h);
         if (!idle)
@@ -1194,11 +1056,9 @@ Test(bridge, a_stopped_renderer_blocks_no_one_and_its_request_times_out, .timeou
     cr_assert_str_eq(str(h, "id"), "stuck");
     cr_assert_str_eq(str(h, "code"), "TIMEOUT", "%s", str(h, "message"));
     json_decref(h);
-    send_header(s, render_req("after", "cube(3);", NULL));
-    h = recv_reply(s, 60000, NULL);
+    h = request(s, render_req("after", "cube(3);", NULL), 60000, NULL);
     cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
     json_decref(h);
     zsock_destroy(&s);
-    stop_bridge(&b);
-    remove_dir(&b);
+    scl_test_bridge_cleanup(&b);
 }

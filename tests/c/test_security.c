@@ -29,7 +29,7 @@ static const char *str(const json_t *j, const char *k) { return json_string_valu
 
 static void start(scl_test_bridge *b, const char *const *args, const char *runtime_dir)
 {
-    scl_test_bridge_options opt = {args, runtime_dir, 0, NULL, 0, 0, 0, 0};
+    scl_test_bridge_options opt = {.args = args, .runtime_dir = runtime_dir};
     int rc = scl_test_bridge_start(b, &opt);
     if (rc != 0) {
         char *log = scl_test_bridge_log(b);
@@ -256,7 +256,8 @@ Test(security, no_usable_runtime_dir_means_a_fresh_private_dir_not_tcp, .timeout
 
     scl_test_bridge b;
     const char *args[] = {"--workers", "1", NULL};
-    scl_test_bridge_options opt = {args, longdir, 0, NULL, 0, 1, pw->pw_uid, pw->pw_gid};
+    scl_test_bridge_options opt = {
+        .args = args, .runtime_dir = longdir, .as_other_user = 1, .uid = pw->pw_uid, .gid = pw->pw_gid};
     int rc = scl_test_bridge_start(&b, &opt);
     char *log = scl_test_bridge_log(&b);
     cr_assert_eq(rc, 0, "the bridge did not start: %s", log);
@@ -536,7 +537,7 @@ Test(security, clients_get_only_the_renderers_the_bridge_allows_and_bad_options_
     const char *says[] = {"unknown renderer \"gpu\"", "--backend openscad is not among --renderers wasm",
                           "needs an absolute path"};
     for (int i = 0; i < 3; i++) {
-        scl_test_bridge_options opt = {bad[i], NULL, 10000, NULL, 0, 0, 0, 0};
+        scl_test_bridge_options opt = {.args = bad[i], .wait_ms = 10000};
         cr_assert_neq(scl_test_bridge_start(&b, &opt), 0, "the bridge started with %s", bad[i][1]);
         char *log = scl_test_bridge_log(&b);
         cr_assert(strstr(log, says[i]), "no clear message: %s", log);
@@ -597,7 +598,7 @@ Test(security, native_renderer_reads_openscadpath_libraries_and_nothing_beside_t
     const char *envs[] = {env, NULL};
     const char *args[] = {"--backend", "openscad", "--workers", "1", NULL};
     scl_test_bridge b;
-    scl_test_bridge_options opt = {args, NULL, 0, envs, 0, 0, 0, 0};
+    scl_test_bridge_options opt = {.args = args, .env = envs};
     cr_assert_eq(scl_test_bridge_start(&b, &opt), 0, "%s", scl_test_bridge_log(&b));
     zsock_t *s = scl_test_client(b.conn_json);
     json_t *h = render(s, "openscadpath", "use <mylib/thing.scad>\nthing();", NULL);
@@ -631,7 +632,7 @@ Test(security, without_landlock_the_native_renderer_runs_unconfined_and_says_so,
     cr_assert_eq(chmod(secret, 0600), 0);
     const char *args[] = {"--backend", "openscad", "--workers", "1", NULL};
     scl_test_bridge b;
-    scl_test_bridge_options opt = {args, NULL, 0, NULL, 1, 0, 0, 0};
+    scl_test_bridge_options opt = {.args = args, .without_landlock = 1};
     cr_assert_eq(scl_test_bridge_start(&b, &opt), 0, "%s", scl_test_bridge_log(&b));
     zsock_t *s = scl_test_client(b.conn_json);
     char src[300];

@@ -3,6 +3,7 @@
 #include "bridge_harness.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <grp.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -84,6 +85,8 @@ int scl_test_bridge_start(scl_test_bridge *b, const scl_test_bridge_options *opt
             _exit(124);
         setenv("XDG_RUNTIME_DIR", opt->runtime_dir ? opt->runtime_dir : b->dir, 1);
         setenv("SCADLIVE_HOME", SCL_SOURCE_DIR, 1);
+        if (opt->tmpdir_in_test_dir)
+            setenv("TMPDIR", b->dir, 1);
         unsetenv("SCADLIVE_CONNECTION_FILE");
         for (size_t i = 0; opt->env && opt->env[i]; i++)
             putenv((char *)opt->env[i]);
@@ -122,12 +125,23 @@ void scl_test_bridge_cleanup(scl_test_bridge *b)
     json_decref(b->conn_json);
     b->conn_json = NULL;
     if (b->dir[0]) {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->dir);
-        if (system(cmd) != 0)
+        if (scl_test_remove_tree(b->dir) != 0)
             fprintf(stderr, "could not remove %s\n", b->dir);
         b->dir[0] = 0;
     }
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st, (void)type, (void)ftw;
+    return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int scl_test_remove_tree(const char *dir)
+{
+    if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0)
+        return 0;
+    return errno == ENOENT ? 0 : -1;
 }
 
 char *scl_test_bridge_log(const scl_test_bridge *b)

@@ -30,6 +30,7 @@ typedef struct scl_test_bridge_options {
     int as_other_user;       /* run the bridge as uid/gid below (the test runs as root) */
     uid_t uid;
     gid_t gid;
+    int tmpdir_in_test_dir;  /* the bridge's TMPDIR is the test directory (its renderers' temp dirs land there) */
 } scl_test_bridge_options;
 
 /* Start a bridge; returns 0 when it wrote its connection file, -1 if it
@@ -41,6 +42,10 @@ int scl_test_bridge_stop(scl_test_bridge *b);
 
 /* Remove the test directory and free the parsed connection file. */
 void scl_test_bridge_cleanup(scl_test_bridge *b);
+
+/* Remove `dir` and everything below it (links are removed, not followed);
+ * 0 when it is gone, -1 when something could not be removed. */
+int scl_test_remove_tree(const char *dir);
 
 /* The bridge's log as text (malloc'd; "" if none). */
 char *scl_test_bridge_log(const scl_test_bridge *b);
