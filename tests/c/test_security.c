@@ -39,6 +39,20 @@ static void start(scl_test_bridge *b, const char *const *args, const char *runti
 
 /* The connection file with its endpoint only, or with a client key pair of
  * our own making (the server key stays right: it is public anyway). */
+/* A directory whose path is 120 characters (`top`/<fill>...): a socket
+ * path under it does not fit in sun_path (107 bytes). `top` (a fresh
+ * /tmp/scl-test-long-XXXXXX) is what to remove afterwards. */
+static void make_long_dir(char top[64], char longdir[256], char fill)
+{
+    snprintf(top, 64, "/tmp/scl-test-long-XXXXXX");
+    cr_assert_not_null(mkdtemp(top));
+    int n = snprintf(longdir, 256, "%s/", top);
+    while (n < 120)
+        longdir[n++] = fill;
+    longdir[n] = 0;
+    cr_assert_eq(mkdir(longdir, 0700), 0);
+}
+
 static json_t *without_keys(const json_t *conn) { return json_pack("{s:s}", "endpoint", str(conn, "endpoint")); }
 
 static json_t *with_wrong_client_key(const json_t *conn)
@@ -76,6 +90,31 @@ static void assert_keys_required(const scl_test_bridge *b, const char *what)
     cr_assert_eq(st.st_mode & 0777, 0600, "%s: connection file mode %o", what, st.st_mode & 0777);
 }
 
+/* The endpoints other local users could reach, each asked for with
+ * --endpoint: the refusal tests run one bridge on each in turn. */
+enum { TRANSPORT_COUNT = 4 };
+typedef struct transports {
+    char abstract[64];   /* ipc://@scl-test-<tag>-PID: no file, no file mode */
+    char shared_dir[64]; /* a directory others may enter */
+    char shared_ipc[128];
+    const char *endpoint[TRANSPORT_COUNT]; /* ws, abstract ipc, ipc in shared_dir, tcp */
+} transports;
+
+/* `shared_mode`: what others may do in shared_dir (the socket's own mode
+ * is not what keeps them out). */
+static void transports_make(transports *t, const char *tag, mode_t shared_mode)
+{
+    snprintf(t->abstract, sizeof t->abstract, "ipc://@scl-test-%s-%d", tag, (int)getpid());
+    snprintf(t->shared_dir, sizeof t->shared_dir, "/tmp/scl-test-shared-XXXXXX");
+    cr_assert_not_null(mkdtemp(t->shared_dir));
+    cr_assert_eq(chmod(t->shared_dir, shared_mode), 0);
+    snprintf(t->shared_ipc, sizeof t->shared_ipc, "ipc://%s/bridge.sock", t->shared_dir);
+    const char *endpoint[TRANSPORT_COUNT] = {"ws://127.0.0.1:0", t->abstract, t->shared_ipc, "tcp://127.0.0.1:0"};
+    memcpy(t->endpoint, endpoint, sizeof endpoint);
+}
+
+static void transports_remove(transports *t) { rmdir(t->shared_dir); }
+
 Test(security, tcp_port_zero_writes_the_real_port, .timeout = 60)
 {
     scl_test_bridge b;
@@ -85,30 +124,25 @@ Test(security, tcp_port_zero_writes_the_real_port, .timeout = 60)
     cr_assert(!strncmp(ep, "tcp://127.0.0.1:", 16), "endpoint %s", ep);
     long port = strtol(ep + 16, NULL, 10);
     cr_assert(port > 0 && port < 65536, "the connection file says %s, not the bound port", ep);
-    assert_keys_required(&b, ep);
+    cr_assert_eq(ping_with(json_deep_copy(b.conn_json), 10000), 1, "no reply on the port it wrote");
     scl_test_bridge_cleanup(&b);
 }
 
-Test(security, ws_abstract_and_shared_dir_ipc_need_the_keys, .timeout = 120)
+Test(security, ws_abstract_shared_dir_ipc_and_tcp_need_the_keys, .timeout = 120)
 {
-    char abstract[64], shared_dir[64], shared_ipc[128];
-    snprintf(abstract, sizeof abstract, "ipc://@scl-test-%d", (int)getpid());
-    snprintf(shared_dir, sizeof shared_dir, "/tmp/scl-test-shared-XXXXXX");
-    cr_assert_not_null(mkdtemp(shared_dir));
-    chmod(shared_dir, 0755); /* others may enter: the socket's mode alone is not trusted */
-    snprintf(shared_ipc, sizeof shared_ipc, "ipc://%s/bridge.sock", shared_dir);
-    const char *endpoints[] = {"ws://127.0.0.1:0", abstract, shared_ipc, "tcp://127.0.0.1:0"};
-    for (size_t i = 0; i < sizeof endpoints / sizeof *endpoints; i++) {
+    transports t;
+    transports_make(&t, "keys", 0755);
+    for (size_t i = 0; i < TRANSPORT_COUNT; i++) {
         scl_test_bridge b;
-        const char *args[] = {"--endpoint", endpoints[i], "--workers", "1", NULL};
+        const char *args[] = {"--endpoint", t.endpoint[i], "--workers", "1", NULL};
         start(&b, args, NULL);
-        assert_keys_required(&b, endpoints[i]);
+        assert_keys_required(&b, t.endpoint[i]);
         char *log = scl_test_bridge_log(&b);
-        cr_assert(strstr(log, "refused a client"), "%s: the refusals were not logged: %s", endpoints[i], log);
+        cr_assert(strstr(log, "refused a client"), "%s: the refusals were not logged: %s", t.endpoint[i], log);
         free(log);
         scl_test_bridge_cleanup(&b);
     }
-    rmdir(shared_dir);
+    transports_remove(&t);
 }
 
 Test(security, default_endpoint_is_private_ipc, .timeout = 60)
@@ -153,15 +187,8 @@ Test(security, runtime_dir_too_long_for_a_socket_falls_back_to_a_private_dir, .t
     /* XDG_RUNTIME_DIR of 113+ characters: $XDG/scadlive/bridge-PID.sock no
      * longer fits in sun_path. The bridge used to fall back to loopback TCP
      * without keys; now it must pick another private directory. */
-    char longdir[256];
-    snprintf(longdir, sizeof longdir, "/tmp/scl-test-long-XXXXXX");
-    cr_assert_not_null(mkdtemp(longdir));
-    size_t n = strlen(longdir);
-    longdir[n++] = '/';
-    while (n < 120)
-        longdir[n++] = 'x';
-    longdir[n] = 0;
-    cr_assert_eq(mkdir(longdir, 0700), 0);
+    char top[64], longdir[256];
+    make_long_dir(top, longdir, 'x');
     scl_test_bridge b;
     const char *args[] = {"--workers", "1", NULL};
     start(&b, args, longdir);
@@ -181,16 +208,14 @@ Test(security, runtime_dir_too_long_for_a_socket_falls_back_to_a_private_dir, .t
     cr_assert(strstr(log, "could not hold the socket"), "no log line says why: %s", log);
     free(log);
     scl_test_bridge_cleanup(&b);
-    *strrchr(longdir, '/') = 0;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", longdir);
-    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(scl_test_remove_tree(top), 0);
 }
 
 /* ------------------------------------------------------- a second user */
 
 #define OTHER_USER "scl-sec-test"
 
+/* The second user, made if need be; NULL when this test is not root. */
 static struct passwd *other_user(void)
 {
     if (getuid() != 0)
@@ -227,16 +252,24 @@ static int other_user_can_run_the_build(const struct passwd *pw)
     return waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* The second user, or the test is skipped: it needs root, and with
+ * `to_run_the_build` the user must be able to run this build. */
+static struct passwd *other_user_or_skip(int to_run_the_build)
+{
+    struct passwd *pw = other_user();
+    if (!pw)
+        cr_skip_test("needs root to create and become a second user");
+    if (to_run_the_build && !other_user_can_run_the_build(pw))
+        cr_skip_test("the second user cannot reach this build (%s)", SCL_BUILD_DIR);
+    return pw;
+}
+
 Test(security, no_usable_runtime_dir_means_a_fresh_private_dir_not_tcp, .timeout = 60)
 {
     /* as a second user whose XDG_RUNTIME_DIR is too long for a socket and
      * whose /tmp/scadlive-UID belongs to someone else (root): the bridge must
      * make a fresh private directory of its own, and remove it when it stops */
-    struct passwd *pw = other_user();
-    if (!pw)
-        cr_skip_test("needs root to create and become a second user");
-    if (!other_user_can_run_the_build(pw))
-        cr_skip_test("the second user cannot reach this build (%s)", SCL_BUILD_DIR);
+    struct passwd *pw = other_user_or_skip(1);
     char taken[64];
     snprintf(taken, sizeof taken, "/tmp/scadlive-%u", (unsigned)pw->pw_uid);
     if (mkdir(taken, 0755) != 0)
@@ -244,14 +277,8 @@ Test(security, no_usable_runtime_dir_means_a_fresh_private_dir_not_tcp, .timeout
     cr_assert_eq(chown(taken, 0, 0), 0);
     cr_assert_eq(chmod(taken, 0755), 0);
     char top[64], longdir[256];
-    snprintf(top, sizeof top, "/tmp/scl-test-long-XXXXXX");
-    cr_assert_not_null(mkdtemp(top));
+    make_long_dir(top, longdir, 'y');
     cr_assert_eq(chown(top, pw->pw_uid, pw->pw_gid), 0);
-    int n = snprintf(longdir, sizeof longdir, "%s/", top);
-    while (n < 120)
-        longdir[n++] = 'y';
-    longdir[n] = 0;
-    cr_assert_eq(mkdir(longdir, 0700), 0);
     cr_assert_eq(chown(longdir, pw->pw_uid, pw->pw_gid), 0);
 
     scl_test_bridge b;
@@ -280,9 +307,7 @@ Test(security, no_usable_runtime_dir_means_a_fresh_private_dir_not_tcp, .timeout
     cr_assert_neq(lstat(sockdir, &st), 0, "%s outlived the bridge", sockdir);
     scl_test_bridge_cleanup(&b);
     rmdir(taken);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
-    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(scl_test_remove_tree(top), 0);
 }
 
 enum {
@@ -341,27 +366,15 @@ static int attack_as(const struct passwd *pw, const scl_test_bridge *b, const js
 
 Test(security, a_second_user_is_refused_on_every_transport, .timeout = 180)
 {
-    struct passwd *pw = other_user();
-    if (!pw)
-        cr_skip_test("needs root to create and become a second user");
-    char abstract[64], shared_dir[64], shared_ipc[128];
-    snprintf(abstract, sizeof abstract, "ipc://@scl-test-other-%d", (int)getpid());
-    snprintf(shared_dir, sizeof shared_dir, "/tmp/scl-test-shared-XXXXXX");
-    cr_assert_not_null(mkdtemp(shared_dir));
-    cr_assert_eq(chmod(shared_dir, 0777), 0); /* anyone may enter, even write */
-    snprintf(shared_ipc, sizeof shared_ipc, "ipc://%s/bridge.sock", shared_dir);
-    /* and the default endpoint when XDG_RUNTIME_DIR is too long for a socket:
-     * the fallback directory must keep the user out as well */
-    char longdir[256];
-    snprintf(longdir, sizeof longdir, "/tmp/scl-test-long-XXXXXX");
-    cr_assert_not_null(mkdtemp(longdir));
-    size_t n = strlen(longdir);
-    longdir[n++] = '/';
-    while (n < 120)
-        longdir[n++] = 'z';
-    longdir[n] = 0;
-    cr_assert_eq(mkdir(longdir, 0700), 0);
-    const char *endpoints[] = {NULL, NULL, "tcp://127.0.0.1:0", "ws://127.0.0.1:0", abstract, shared_ipc};
+    struct passwd *pw = other_user_or_skip(0);
+    transports t;
+    transports_make(&t, "other", 0777); /* anyone may enter the shared dir, even write */
+    /* and the default endpoint, also when XDG_RUNTIME_DIR is too long for a
+     * socket: the fallback directory must keep the user out as well */
+    char top[64], longdir[256];
+    make_long_dir(top, longdir, 'z');
+    const char *endpoints[2 + TRANSPORT_COUNT] = {NULL, NULL};
+    memcpy(endpoints + 2, t.endpoint, sizeof t.endpoint);
     for (size_t i = 0; i < sizeof endpoints / sizeof *endpoints; i++) {
         scl_test_bridge b;
         const char *with_ep[] = {"--endpoint", endpoints[i], "--workers", "1", NULL};
@@ -384,11 +397,8 @@ Test(security, a_second_user_is_refused_on_every_transport, .timeout = 180)
                      WEXITSTATUS(status));
         scl_test_bridge_cleanup(&b);
     }
-    rmdir(shared_dir);
-    *strrchr(longdir, '/') = 0;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", longdir);
-    cr_assert_eq(system(cmd), 0);
+    transports_remove(&t);
+    cr_assert_eq(scl_test_remove_tree(top), 0);
 }
 
 /* ------------------------------------------------------- renderer confinement */
@@ -482,8 +492,7 @@ Test(security, native_renderer_reads_only_the_model_dir_libraries_and_fonts, .ti
     free(log);
     zsock_destroy(&s);
     scl_test_bridge_cleanup(&b);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", secret_dir);
-    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(scl_test_remove_tree(secret_dir), 0);
 }
 
 /* ------------------------------------------------------- backends: the bridge's choice */
@@ -580,7 +589,7 @@ Test(security, native_renderer_reads_openscadpath_libraries_and_nothing_beside_t
     if (scl_confine_abi(why, sizeof why) == 0)
         cr_skip_test("%s", why);
     /* OPENSCADPATH=<top>/libs, outside every system path; <top>/private beside it */
-    char top[64], path[256], env[300], cmd[400];
+    char top[64], path[256], env[300];
     snprintf(top, sizeof top, "/tmp/scl-test-libs-XXXXXX");
     cr_assert_not_null(mkdtemp(top));
     scl_error err;
@@ -612,8 +621,7 @@ Test(security, native_renderer_reads_openscadpath_libraries_and_nothing_beside_t
     json_decref(h);
     zsock_destroy(&s);
     scl_test_bridge_cleanup(&b);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
-    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(scl_test_remove_tree(top), 0);
 }
 
 Test(security, without_landlock_the_native_renderer_runs_unconfined_and_says_so, .timeout = 120)
@@ -647,9 +655,7 @@ Test(security, without_landlock_the_native_renderer_runs_unconfined_and_says_so,
     free(log);
     zsock_destroy(&s);
     scl_test_bridge_cleanup(&b);
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
-    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(scl_test_remove_tree(top), 0);
 }
 
 Test(security, cli_with_wrong_or_no_keys_gets_a_clear_error_not_a_timeout, .timeout = 60)
@@ -695,11 +701,7 @@ Test(security, whoever_is_given_the_connection_file_gets_in, .timeout = 120)
 {
     /* the other side of the model: a user who is handed the file (as with a
      * Jupyter connection file) renders through the bridge of another user */
-    struct passwd *pw = other_user();
-    if (!pw)
-        cr_skip_test("needs root to create and become a second user");
-    if (!other_user_can_run_the_build(pw))
-        cr_skip_test("the second user cannot reach this build (%s)", SCL_BUILD_DIR);
+    struct passwd *pw = other_user_or_skip(1);
     scl_test_bridge b;
     const char *args[] = {"--endpoint", "tcp://127.0.0.1:0", "--workers", "1", NULL};
     start(&b, args, NULL);
