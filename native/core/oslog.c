@@ -278,6 +278,18 @@ static void set_where(scl_oslog_failure *out, const msg *m)
     }
 }
 
+/* The model is `model_dims`-D (2 or 3) and the export format (`label`)
+ * needs the other: say which formats fit the model and how to convert it. */
+static void wrong_dimension(scl_oslog_failure *out, int model_dims, const char *label)
+{
+    int is_2d = model_dims == 2;
+    out->reason = is_2d ? "not_3d" : "not_2d";
+    snprintf(out->message, sizeof out->message, "the model is %dD, and %s needs a %dD model: export it as %s (or %s)",
+             is_2d ? 2 : 3, label, is_2d ? 3 : 2, is_2d ? "SVG or DXF" : "STL, OFF or 3MF",
+             is_2d ? "extrude it with linear_extrude() for STL, OFF or 3MF"
+                   : "flatten it with projection() for SVG or DXF");
+}
+
 void scl_oslog_classify(const char *log, const char *main_name, const char *main_source, const char *format,
                         scl_oslog_failure *out)
 {
@@ -329,19 +341,11 @@ void scl_oslog_classify(const char *log, const char *main_name, const char *main
         return;
     }
     if (strstr(L, "not a 3D object")) {
-        out->reason = "not_3d";
-        snprintf(out->message, sizeof out->message,
-                 "the model is 2D, and %s needs a 3D model: export it as SVG or DXF "
-                 "(or extrude it with linear_extrude() for STL, OFF or 3MF)",
-                 format_label(is_3d_format(format) ? format : NULL));
+        wrong_dimension(out, 2, format_label(is_3d_format(format) ? format : NULL));
         return;
     }
     if (strstr(L, "not a 2D object")) {
-        out->reason = "not_2d";
-        snprintf(out->message, sizeof out->message,
-                 "the model is 3D, and %s needs a 2D model: export it as STL, OFF or 3MF "
-                 "(or flatten it with projection() for SVG or DXF)",
-                 is_3d_format(format) ? "SVG" : format_label(format));
+        wrong_dimension(out, 3, is_3d_format(format) ? "SVG" : format_label(format));
         return;
     }
     if (s.has_missing) {
