@@ -2,6 +2,7 @@
 // value. The box takes only values the slider could have (within min..max,
 // on a step from min); anything else is refused with a hint under it, and the
 // last good value stays.
+import { element, hintLine } from "./dom.js";
 
 // Whether `v` lies on the grid min + k * step (to a rounding tolerance).
 export function onStep(v, min, step) {
@@ -23,16 +24,10 @@ export function refusal(text, { min, max, step }) {
 // {el, range, box, setValue(v), setRange({min, max, step})}; onInput(v) while
 // the slider moves, onChange(v) when it is let go or a typed value is taken.
 export function sliderWithBox({ min, max, step, value, onInput = () => {}, onChange = () => {} }) {
-  const el = document.createElement("span");
-  el.className = "scl-slider";
-  const range = document.createElement("input");
-  range.type = "range";
-  const box = document.createElement("input");
-  box.type = "number";
-  box.className = "scl-number";
-  const hint = document.createElement("div");
-  hint.className = "scl-hint";
-  hint.hidden = true;
+  const el = element("span", "scl-slider");
+  const range = element("input", "", { type: "range" });
+  const box = element("input", "scl-number", { type: "number" });
+  const hint = hintLine();
   let limits = { min, max, step };
   const setRange = (l) => {
     limits = { ...l };
@@ -44,8 +39,7 @@ export function sliderWithBox({ min, max, step, value, onInput = () => {}, onCha
   };
   setRange(limits);
   const showHint = (text) => {
-    hint.textContent = text;
-    hint.hidden = !text;
+    hint.say(text);
     box.setCustomValidity(text);
     box.classList.toggle("scl-invalid", !!text);
   };
@@ -69,6 +63,6 @@ export function sliderWithBox({ min, max, step, value, onInput = () => {}, onCha
     if (e.key === "Escape") { box.value = range.value; showHint(""); }
     e.stopPropagation(); // typing a number is not a view shortcut
   });
-  el.append(range, box, hint);
-  return { el, range, box, hint, setValue, setRange };
+  el.append(range, box, hint.el);
+  return { el, range, box, hint: hint.el, setValue, setRange };
 }

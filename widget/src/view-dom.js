@@ -6,6 +6,7 @@ import { userPaths } from "./user-paths.js";
 import { PROGRESS_STYLE } from "./progress.js";
 import { CONSOLE_STYLE, LogConsole } from "./console.js";
 import { formatError } from "./log.js";
+import { element } from "./dom.js";
 
 // The downloads a view offers: a 3D model's STL, OFF and 3MF, a 2D shape's
 // SVG and DXF; only those of the shown model's kind are visible.
@@ -52,8 +53,6 @@ const STYLE = `
 `;
 
 const MAX_WARNINGS_SHOWN = 5;
-
-const element = (tag, className, props = {}) => Object.assign(document.createElement(tag), className ? { className } : {}, props);
 
 // Build the view inside `el`; returns its parts and what shows things in them.
 export function buildView(el, { width = 0, height = 480 } = {}) {
