@@ -5,7 +5,7 @@ import atexit
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 # pyzmq is imported only when a bridge is used: under Pyodide it does not exist
 if TYPE_CHECKING:
@@ -14,8 +14,7 @@ if TYPE_CHECKING:
 
 _lock = threading.Lock()
 _process: "BridgeProcess | None" = None
-_async_client: "AsyncBridgeClient | None" = None
-_sync_client: "SyncBridgeClient | None" = None
+_clients: dict[str, Any] = {}  # by client class name: one async, one sync
 
 
 def new_process() -> "BridgeProcess":
@@ -42,21 +41,19 @@ def process() -> "BridgeProcess":
         return _process
 
 
-def async_client() -> "AsyncBridgeClient":
-    global _async_client
+def _shared(kind: str) -> Any:
+    """The one client of class ``kind`` (of scadlive.client) on this process's bridge."""
     proc = process()
-    from .client import AsyncBridgeClient
+    from . import client
     with _lock:
-        if _async_client is None:
-            _async_client = AsyncBridgeClient(proc)
-        return _async_client
+        if kind not in _clients:
+            _clients[kind] = getattr(client, kind)(proc)
+        return _clients[kind]
+
+
+def async_client() -> "AsyncBridgeClient":
+    return cast("AsyncBridgeClient", _shared("AsyncBridgeClient"))
 
 
 def sync_client() -> "SyncBridgeClient":
-    global _sync_client
-    proc = process()
-    from .client import SyncBridgeClient
-    with _lock:
-        if _sync_client is None:
-            _sync_client = SyncBridgeClient(proc)
-        return _sync_client
+    return cast("SyncBridgeClient", _shared("SyncBridgeClient"))
