@@ -6,21 +6,9 @@
 // own log (globalThis.scadliveRenderLog); no timings are asserted, only the
 // order of events and frames.
 import assert from "node:assert/strict";
+import { DEEP_NTH as DEEP } from "./lib.mjs";
 
 export const SLOW_MODEL = "tests/fixtures/scad/slow-sweep.scad";
-
-// In-page: the n-th element matching `sel`, shadow roots included.
-const DEEP = `(sel, n) => {
-  const out = [];
-  const walk = (root) => {
-    for (const el of root.querySelectorAll("*")) {
-      if (el.matches(sel)) out.push(el);
-      if (el.shadowRoot) walk(el.shadowRoot);
-    }
-  };
-  walk(document);
-  return out[n];
-}`;
 
 const renderLog = (page) => page.evaluate(() => globalThis.scadliveRenderLog || []);
 

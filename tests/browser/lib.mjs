@@ -114,6 +114,9 @@ const DEEP_ALL = `(sel) => {
   return out;
 }`;
 
+// In-page helper source: the n-th element matching a selector, shadow roots included.
+export const DEEP_NTH = `(sel, n) => (${DEEP_ALL})(sel)[n]`;
+
 // A property of every element matching `selector`, in document order, shadow roots included.
 export const deepProps = (page, selector, prop) =>
   page.evaluate(([sel, p, src]) => (0, eval)(src)(sel).map((el) => el[p]), [selector, prop, DEEP_ALL]);
