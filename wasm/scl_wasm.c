@@ -82,6 +82,17 @@ EXPORT char *sclw_scad_refs(const char *text)
     return envelope_ok(refs);
 }
 
+/* The names a Hidden group declares (params.h): a JSON array. */
+EXPORT char *sclw_params_hidden(const char *src, size_t len)
+{
+    scl_error err;
+    json_t *schema = NULL, *hidden = NULL;
+    if (scl_params_parse_with_hidden(src, len, "model", &schema, &hidden, &err) != SCL_OK)
+        return envelope_err(&err);
+    json_decref(schema);
+    return envelope_ok(hidden);
+}
+
 /* ------------------------------------------------------------- overrides */
 
 EXPORT char *sclw_overrides(const char *schema_json, const char *values_json)

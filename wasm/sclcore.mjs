@@ -3,6 +3,8 @@
 //   import { loadCore } from "./sclcore.mjs";
 //   const core = await loadCore();
 //   core.params(source, "title")      -> OpenSCAD customizer JSON (object)
+//   core.hiddenNames(source)          -> ["name", ...]: what a /* [Hidden] */ group declares
+//                                        (not in the schema; set them as -D defines)
 //   core.parseMesh(bytes)             -> { positions, indices, faceColors, stats }
 //   core.threeMfParts(mesh, "title")  -> [{ name, text }]: the XML parts of a 3MF file
 //                                        (mesh as parseMesh returns it; zip them to get the file)
@@ -96,6 +98,10 @@ export async function loadCore(options = {}) {
     // outside comments and strings, as the bridge's dependency scan reads them.
     scadRefs(text) {
       return withHeap([text ?? ""], ([t]) => envelope(fn("sclw_scad_refs")(t)));
+    },
+
+    hiddenNames(source) {
+      return withHeap([source], ([src, len]) => envelope(fn("sclw_params_hidden")(src, len)));
     },
 
     overrides(schema, values) {

@@ -737,12 +737,14 @@ static int handle_router(zloop_t *loop, zsock_t *sock, void *arg)
             break;
         }
         case SCL_REQ_PARAMS: {
-            json_t *schema = NULL;
-            if (scl_params_parse(req.source, strlen(req.source), req.title, &schema, &err) != SCL_OK)
+            /* the schema, and the names a Hidden group declares: clients send those in "defines" */
+            json_t *schema = NULL, *hidden = NULL;
+            if (scl_params_parse_with_hidden(req.source, strlen(req.source), req.title, &schema, &hidden, &err) !=
+                SCL_OK)
                 reply_error(d, identity, req.id, "SYNTAX", err.message, NULL, err.line, NULL);
             else
-                send_msg(d, scl_protocol_reply(identity, json_pack("{s:s,s:s,s:o}", "type", "result", "id", req.id,
-                                                                   "schema", schema)));
+                send_msg(d, scl_protocol_reply(identity, json_pack("{s:s,s:s,s:o,s:o}", "type", "result", "id",
+                                                                   req.id, "schema", schema, "hidden", hidden)));
             break;
         }
         case SCL_REQ_RENDER:

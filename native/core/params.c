@@ -1724,9 +1724,17 @@ static char *trimmed(const char *s)
 scl_status scl_params_parse(const char *src, size_t len, const char *title, json_t **out,
                             scl_error *err)
 {
+    return scl_params_parse_with_hidden(src, len, title, out, NULL, err);
+}
+
+scl_status scl_params_parse_with_hidden(const char *src, size_t len, const char *title, json_t **out,
+                                        json_t **hidden_out, scl_error *err)
+{
     if (!out || (!src && len) || !title)
         return scl_error_set(err, SCL_EINVAL, "scl_params_parse: NULL argument");
     *out = NULL;
+    if (hidden_out)
+        *hidden_out = NULL;
     scl_error_clear(err);
     if (len > SCL_PARAMS_MAX_SOURCE)
         return scl_error_set(err, SCL_ETOOBIG, "source is %zu bytes, more than the limit of %zu",
@@ -1762,8 +1770,10 @@ scl_status scl_params_parse(const char *src, size_t len, const char *title, json
     group_list groups = {0};
     long stop = scan_like_openscad(src, len, &groups);
     json_t *params = json_array();
-    if (!params || stop < 0) {
+    json_t *hidden = json_array();
+    if (!params || !hidden || stop < 0) {
         json_decref(params);
+        json_decref(hidden);
         groups_free(&groups);
         parser_free(&p);
         return scl_error_set(err, SCL_ENOMEM, "out of memory");
@@ -1794,6 +1804,8 @@ scl_status scl_params_parse(const char *src, size_t len, const char *title, json
             json_t *obj = make_parameter(as, &ann, caption.data, caption.len, group);
             if (obj)
                 json_array_append_new(params, obj);
+        } else {
+            json_array_append_new(hidden, json_string(as->name));
         }
         free(group_trim);
         annotation_free(&ann);
@@ -1811,6 +1823,10 @@ scl_status scl_params_parse(const char *src, size_t len, const char *title, json
     json_t *t = json_string(title);
     json_object_set_new(root, "title", t ? t : json_string("model"));
     *out = root;
+    if (hidden_out)
+        *hidden_out = hidden;
+    else
+        json_decref(hidden);
     return SCL_OK;
 }
 

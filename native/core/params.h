@@ -52,6 +52,13 @@ extern "C" {
 SCL_MUST_CHECK scl_status scl_params_parse(const char *src, size_t len, const char *title, json_t **out,
                             scl_error *err);
 
+/* scl_params_parse, and also the names the model declares in a "Hidden"
+ * group: parameters by the rules above that the schema leaves out (the
+ * customizer hides them; OpenSCAD's -D still sets them). *hidden is a new
+ * JSON array of those names in source order (when hidden is not NULL). */
+SCL_MUST_CHECK scl_status scl_params_parse_with_hidden(const char *src, size_t len, const char *title,
+                                                       json_t **out, json_t **hidden, scl_error *err);
+
 /* Same, returning compact JSON text (malloc'd, NUL-terminated, keys sorted)
  * for callers that do not use jansson (the WASM build). */
 SCL_MUST_CHECK scl_status scl_params_json(const char *src, size_t len, const char *title, char **out,

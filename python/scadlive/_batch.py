@@ -64,7 +64,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from . import _assets, _deps, _runtime
+from . import _assets, _deps, _runtime, api
 from .api import _FORMATS
 from ._process import BridgeProcess
 from ._source import SourceLike, load
@@ -248,9 +248,18 @@ def _render_variant(request: Callable[..., Any], job: _Job, params: dict[str, An
     """Render one variant in every format: (manifest fields, {extension: bytes})."""
     row: dict[str, Any] = {"render_ms": None, "cache": None, "error_code": None, "error": None}
     outputs: dict[str, bytes] = {}
+    # the model's /* [Hidden] */ variables go in "defines" (api.split_hidden), asked of this bridge once per model
+    try:
+        hidden = api.hidden_names_via(request, job.text, cancel=cancel) if api.asks_for_names(params) else ()
+    except RenderError as exc:
+        row["error_code"], row["error"] = exc.code, str(exc)
+        return row, {}
+    checked, defines = api.split_hidden(params, hidden)
     for _, wire, ext in job.formats:
         header = {"type": "render", "source": job.text, "name": job.name, "files": job.files_b64,
-                  "params": params, "format": wire}
+                  "params": checked, "format": wire}
+        if defines:
+            header["defines"] = defines
         if job.timeout is not None:
             header["deadline_ms"] = int(job.timeout * 1000)
         reply = None

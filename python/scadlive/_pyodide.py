@@ -213,6 +213,26 @@ async def parameters_async(model: Model, title: str) -> dict[str, Any]:
     return params_with(await runtime(), model, title)
 
 
+def hidden_with(rt: Any, model: Model) -> tuple[str, ...]:
+    """The names ``model`` declares in /* [Hidden] */ groups (the C core's scl_params_parse_with_hidden)."""
+    if "Hidden" not in model.text:
+        return ()
+    try:
+        return tuple(_py(rt.core.hiddenNames(model.text)))
+    except Exception as exc:
+        if type(exc).__name__ != "JsException":
+            raise
+        raise _js_error(exc, model) from None
+
+
+def hidden_names(model: Model) -> tuple[str, ...]:
+    return hidden_with(loaded_runtime(), model)
+
+
+async def hidden_names_async(model: Model) -> tuple[str, ...]:
+    return hidden_with(await runtime(), model)
+
+
 # the bridge's limits on what a model may include (native/bridge/deps.c)
 _MAX_FILES = 2000
 _MAX_TOTAL_BYTES = 64 * 1024 * 1024
@@ -307,12 +327,17 @@ async def render_async(model: Model, params: dict[str, Any] | None, *, format: s
         files = gather(rt, model, library_path or [])
     defines: list[str] = []
     if params:
-        from .api import check_parameter_names
+        from .api import check_parameter_names, split_hidden
         schema = params_with(rt, model, title)
-        check_parameter_names(schema, params)
+        hidden = hidden_with(rt, model)
+        check_parameter_names(schema, params, hidden)
+        # a Hidden group's names pass as they are, like the bridge's "defines"
+        checked, passed = split_hidden(params, hidden)
         try:
             defines = list(_py(rt.core.overrides(to_js(schema, dict_converter=Object.fromEntries),
-                                                 to_js(params, dict_converter=Object.fromEntries))))
+                                                 to_js(checked, dict_converter=Object.fromEntries))))
+            if passed:
+                defines += list(_py(rt.core.overrides(None, to_js(passed, dict_converter=Object.fromEntries))))
         except Exception as exc:
             if type(exc).__name__ != "JsException":
                 raise

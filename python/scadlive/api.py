@@ -7,10 +7,13 @@ Both return the file's bytes by default; with ``full=True`` they return a
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Sequence, Union, overload
+from typing import Any, Callable, Literal, Mapping, Sequence, Union, overload
 
 from . import _deps, _pyodide, _runtime
 from ._log import LogLine, lines_of
@@ -109,20 +112,112 @@ def closest_name(name: str, names: Sequence[str]) -> str | None:
     return best
 
 
-def check_parameter_names(schema: dict[str, Any], params: dict[str, Any] | None) -> None:
+def check_parameter_names(schema: dict[str, Any], params: Mapping[str, Any] | None,
+                          hidden: Sequence[str] = ()) -> None:
     """Raise :class:`ParameterError` for a name in ``params`` the model's
-    customizer ``schema`` lacks (special variables like ``$fn`` are always allowed)."""
+    customizer ``schema`` lacks (special variables like ``$fn`` are always
+    allowed, and so are the ``hidden`` names: those the model declares in a
+    ``/* [Hidden] */`` group, which are sent as ``defines``)."""
     names = [p["name"] for p in schema.get("parameters", []) if isinstance(p, dict) and "name" in p]
     for name in (params or {}):
-        if not name.startswith("$") and name not in names:
+        if not name.startswith("$") and name not in names and name not in hidden:
             raise ParameterError(name, closest_name(name, names))
+
+
+# --- names a model declares in a /* [Hidden] */ group ----------------------
+# The bridge takes customizer parameters in "params" (checked against the
+# model's schema) and other top-level variables in "defines" (OpenSCAD's -D,
+# unchecked). A Hidden group's variables are in the model but not in its
+# schema, so the API sends them in "defines" for the caller; a name the model
+# does not have at all stays in "params", where the bridge refuses it with
+# the closest real name. The names come from the bridge's `params` reply
+# ("hidden"), kept per model text for the models used last.
+_HIDDEN_KEPT = 64
+_hidden_by_text: "OrderedDict[str, tuple[str, ...]]" = OrderedDict()
+_hidden_lock = threading.Lock()
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _known_hidden(text: str) -> tuple[str, ...] | None:
+    """The Hidden names of ``text`` if known without asking (None if not):
+    none when the text does not say "Hidden" at all."""
+    if "Hidden" not in text:
+        return ()
+    with _hidden_lock:
+        key = _text_key(text)
+        found = _hidden_by_text.get(key)
+        if found is not None:
+            _hidden_by_text.move_to_end(key)
+        return found
+
+
+def _remember_hidden(text: str, reply_header: Mapping[str, Any]) -> tuple[str, ...]:
+    hidden = tuple(str(n) for n in reply_header.get("hidden") or ())
+    with _hidden_lock:
+        _hidden_by_text[_text_key(text)] = hidden
+        while len(_hidden_by_text) > _HIDDEN_KEPT:
+            _hidden_by_text.popitem(last=False)
+    return hidden
+
+
+def _params_request(text: str, title: str = "model") -> dict[str, Any]:
+    return {"type": "params", "source": text, "title": title}
+
+
+def asks_for_names(params: Mapping[str, Any] | None) -> bool:
+    """Whether ``params`` names anything besides special variables (only then do Hidden names matter)."""
+    return any(not str(name).startswith("$") for name in (params or {}))
+
+
+def hidden_names_via(request: Callable[..., Any], text: str, **request_options: Any) -> tuple[str, ...]:
+    """The names ``text`` declares in /* [Hidden] */ groups, asked of a bridge
+    through ``request`` (a sync client's) when not known yet."""
+    known = _known_hidden(text)
+    if known is not None:
+        return known
+    reply = request(_params_request(text), timeout=30, **request_options)
+    return _remember_hidden(text, reply.header)
+
+
+def hidden_names(model: Model) -> tuple[str, ...]:
+    """The names ``model`` declares in /* [Hidden] */ groups (its schema leaves them out)."""
+    if _pyodide.IS_PYODIDE:
+        return _pyodide.hidden_names(model)
+    known = _known_hidden(model.text)
+    return known if known is not None else hidden_names_via(_runtime.sync_client().request, model.text)
+
+
+async def hidden_names_async(model: Model) -> tuple[str, ...]:
+    """:func:`hidden_names`, awaitable."""
+    if _pyodide.IS_PYODIDE:
+        return await _pyodide.hidden_names_async(model)
+    known = _known_hidden(model.text)
+    if known is not None:
+        return known
+    reply = await _runtime.async_client().request(_params_request(model.text), timeout=30)
+    return _remember_hidden(model.text, reply.header)
+
+
+def split_hidden(params: Mapping[str, Any] | None, hidden: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``params`` as the bridge takes them: ``(params, defines)``, the names
+    in ``hidden`` (a Hidden group's) moved to ``defines``."""
+    kept: dict[str, Any] = {}
+    defines: dict[str, Any] = {}
+    for name, value in (params or {}).items():
+        (defines if name in hidden and not name.startswith("$") else kept)[name] = value
+    return kept, defines
 
 
 def build_render_request(model: Model, params: dict[str, Any] | None, *, format: str = "stl",
                          quality: str = "full", renderer: str | None = None,
                          timeout: float | None = None, library_path: LibraryPath = None,
-                         files: dict[str, bytes] | None = None) -> dict[str, Any]:
-    """The protocol header of a render request for ``model`` (files included)."""
+                         files: dict[str, bytes] | None = None,
+                         hidden: Sequence[str] = ()) -> dict[str, Any]:
+    """The protocol header of a render request for ``model`` (files included);
+    names in ``hidden`` (the model's Hidden group, :func:`hidden_names`) go in ``defines``."""
     if format not in _FORMATS:
         raise ValueError(f"format must be one of {sorted(_FORMATS)}, not {format!r}")
     if quality not in ("full", "preview"):
@@ -135,10 +230,12 @@ def build_render_request(model: Model, params: dict[str, Any] | None, *, format:
         "name": str(model.path) if model.path else model.name,
         "files": {path: {"base64": base64.b64encode(data).decode("ascii")}
                   for path, data in files.items()},
-        "params": dict(params or {}),
         "format": _FORMATS[format],
         "quality": quality,
     }
+    header["params"], defines = split_hidden(params, hidden)
+    if defines:
+        header["defines"] = defines
     if renderer:
         header["renderer"] = renderer
     if timeout is not None:
@@ -168,14 +265,18 @@ def render(source: SourceLike | None = None, params: dict[str, Any] | None = Non
     ``library_path``: extra library folders, searched before OPENSCADPATH,
     the user library folder and the installation's.
     ``full=True`` returns a :class:`RenderResult` (the bytes and OpenSCAD's log lines).
+    ``params`` may also set the variables of the model's ``/* [Hidden] */``
+    groups (sent as OpenSCAD ``-D`` defines); any other name the customizer
+    does not know is a ``PROTOCOL`` error naming the closest one.
     Raises :class:`scadlive.RenderError` with the SCAD file and line on failure.
     """
     if _pyodide.IS_PYODIDE:
         return _web_render_sync(source, params, path=path, format=format, quality=quality,
                                 renderer=renderer, timeout=timeout, library_path=library_path, full=full)
     model = load(source, path=path)
-    header = build_render_request(model, params, format=format, quality=quality,
-                                  renderer=renderer, timeout=timeout, library_path=library_path)
+    hidden = hidden_names(model) if asks_for_names(params) else ()
+    header = build_render_request(model, params, format=format, quality=quality, renderer=renderer,
+                                  timeout=timeout, library_path=library_path, hidden=hidden)
     reply = _runtime.sync_client().request(header, timeout=None if timeout is None else timeout + 5)
     result = RenderResult.from_reply(reply.header, reply.payload)
     return result if full else result.data
@@ -206,8 +307,9 @@ async def render_async(source: SourceLike | None = None, params: dict[str, Any] 
         return await _web_render(source, params, path=path, format=format, quality=quality,
                                  renderer=renderer, timeout=timeout, library_path=library_path, full=full)
     model = load(source, path=path)
-    header = build_render_request(model, params, format=format, quality=quality,
-                                  renderer=renderer, timeout=timeout, library_path=library_path)
+    hidden = await hidden_names_async(model) if asks_for_names(params) else ()
+    header = build_render_request(model, params, format=format, quality=quality, renderer=renderer,
+                                  timeout=timeout, library_path=library_path, hidden=hidden)
     reply = await _runtime.async_client().request(
         header, timeout=None if timeout is None else timeout + 5)
     result = RenderResult.from_reply(reply.header, reply.payload)
@@ -221,13 +323,17 @@ def parameters(source: SourceLike | None = None, *,
     Under Pyodide this needs the WebAssembly loaded (any awaited scadlive call
     does it), unless Pyodide can block on a promise (JSPI).
     """
-    model = load(source, path=path)
+    return model_parameters(load(source, path=path))[0]
+
+
+def model_parameters(model: Model) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """``model``'s customizer schema (as :func:`parameters`) and the names its
+    ``/* [Hidden] */`` groups declare (as :func:`hidden_names`), from one request."""
     title = (model.path.stem if model.path else "model")
     if _pyodide.IS_PYODIDE:
-        return _pyodide.parameters(model, title)
-    reply = _runtime.sync_client().request({"type": "params", "source": model.text, "title": title},
-                                           timeout=30)
-    return dict(reply.header["schema"])
+        return _pyodide.parameters(model, title), _pyodide.hidden_names(model)
+    reply = _runtime.sync_client().request(_params_request(model.text, title), timeout=30)
+    return dict(reply.header["schema"]), _remember_hidden(model.text, reply.header)
 
 
 async def parameters_async(source: SourceLike | None = None, *,
@@ -237,8 +343,8 @@ async def parameters_async(source: SourceLike | None = None, *,
     title = (model.path.stem if model.path else "model")
     if _pyodide.IS_PYODIDE:
         return await _pyodide.parameters_async(model, title)
-    reply = await _runtime.async_client().request({"type": "params", "source": model.text, "title": title},
-                                                  timeout=30)
+    reply = await _runtime.async_client().request(_params_request(model.text, title), timeout=30)
+    _remember_hidden(model.text, reply.header)
     return dict(reply.header["schema"])
 
 

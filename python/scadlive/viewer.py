@@ -11,7 +11,10 @@ memory budget); the kernel then renders that model until its source changes.
 user library folder and the installation's (README "Libraries").
 ``params`` names are checked against the model's customizer parameters: an
 unknown one is an error naming the closest (``Viewer(params=...)`` raises
-:class:`scadlive.ParameterError`, ``viewer.params = ...`` a TraitError).
+:class:`scadlive.ParameterError`, ``viewer.params = ...`` a TraitError). The
+variables of the model's ``/* [Hidden] */`` groups may be set there too: the
+customizer shows no field for them, and renders pass them as OpenSCAD ``-D``
+defines (the page and the bridge alike).
 ``last_log``/``echo``: OpenSCAD's log lines / ECHO texts of the last kernel
 render (``render``, ``render_async``, ``export``).
 
@@ -117,6 +120,7 @@ class Viewer(anywidget.AnyWidget):
         # OpenSCAD's log lines of the last kernel render (LogLine: ECHO, WARNING, ...)
         self.last_log: list[LogLine] = []
         self._model: Model | None = None
+        self._hidden: tuple[str, ...] = ()  # the names the model's /* [Hidden] */ groups declare
         self._files: dict[str, bytes] = {}
         self._last_stl: bytes | None = None
         self._last_reply: dict[str, Any] = {}
@@ -147,15 +151,16 @@ class Viewer(anywidget.AnyWidget):
         """Show another model (text, path or SolidPython2 object)."""
         model = load(source, path=path)
         if _pyodide.IS_PYODIDE:
-            files, known = self._web_model_info(model)
+            files, known, hidden = self._web_model_info(model)
             schema = known if known is not None else {}
         else:
             files = _deps.gather(model, self.library_path)
-            schema = api.parameters(model) if model.text.strip() else {}
+            schema, hidden = api.model_parameters(model) if model.text.strip() else ({}, ())
             known = schema
         if known is not None:
-            api.check_parameter_names(schema, params)  # before anything changes: a typo keeps the old model
+            api.check_parameter_names(schema, params, hidden)  # before anything changes: a typo keeps the old model
         self._model = model
+        self._hidden = hidden
         self.fallback_reason = None  # a new model: the page tries again
         self._files = files
         defaults = {p["name"]: p.get("initial") for p in schema.get("parameters", [])}
@@ -171,17 +176,18 @@ class Viewer(anywidget.AnyWidget):
             self._keep_task(asyncio.ensure_future(self._finish_web_load(model, params)))
 
     # --- Pyodide: the model's files and schema from the page's WebAssembly --
-    def _web_model_info(self, model: Model) -> tuple[dict[str, bytes], dict[str, Any] | None]:
-        """Under Pyodide: the files ``model`` includes and its customizer schema,
-        when the C core's WebAssembly is loaded (or Pyodide can block on it);
-        else ``({}, None)``, and the rest comes from :meth:`_finish_web_load`."""
+    def _web_model_info(self, model: Model
+                        ) -> tuple[dict[str, bytes], dict[str, Any] | None, tuple[str, ...]]:
+        """Under Pyodide: the files ``model`` includes, its customizer schema and
+        its Hidden names, when the C core's WebAssembly is loaded (or Pyodide can
+        block on it); else ``({}, None, ())``, and the rest comes from :meth:`_finish_web_load`."""
         try:
             rt = _pyodide.loaded_runtime()
         except _pyodide.ScadliveError:
-            return {}, None
+            return {}, None, ()
         title = model.path.stem if model.path else "model"
         schema = _pyodide.params_with(rt, model, title) if model.text.strip() else {}
-        return _pyodide.gather(rt, model, self.library_path), schema
+        return _pyodide.gather(rt, model, self.library_path), schema, _pyodide.hidden_with(rt, model)
 
     async def _finish_web_load(self, model: Model, params: dict[str, Any] | None) -> None:
         """The second half of :meth:`load` under Pyodide without JSPI, once the
@@ -190,15 +196,16 @@ class Viewer(anywidget.AnyWidget):
         lacks is shown as the viewer's error, since the call that gave it has returned."""
         try:
             await _pyodide.runtime()
-            files, schema = self._web_model_info(model)
+            files, schema, hidden = self._web_model_info(model)
             if self._model is not model or schema is None:
                 return  # another model was loaded meanwhile
-            api.check_parameter_names(schema, params)
+            api.check_parameter_names(schema, params, hidden)
         except Exception as exc:  # nothing to raise to: shown in the page
             self.error = {"message": str(exc), "code": getattr(exc, "code", "ERROR"),
                           "line": getattr(exc, "line", None), "file": getattr(exc, "file", None)}
             return
         self._files = files
+        self._hidden = hidden
         defaults = {p["name"]: p.get("initial") for p in schema.get("parameters", [])}
         with self.hold_sync():
             self.schema = schema
@@ -337,7 +344,7 @@ class Viewer(anywidget.AnyWidget):
         value = proposal["value"]
         if self.schema:
             try:
-                api.check_parameter_names(self.schema, value)
+                api.check_parameter_names(self.schema, value, self._hidden)
             except ValueError as exc:
                 raise traitlets.TraitError(str(exc)) from None
         return dict(value)
@@ -427,8 +434,9 @@ class Viewer(anywidget.AnyWidget):
         self.status = "rendering in the kernel"
         try:
             self._apply(source, params)
-            header = api.build_render_request(self._model_for_current_source(), self.params,
-                                              timeout=timeout, library_path=self.library_path)
+            model = self._model_for_current_source()
+            header = api.build_render_request(model, self.params, timeout=timeout, library_path=self.library_path,
+                                              hidden=await api.hidden_names_async(model))
             client, wait = _runtime.async_client(), None if timeout is None else timeout + 5
             try:
                 if self.renders_in_kernel and self._may_have_colours():
@@ -610,7 +618,7 @@ class Viewer(anywidget.AnyWidget):
         values = dict(self.params if params is None else params)
         known = {p["name"] for p in self.schema.get("parameters", [])}
         if known:
-            api.check_parameter_names(self.schema, values)
+            api.check_parameter_names(self.schema, values, self._hidden)
             values = {k: v for k, v in values.items() if k in known}
         self.presets = {**self.presets, name: values}
 

@@ -150,6 +150,27 @@ test("a stale endless render is abandoned for the latest parameters", { timeout:
   await page.close();
 });
 
+test("a /* [Hidden] */ variable set from the kernel renders as a -D define; an unknown name is still refused",
+  { timeout: 120000 }, async () => {
+    const page = await testPage.browser.newPage();
+    await page.goto(testPage.url(`model=/usr/share/openscad/examples/Basics/CSG.scad`));
+    await waitStatus(page, /triangles/);
+    // the kernel's schema has no field for `sides` (Hidden); a cylinder of n sides has 4n - 4 triangles
+    const source = "r = 5; // [1:10]\n/* [Hidden] */\nsides = 4;\ncylinder(r = r, h = 2, $fn = sides);\n";
+    await page.evaluate((src) => {
+      const m = globalThis.models[0];
+      m.set("schema", { parameters: [{ name: "r", type: "number", group: "Parameters", initial: 5, min: 1, max: 10,
+        step: 1 }], title: "model" });
+      m.set("params", { r: 5, sides: 10 });
+      m.set("source", src);
+    }, source);
+    assert.match(await waitStatus(page, /^36 triangles/), /^36 triangles/);
+    await page.evaluate(() => globalThis.models[0].set("params", { r: 5, sidez: 10 }));
+    await page.waitForSelector(".scl-error:not([hidden])", { timeout: 60000 });
+    assert.match(await page.locator(".scl-error").textContent(), /unknown parameter "sidez"/);
+    await page.close();
+  });
+
 test("the STL download matches the bridge's render of the same parameters", { timeout: 120000 }, async () => {
   const page = await testPage.browser.newPage({ acceptDownloads: true });
   await page.goto(testPage.url());

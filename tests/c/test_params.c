@@ -133,6 +133,36 @@ Test(params, groups_hidden_global_and_captions)
                   "{\"group\":\"G2\",\"initial\":1,\"name\":\"g2\",\"type\":\"number\"}]");
 }
 
+Test(params, hidden_group_names_come_apart_from_the_schema)
+{
+    /* what a Hidden group declares, by the same rules as the schema: literal
+     * values before the first brace; the schema itself is unchanged */
+    const char *src = "/* [Size] */\nw = 2; // [1:9]\n/* [Hidden] */\neps = 0.01;\nname = \"x\";\n"
+                      "half = w / 2;\n$fn = 32;\n/* [More] */\nm = 1;\nmodule part() { cube(w); }\nlate = 3;\n";
+    json_t *schema = NULL, *hidden = NULL;
+    scl_error err;
+    cr_assert_eq(scl_params_parse_with_hidden(src, strlen(src), "t", &schema, &hidden, &err), SCL_OK, "%s",
+                 err.message);
+    json_t *plain = params_of(src);
+    cr_assert(json_equal(schema, plain), "the schema differs from scl_params_parse's");
+    json_t *expected = json_loads("[\"eps\", \"name\", \"$fn\"]", 0, NULL);
+    char *got = json_dumps(hidden, JSON_COMPACT);
+    cr_assert(json_equal(hidden, expected), "hidden names: %s", got);
+    free(got);
+    json_decref(expected);
+    json_decref(plain);
+    json_decref(schema);
+    json_decref(hidden);
+    /* none: an empty array; a syntax error: neither */
+    cr_assert_eq(scl_params_parse_with_hidden("a = 1;", 6, "t", &schema, &hidden, &err), SCL_OK);
+    cr_assert_eq(json_array_size(hidden), 0);
+    json_decref(schema);
+    json_decref(hidden);
+    cr_assert_eq(scl_params_parse_with_hidden("a = ;", 5, "t", &schema, &hidden, &err), SCL_EPARSE);
+    cr_assert_null(schema);
+    cr_assert_null(hidden);
+}
+
 Test(params, only_assignments_before_the_first_brace)
 {
     expect_params("a = 1;\nmodule m() { cube(a); }\nafter = 7;\n",

@@ -130,6 +130,14 @@ test("overrides serialize like native and refuse the same input", () => {
   assert.throws(() => core.overrides(schema, { w: "10" }), (e) => e.code === "TYPE" && e.field === "w");
 });
 
+test("hiddenNames lists what a Hidden group declares, which the schema leaves out", () => {
+  const src = "w = 2; // [1:9]\n/* [Hidden] */\neps = 0.01;\nhalf = w / 2;\n$fn = 32;\n/* [More] */\nm = 1;\n";
+  assert.deepEqual(core.hiddenNames(src), ["eps", "$fn"]);
+  assert.deepEqual(core.params(src, "t").parameters.map((p) => p.name), ["w", "m"]);
+  assert.deepEqual(core.hiddenNames("a = 1;"), []);
+  assert.throws(() => core.hiddenNames("a = ;"), (e) => e instanceof SclError && e.code === "PARSE" && e.line === 1);
+});
+
 test("cache single-flight, memory pressure and debouncer behave as in C", () => {
   const mm = new core.MemoryManager({ budgetBytes: 10000, threshold: 0.8 });
   const cache = new core.ResultCache({ budgetBytes: 1 << 20, memory: mm });

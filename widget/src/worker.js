@@ -119,6 +119,21 @@ const packResult = (mesh, off) => pack(mesh, off, (m) => core.writeBinStl(m));
 const now = () => performance.timeOrigin + performance.now(); // comparable with the page's clock
 const event = (e) => postMessage({ type: "event", t: now(), ...e });
 
+// The -D arguments for `values`: customizer parameters checked against the
+// schema, and the variables of the model's /* [Hidden] */ groups (set from
+// Python: the schema leaves them out) passed as they are, like OpenSCAD's -D.
+function definesFor(source, schema, values) {
+  const checked = schema && schema.parameters ? schema : null;
+  const known = new Set((checked?.parameters || []).map((p) => p.name));
+  const outside = Object.keys(values).filter((k) => !k.startsWith("$") && !known.has(k));
+  if (!checked || !outside.length) return core.overrides(checked, values);
+  const hidden = new Set(core.hiddenNames(source));
+  const inSchema = {};
+  const passed = {};
+  for (const [k, v] of Object.entries(values)) ((outside.includes(k) && hidden.has(k)) ? passed : inSchema)[k] = v;
+  return [...core.overrides(checked, inSchema), ...core.overrides(null, passed)];
+}
+
 // Render one request at `quality`; `job.abandon` is set while OpenSCAD runs.
 async function render(msg, quality, job) {
   const { id, viewer, source, name = "model.scad", params = {}, schema = null } = msg;
@@ -134,7 +149,7 @@ async function render(msg, quality, job) {
     scad = capResolution(source, cap);
   }
   scad = tagEchoes(scad); // ECHO lines with their line numbers (echo-lines.js)
-  const defines = core.overrides(schema && schema.parameters ? schema : null, values);
+  const defines = definesFor(source, schema, values);
   // included files enter the key by the hash of their contents (their length
   // alone gave a stale hit for an include edited without changing its length)
   const key = core.renderKey({ source, files: msg.files || {},
@@ -211,7 +226,7 @@ async function exportFile(msg) {
   const files = contentsOf(msg.files || {});
   const main = name.split("/").pop();
   const args = [`/work/${main}`, "-o", `/work/out.${format}`, "--backend=manifold", `--export-format=${format}`];
-  for (const d of core.overrides(schema && schema.parameters ? schema : null, params)) args.push("-D", d);
+  for (const d of definesFor(source, schema, params)) args.push("-D", d);
   const run = await runOpenSCAD({ files, useFonts: mayUseFonts(source, files), name: main, scad: source, args }, {});
   if (run.error) throw run.error;
   const r = run.r;
