@@ -203,6 +203,24 @@ r.bbox["max"]`);
   assert.deepEqual(out.toJs(), [20, 20, 20]);
 });
 
+test("a /* [Hidden] */ variable in params= is a -D define; an unknown name is a ParameterError", async () => {
+  const out = await run(`
+import scadlive
+src = "size = 10; // [1:50]\\n/* [Hidden] */\\nh = 2;\\ncube([size, size, h]);"
+r = await scadlive.render_async(src, params={"size": 20, "h": 7}, full=True)
+v = scadlive.Viewer(src, params={"h": 3})
+try:
+    await scadlive.render_async(src, params={"hh": 1})
+    refused = ""
+except scadlive.ParameterError as exc:
+    refused = str(exc)
+[r.bbox["max"], sorted(v.params.items()), refused]`);
+  const [max, params, refused] = out.toJs();
+  assert.deepEqual(max, [20, 20, 7]);
+  assert.deepEqual(params, [["h", 3], ["size", 10]]);
+  assert.match(refused, /unknown parameter "hh".*did you mean "size"/);
+});
+
 test("text() gets the wheel's fonts and use <MCAD/...> the wheel's MCAD", async () => {
   const out = await run(`
 import scadlive
