@@ -20,22 +20,36 @@ static uint8_t *read_fixture(const char *name, size_t *len)
     return buf;
 }
 
+/* Bytes that must parse (`what` names them in a failure). */
+static scl_mesh *parse_ok(const void *data, size_t len, scl_mesh_format fmt, const char *what)
+{
+    scl_mesh *m = NULL;
+    scl_error err;
+    scl_status st = scl_mesh_parse(data, len, fmt, NULL, &m, &err);
+    cr_assert_eq(st, SCL_OK, "%s: %s", what, err.message);
+    return m;
+}
+
 static scl_mesh *parse_fixture(const char *name, scl_mesh_format fmt)
 {
     size_t len;
     uint8_t *data = read_fixture(name, &len);
-    scl_mesh *m = NULL;
-    scl_error err;
-    scl_status st = scl_mesh_parse(data, len, fmt, NULL, &m, &err);
+    scl_mesh *m = parse_ok(data, len, fmt, name);
     free(data);
-    cr_assert_eq(st, SCL_OK, "%s: %s", name, err.message);
     return m;
+}
+
+/* A mesh's statistics. */
+static scl_mesh_stats stats_of(const scl_mesh *m)
+{
+    scl_mesh_stats s;
+    scl_mesh_get_stats(m, &s);
+    return s;
 }
 
 static void assert_cube10(scl_mesh *m)
 {
-    scl_mesh_stats s;
-    scl_mesh_get_stats(m, &s);
+    scl_mesh_stats s = stats_of(m);
     cr_assert_eq(s.triangles, 12);
     cr_assert_eq(s.vertices, 8);
     cr_assert_float_eq(s.volume, 1000.0, 1e-9);
@@ -85,8 +99,7 @@ Test(mesh, holed_cube_volume_and_watertight_in_stl_and_off)
     const char *names[] = {"holed.stl", "holed.off"};
     for (int i = 0; i < 2; i++) {
         scl_mesh *m = parse_fixture(names[i], SCL_MESH_AUTO);
-        scl_mesh_stats s;
-        scl_mesh_get_stats(m, &s);
+        scl_mesh_stats s = stats_of(m);
         cr_assert_float_eq(s.volume, expected, 1e-3, "%s volume %f", names[i], s.volume);
         cr_assert(s.watertight, "%s", names[i]);
         cr_assert_float_eq(s.min[0], -5.0, 1e-6);
@@ -110,8 +123,7 @@ Test(mesh, off_face_colours_from_openscad_2025)
     cr_assert_float_eq(c[4 * 12 + 3], 127.0f / 255.0f, 1e-6);
     /* last faces: uncoloured, OpenSCAD's default yellow */
     cr_assert_float_eq(c[4 * 35 + 0], 249.0f / 255.0f, 1e-6);
-    scl_mesh_stats s;
-    scl_mesh_get_stats(m, &s);
+    scl_mesh_stats s = stats_of(m);
     cr_assert(s.has_colors);
     cr_assert_float_eq(s.volume, 1000.0 + 125.0 + 27.0, 1e-6);
     scl_mesh_destroy(m);
@@ -126,8 +138,7 @@ Test(mesh, binstl_round_trip_is_exact)
     cr_assert_eq(scl_mesh_write_binstl(a, &stl, &len, &err), SCL_OK);
     cr_assert_eq(len, 84 + 50 * scl_mesh_triangle_count(a));
     cr_assert_eq(scl_mesh_detect(stl, len), SCL_MESH_BINSTL);
-    scl_mesh *b = NULL;
-    cr_assert_eq(scl_mesh_parse(stl, len, SCL_MESH_AUTO, NULL, &b, &err), SCL_OK, "%s", err.message);
+    scl_mesh *b = parse_ok(stl, len, SCL_MESH_AUTO, "the written STL");
     cr_assert_eq(scl_mesh_vertex_count(a), scl_mesh_vertex_count(b));
     cr_assert_eq(memcmp(scl_mesh_indices(a), scl_mesh_indices(b),
                         scl_mesh_triangle_count(a) * 3 * sizeof(uint32_t)), 0);
@@ -142,8 +153,7 @@ Test(mesh, binary_stl_starting_with_solid_is_detected_as_binary)
     uint8_t *data = read_fixture("cube10.stl", &len);
     memcpy(data, "solid trick", 11);
     cr_assert_eq(scl_mesh_detect(data, len), SCL_MESH_BINSTL);
-    scl_mesh *m = NULL;
-    cr_assert_eq(scl_mesh_parse(data, len, SCL_MESH_AUTO, NULL, &m, NULL), SCL_OK);
+    scl_mesh *m = parse_ok(data, len, SCL_MESH_AUTO, "cube10.stl starting with solid");
     assert_cube10(m);
     scl_mesh_destroy(m);
     free(data);
@@ -155,29 +165,20 @@ Test(mesh, negative_zero_is_the_same_vertex)
                       "facet normal 0 0 1\n outer loop\n vertex 0 0 0\n vertex 1 0 0\n vertex 0 1 0\n endloop\nendfacet\n"
                       "facet normal 0 0 1\n outer loop\n vertex -0 -0.0 0\n vertex 0 1 0\n vertex -1 0 0\n endloop\nendfacet\n"
                       "endsolid z\n";
-    scl_mesh *m = NULL;
-    scl_error err;
-    cr_assert_eq(scl_mesh_parse((const uint8_t *)stl, strlen(stl), SCL_MESH_AUTO, NULL, &m, &err), SCL_OK,
-                 "%s", err.message);
+    scl_mesh *m = parse_ok(stl, strlen(stl), SCL_MESH_AUTO, "ASCII STL");
     cr_assert_eq(scl_mesh_vertex_count(m), 4);
-    scl_mesh_stats s;
-    scl_mesh_get_stats(m, &s);
-    cr_assert_not(s.watertight);
+    cr_assert_not(stats_of(m).watertight);
     scl_mesh_destroy(m);
 }
 
 Test(mesh, off_polygons_are_fan_triangulated_and_limits_apply)
 {
     const char *off = "OFF\n# a unit square as one quad\n4 1 0\n0 0 0\n1 0 0\n1 1 0\n0 1 0\n4 0 1 2 3\n";
-    scl_mesh *m = NULL;
-    scl_error err;
-    cr_assert_eq(scl_mesh_parse((const uint8_t *)off, strlen(off), SCL_MESH_AUTO, NULL, &m, &err), SCL_OK,
-                 "%s", err.message);
+    scl_mesh *m = parse_ok(off, strlen(off), SCL_MESH_AUTO, "OFF");
     cr_assert_eq(scl_mesh_triangle_count(m), 2);
-    scl_mesh_stats s;
-    scl_mesh_get_stats(m, &s);
-    cr_assert_float_eq(s.area, 1.0, 1e-12);
+    cr_assert_float_eq(stats_of(m).area, 1.0, 1e-12);
     scl_mesh_destroy(m);
+    scl_error err;
     scl_mesh_limits lim = {0, 1};
     cr_assert_eq(scl_mesh_parse((const uint8_t *)off, strlen(off), SCL_MESH_OFF, &lim, &m, &err), SCL_ETOOBIG);
     cr_assert_null(m);
@@ -188,12 +189,9 @@ Test(mesh, off_polygons_are_fan_triangulated_and_limits_apply)
 Test(mesh, empty_meshes_are_valid)
 {
     uint8_t stl[84] = {0};
-    scl_mesh *m = NULL;
-    cr_assert_eq(scl_mesh_parse(stl, sizeof stl, SCL_MESH_AUTO, NULL, &m, NULL), SCL_OK);
+    scl_mesh *m = parse_ok(stl, sizeof stl, SCL_MESH_AUTO, "an empty binary STL");
     cr_assert_eq(scl_mesh_triangle_count(m), 0);
-    scl_mesh_stats s;
-    scl_mesh_get_stats(m, &s);
-    cr_assert_not(s.watertight);
+    cr_assert_not(stats_of(m).watertight);
     scl_mesh_destroy(m);
 }
 
