@@ -14,6 +14,11 @@
 // renderer that can start it at once. The process exits when stdin closes
 // (the bridge went away).
 //
+// With SCADLIVE_TRACE set (the bridge sets it when it traces, docs/benchmarks.md),
+// each reply also carries "trace": CLOCK_MONOTONIC times in ms of the request's
+// arrival, the start and end of OpenSCAD's run, ... so the bridge can say where
+// a request's time went outside OpenSCAD.
+//
 // Also: `node wasm-worker.mjs --once MODEL.scad OUT [defines...]` renders one
 // file, for timing the bare renderer.
 import { readFileSync, readdirSync, statSync } from "node:fs";
@@ -64,9 +69,22 @@ function copyTree(fs, src, dst, budget = { files: 2000 }) {
   }
 }
 
+const TRACE = !!process.env.SCADLIVE_TRACE;
+const mono = () => Number(process.hrtime.bigint()) / 1e6; // CLOCK_MONOTONIC, as the bridge's clock
+// CPU ms so far: this (main) thread's, and the whole process's (V8's compiler and GC threads too)
+const cpuMs = () => {
+  let main = 0;
+  try { main = Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[0]) / 1e6; } catch { /* not Linux */ }
+  const u = process.cpuUsage();
+  return { cpu_main: main, cpu_all: (u.user + u.system) / 1e3 };
+};
+
 let nextInstance = null;
+let instanceMs = 0; // how long the last next instance took to make (traced)
 function prepareNext() {
+  const t = TRACE ? mono() : 0;
   nextInstance = newInstance().catch((e) => ({ error: e }));
+  if (TRACE) nextInstance.then(() => { instanceMs = mono() - t; });
 }
 
 async function render(req) {
@@ -75,6 +93,7 @@ async function render(req) {
   let os = nextInstance ? await nextInstance : await newInstance();
   if (os.error) os = await newInstance();
   nextInstance = null;
+  const trace = TRACE ? { recv: req.received, instance: mono() } : null;
   const t0 = performance.now();
   if (req.fonts !== false) mountFonts(os);
   const work = "/work";
@@ -96,17 +115,21 @@ async function render(req) {
   const args = [main, "-o", out, "--backend=manifold", `--export-format=${req.format || "binstl"}`];
   for (const d of req.defines || []) args.push("-D", d);
   let exit;
+  if (trace) trace.run = mono();
   try {
     exit = os.callMain(args);
   } catch (e) {
     exit = typeof e?.status === "number" ? e.status : -1;
     logs.push(`renderer: OpenSCAD aborted: ${e?.message ?? e}`);
   }
+  if (trace) trace.ran = mono();
   let payload = Buffer.alloc(0);
   try { payload = Buffer.from(os.FS.readFile(out)); } catch { /* no output */ }
   const renderMs = performance.now() - t0;
   logSink = null;
-  return [{ id: req.id, ok: exit === 0 && payload.length > 0, exit, log: logs.join("\n"), render_ms: renderMs }, payload];
+  const header = { id: req.id, ok: exit === 0 && payload.length > 0, exit, log: logs.join("\n"), render_ms: renderMs };
+  if (trace) header.trace = Object.assign(trace, { read: mono(), prev_instance_ms: instanceMs }, cpuMs());
+  return [header, payload];
 }
 
 function frame(header, payload) {
@@ -136,6 +159,7 @@ async function serve() {
       } catch (e) {
         reply = [{ id: req.id, ok: false, exit: -1, log: `renderer: ${e?.stack ?? e}`, render_ms: 0 }, Buffer.alloc(0)];
       }
+      if (reply[0].trace) reply[0].trace.reply = mono();
       process.stdout.write(frame(reply[0], reply[1]));
       prepareNext();
       await nextInstance;
@@ -159,6 +183,7 @@ async function serve() {
         process.exit(2);
       }
       buf = buf.subarray(8 + hl + pl);
+      if (TRACE) req.received = mono();
       queue.push(req);
     }
     pump();

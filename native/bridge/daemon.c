@@ -41,6 +41,7 @@ typedef struct waiter {
     scl_key key;
     uint64_t flight;      /* job id of the render it waits for */
     int64_t received;     /* zclock_mono ms */
+    double t_received;    /* tracing: CLOCK_MONOTONIC ms, sub-millisecond */
     int64_t probed;       /* last progress message */
     int64_t deadline;     /* zclock_mono ms; 0 = none */
     uint64_t deadline_ms; /* as asked (or the bridge's default), for messages */
@@ -92,7 +93,11 @@ typedef struct bridge {
     char conn_file[512];
     int parent_pid;
     int64_t last_slow_tick;
+    FILE *trace;             /* cfg->trace_file, open for appending, or NULL */
+    double t_request;        /* tracing: when the request being handled was read */
 } bridge;
+
+static double mono_ms(void) { return (double)zclock_usecs() / 1e3; }
 
 /* ---------------------------------------------------------- small things */
 
@@ -171,6 +176,8 @@ static void reply_render_error(bridge *d, zframe_t *identity, const char *id, co
         rc |= json_object_set_new(h, "reason", json_string(r->reason));
     rc |= json_object_set_new(h, "log", json_string(r->log ? r->log : ""));
     rc |= json_object_set_new(h, "messages", scl_oslog_lines(r->log, 0));
+    if (r->render_ms > 0)
+        rc |= json_object_set_new(h, "render_ms", json_real(r->render_ms));
     if (rc != 0) { /* out of memory: the short error rather than one missing its log */
         json_decref(h);
         h = scl_protocol_error(id, r->code, "out of memory building the error reply", NULL, 0, NULL);
@@ -320,6 +327,15 @@ static void on_pool_done(const scl_pool_result *r, void *user)
     size_t ntokens = 0;
     waiter *w;
     char *meta_text = NULL;
+    double t_start = d->trace ? mono_ms() : 0, t_parsed = 0, t_cached = 0;
+    const waiter *first = NULL; /* tracing: the request that started the render */
+    for (const waiter *o = d->trace ? d->waiters : NULL; o; o = o->next)
+        if (o->token == f->job_id)
+            first = o;
+    double t_received = first ? first->t_received : 0;
+    char trace_id[SCL_PROTOCOL_MAX_ID + 1] = "";
+    if (first)
+        snprintf(trace_id, sizeof trace_id, "%s", first->id);
     if (r->ok) {
         scl_mesh *mesh = NULL;
         scl_error err;
@@ -331,6 +347,7 @@ static void on_pool_done(const scl_pool_result *r, void *user)
         json_t *meta = result_meta(r, &s);
         meta_text = meta ? json_dumps(meta, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
         json_decref(meta);
+        t_parsed = d->trace ? mono_ms() : 0;
     }
     if (meta_text) {
         scl_error err;
@@ -339,6 +356,7 @@ static void on_pool_done(const scl_pool_result *r, void *user)
             zsys_warning("scadlive bridge: cache: %s", err.message);
         record(&d->render_ms, r->render_ms);
         record(&d->queue_ms, r->queue_ms);
+        t_cached = d->trace ? mono_ms() : 0;
         while ((w = take_waiter_of(d, f->job_id))) {
             reply_result(d, w, r->payload, r->payload_len, meta_text, w->token == f->job_id ? "miss" : "joined");
             waiter_free(w);
@@ -354,6 +372,22 @@ static void on_pool_done(const scl_pool_result *r, void *user)
                 reply_render_error(d, w->identity, w->id, r);
             waiter_free(w);
         }
+    }
+    if (d->trace && r->trace && first) {
+        /* one line per render: every stage's CLOCK_MONOTONIC ms (docs/benchmarks.md) */
+        double t_replied = mono_ms();
+        json_t *t = json_deep_copy(r->trace);
+        json_object_set_new(t, "received", json_real(t_received));
+        json_object_set_new(t, "done", json_real(t_start));
+        json_object_set_new(t, "parsed", json_real(t_parsed));
+        json_object_set_new(t, "cached", json_real(t_cached));
+        json_object_set_new(t, "replied", json_real(t_replied));
+        json_object_set_new(t, "id", json_string(trace_id));
+        json_object_set_new(t, "render_ms", json_real(r->render_ms));
+        if (json_dumpf(t, d->trace, JSON_COMPACT) == 0)
+            fputc('\n', d->trace);
+        fflush(d->trace);
+        json_decref(t);
     }
     free(tokens);
     free(f);
@@ -498,7 +532,7 @@ static pool_slot *pool_for(bridge *d, const char *backend, scl_error *err)
     snprintf(s->backend, sizeof s->backend, "%s", backend);
     s->d = d;
     s->index = d->npools;
-    scl_pool_config pc = {d->cfg->workers, backend, d->cfg->self_exe, d->cfg->source_dir};
+    scl_pool_config pc = {d->cfg->workers, backend, d->cfg->self_exe, d->cfg->source_dir, d->trace != NULL};
     s->pool = scl_pool_new(&pc, d->loop, on_pool_done, s, err);
     if (!s->pool)
         return NULL;
@@ -579,6 +613,7 @@ static void handle_render(bridge *d, zframe_t *identity, scl_request *req)
     scl_params_title_from_path(req->name, w->title, sizeof w->title);
     w->key = key;
     w->received = zclock_mono();
+    w->t_received = d->t_request;
     w->deadline_ms = req->deadline_ms ? req->deadline_ms : d->cfg->default_deadline_ms;
     w->deadline = w->deadline_ms ? w->received + (int64_t)w->deadline_ms : 0;
     scl_cache_outcome outcome = SCL_CACHE_MISS;
@@ -642,7 +677,7 @@ static void handle_render(bridge *d, zframe_t *identity, scl_request *req)
     scl_pool_job job = {w->token, base, req->source, req->files, defines, scl_overrides_count(ov), out_format,
                         w->deadline_ms};
     if (scl_pool_submit(slot->pool, &job, &err) != SCL_OK) {
-        scl_pool_result r = {w->token, 0, "RENDER", err.message, "", 0, "", 0, 0, NULL, 0, NULL};
+        scl_pool_result r = {w->token, 0, "RENDER", err.message, "", 0, "", 0, 0, NULL, 0, NULL, NULL};
         on_pool_done(&r, slot);
     }
     free(defines);
@@ -706,6 +741,8 @@ static int handle_router(zloop_t *loop, zsock_t *sock, void *arg)
     zmsg_t *msg = zmsg_recv(sock);
     if (!msg)
         return 0;
+    if (d->trace)
+        d->t_request = mono_ms();
     zframe_t *identity = zmsg_pop(msg);
     if (!identity) {
         zmsg_destroy(&msg);
@@ -921,6 +958,8 @@ scl_status scl_daemon_run(const scl_daemon_config *cfg, scl_error *err)
     else if (scl_daemon_default_connection_file(d.conn_file, sizeof d.conn_file, err) != SCL_OK)
         return err->code;
     scl_status st = choose_renderers(&d, err);
+    if (st == SCL_OK && cfg->trace_file && *cfg->trace_file && !(d.trace = fopen(cfg->trace_file, "ae")))
+        st = scl_error_set(err, SCL_EIO, "cannot open the trace file %s: %s", cfg->trace_file, strerror(errno));
     if (st == SCL_OK)
         st = bind_router(&d, err);
     scl_cache_config cc = {cfg->cache_bytes, cfg->cache_ttl_ms};
@@ -933,7 +972,7 @@ scl_status scl_daemon_run(const scl_daemon_config *cfg, scl_error *err)
     if (st == SCL_OK) {
         snprintf(d.pools[0].backend, sizeof d.pools[0].backend, "%s", d.default_backend);
         d.pools[0].d = &d;
-        scl_pool_config pc = {cfg->workers, d.pools[0].backend, cfg->self_exe, cfg->source_dir};
+        scl_pool_config pc = {cfg->workers, d.pools[0].backend, cfg->self_exe, cfg->source_dir, d.trace != NULL};
         d.pools[0].pool = scl_pool_new(&pc, d.loop, on_pool_done, &d.pools[0], err);
         if (!d.pools[0].pool)
             st = err->code;
@@ -976,6 +1015,8 @@ scl_status scl_daemon_run(const scl_daemon_config *cfg, scl_error *err)
         zframe_destroy(&id);
     zlist_destroy(&d.gone);
     scl_cache_destroy(d.cache);
+    if (d.trace)
+        fclose(d.trace);
     if (st == SCL_OK || st != SCL_EIO) {
         /* remove our connection file only if it is still ours */
         json_t *cf = json_load_file(d.conn_file, 0, NULL);

@@ -23,6 +23,7 @@
 
 #define MAX_WORKERS 64
 #define TICK_MS 20
+#define SCL_POOL_PIPE_BYTES (1 << 20)
 
 typedef struct job {
     uint64_t id;
@@ -32,6 +33,7 @@ typedef struct job {
     char *main_name;
     char *source;         /* the model's text, to locate a missing include */
     char format[16];
+    double t_submitted, t_sent; /* tracing: CLOCK_MONOTONIC ms */
     struct job *next;
 } job;
 
@@ -73,7 +75,10 @@ struct scl_pool {
     size_t queued;
     uint64_t restarted, completed, failed;
     json_t *libraries; /* {name: dir} */
+    int trace;
 };
+
+static double mono_ms(void) { return (double)zclock_usecs() / 1e3; }
 
 /* ------------------------------------------------------------ helpers */
 
@@ -87,13 +92,13 @@ static void job_free(job *j)
     free(j);
 }
 
-static void deliver(scl_pool *p, job *j, int ok, const char *code, const char *message,
-                    const char *file, long line, const char *log, double render_ms,
-                    const uint8_t *payload, size_t len, const char *reason)
+static void deliver_traced(scl_pool *p, job *j, int ok, const char *code, const char *message,
+                           const char *file, long line, const char *log, double render_ms,
+                           const uint8_t *payload, size_t len, const char *reason, json_t *trace)
 {
     scl_pool_result r = {j->id, ok, code, message ? message : "", file ? file : "", line,
                          log ? log : "", render_ms, (double)(zclock_mono() - (int64_t)j->submitted) - render_ms,
-                         payload, len, reason};
+                         payload, len, reason, trace};
     if (r.queue_ms < 0)
         r.queue_ms = 0;
     if (ok)
@@ -101,6 +106,13 @@ static void deliver(scl_pool *p, job *j, int ok, const char *code, const char *m
     else
         p->failed++;
     p->done(&r, p->user);
+}
+
+static void deliver(scl_pool *p, job *j, int ok, const char *code, const char *message,
+                    const char *file, long line, const char *log, double render_ms,
+                    const uint8_t *payload, size_t len, const char *reason)
+{
+    deliver_traced(p, j, ok, code, message, file, line, log, render_ms, payload, len, reason, NULL);
 }
 
 /* ------------------------------------------------------------ workers */
@@ -176,6 +188,8 @@ static scl_status start_worker(scl_pool *p, worker *w, scl_error *err)
         dup2(in[0], 0);
         dup2(out[1], 1);
         signal(SIGPIPE, SIG_DFL);
+        if (p->trace)
+            setenv("SCADLIVE_TRACE", "1", 1);
         if (!strcmp(p->backend, "openscad"))
             execl(p->self_exe, p->self_exe, "renderer-openscad", "--work-dir", work_dir, (char *)NULL);
         else
@@ -185,6 +199,13 @@ static scl_status start_worker(scl_pool *p, worker *w, scl_error *err)
     }
     close(in[0]);
     close(out[1]);
+    /* 1 MiB pipes (the default is 64 KiB): a renderer writes a reply of up
+     * to that size at once and goes on to make its next instance, instead of
+     * waiting for the bridge to empty the pipe 64 KiB at a time (each wait is
+     * a wake-up of both processes, milliseconds when the cores are busy).
+     * Beyond /proc/sys/fs/pipe-max-size it fails and the default stays. */
+    fcntl(out[0], F_SETPIPE_SZ, SCL_POOL_PIPE_BYTES);
+    fcntl(in[1], F_SETPIPE_SZ, SCL_POOL_PIPE_BYTES);
     fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
     fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
     memset(w, 0, sizeof *w);
@@ -229,6 +250,7 @@ static void fail_running(scl_pool *p, worker *w, const char *code, const char *m
 
 static void handle_frame(scl_pool *p, worker *w, const char *header, const uint8_t *payload, size_t len)
 {
+    double t_frame = p->trace ? mono_ms() : 0;
     json_error_t jerr;
     json_t *h = json_loads(header, 0, &jerr);
     if (!h) {
@@ -254,12 +276,22 @@ static void handle_frame(scl_pool *p, worker *w, const char *header, const uint8
     int ok = json_is_true(json_object_get(h, "ok"));
     const char *log = json_string_value(json_object_get(h, "log"));
     double render_ms = json_number_value(json_object_get(h, "render_ms"));
+    json_t *trace = NULL;
+    if (p->trace) {
+        trace = json_object_get(h, "trace");
+        if (!json_is_object(trace) && json_object_set_new(h, "trace", json_object()) == 0)
+            trace = json_object_get(h, "trace");
+        json_object_set_new(trace, "submitted", json_real(j->t_submitted));
+        json_object_set_new(trace, "sent", json_real(j->t_sent));
+        json_object_set_new(trace, "frame", json_real(t_frame));
+        json_object_set_new(trace, "worker", json_integer(w - p->workers));
+    }
     if (ok) {
-        deliver(p, j, 1, NULL, NULL, NULL, 0, log, render_ms, payload, len, NULL);
+        deliver_traced(p, j, 1, NULL, NULL, NULL, 0, log, render_ms, payload, len, NULL, trace);
     } else {
         scl_oslog_failure f;
         scl_oslog_classify(log, j->main_name, j->source, j->format, &f);
-        deliver(p, j, 0, f.code, f.message, f.file, f.line, log, render_ms, NULL, 0, f.reason);
+        deliver_traced(p, j, 0, f.code, f.message, f.file, f.line, log, render_ms, NULL, 0, f.reason, trace);
     }
     json_decref(h);
     job_free(j);
@@ -384,6 +416,8 @@ static int send_more(scl_pool *p, worker *w)
     free(w->sending);
     w->sending = NULL;
     w->sending_len = w->sending_off = 0;
+    if (p->trace && w->job)
+        w->job->t_sent = mono_ms();
     if (w->in_polled) {
         zloop_poller_end(p->loop, &w->in_item);
         w->in_polled = 0;
@@ -499,6 +533,7 @@ scl_pool *scl_pool_new(const scl_pool_config *config, zloop_t *loop, scl_pool_do
     p->loop = loop;
     p->done = done;
     p->user = user;
+    p->trace = config->trace;
     snprintf(p->backend, sizeof p->backend, "%s", config->backend ? config->backend : "wasm");
     if (strcmp(p->backend, "wasm") && strcmp(p->backend, "openscad")) {
         scl_error_set(err, SCL_EINVAL, "unknown renderer backend \"%s\" (use wasm or openscad)", p->backend);
@@ -656,6 +691,7 @@ scl_status scl_pool_submit(scl_pool *p, const scl_pool_job *jb, scl_error *err)
     snprintf(j->format, sizeof j->format, "%s", jb->format ? jb->format : "binstl");
     json_decref(req);
     j->submitted = (uint64_t)zclock_mono();
+    j->t_submitted = p->trace ? mono_ms() : 0;
     j->deadline = jb->deadline_ms ? j->submitted + jb->deadline_ms : 0;
     if (!j->request || !j->main_name || !j->source) {
         job_free(j);

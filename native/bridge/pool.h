@@ -39,6 +39,7 @@ typedef struct scl_pool_config {
     const char *backend;      /* "wasm" (default) or "openscad" */
     const char *self_exe;     /* path of the scadlive binary (for the openscad backend) */
     const char *source_dir;   /* repository root, to find renderer/ and build/openscad/ */
+    int trace;                /* results carry `trace` (below); the renderers get SCADLIVE_TRACE=1 */
 } scl_pool_config;
 
 typedef struct scl_pool_job {
@@ -65,6 +66,10 @@ typedef struct scl_pool_result {
     const uint8_t *payload;
     size_t payload_len;
     const char *reason;       /* why a render failed (oslog.h: "syntax", "missing_file", ...), or NULL */
+    json_t *trace;            /* tracing only, else NULL: when the job was submitted, sent to its
+                                 renderer (written to the pipe), its reply frame read ("submitted",
+                                 "sent", "frame"), and the renderer's own times (wasm-worker.mjs):
+                                 CLOCK_MONOTONIC ms; the receiver may add to it */
 } scl_pool_result;
 
 typedef void (*scl_pool_done_fn)(const scl_pool_result *result, void *user);

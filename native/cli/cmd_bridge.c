@@ -105,6 +105,7 @@ int scl_cmd_bridge(int argc, char **argv)
             return 2;
         }
     }
+    cfg.trace_file = getenv("SCADLIVE_TRACE"); /* where each render's time went: docs/benchmarks.md */
     const char *ttl = getenv("SCADLIVE_CACHE_TTL");
     if (ttl && *ttl) {
         scl_error err;

@@ -306,12 +306,73 @@ Test(bridge, syntax_errors_name_file_and_line, .timeout = 60)
     cr_assert_eq(json_integer_value(json_object_get(h, "line")), 2);
     cr_assert(strstr(str(h, "message"), "nope"), "%s", str(h, "message"));
     cr_assert(strstr(str(h, "log"), "ECHO: \"before\""), "%s", str(h, "log"));
+    /* a failed render occupied a renderer: how long it ran */
+    cr_assert_gt(json_number_value(json_object_get(h, "render_ms")), 0);
     json_t *first = json_array_get(json_object_get(h, "messages"), 0);
     cr_assert_str_eq(str(first, "level"), "ECHO");
     cr_assert_str_eq(str(first, "text"), "\"before\"");
     json_decref(h);
     zsock_destroy(&s);
     scl_test_bridge_cleanup(&b);
+}
+
+/* SCADLIVE_TRACE: one line per render with the time of each stage, from the
+ * client's request to the reply, in the order they happen (docs/benchmarks.md) */
+Test(bridge, trace_file_times_every_stage_of_a_render_in_order, .timeout = 120)
+{
+    static char env_trace[300];
+    char dir[] = "/tmp/scl-test-trace-XXXXXX", trace[256];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(trace, sizeof trace, "%s/trace.jsonl", dir);
+    snprintf(env_trace, sizeof env_trace, "SCADLIVE_TRACE=%s", trace);
+    const char *env[] = {env_trace, NULL};
+    bridge_proc b = start_bridge_with("wasm", 1, 64, NULL, env);
+    zsock_t *s = client(&b);
+    /* a reply larger than a default pipe (64 KiB), and a render that fails */
+    send_header(s, render_req("big", "$fn = 48; sphere(10);", NULL));
+    json_t *h = recv_reply(s, 120000, NULL);
+    cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
+    cr_assert_gt(json_integer_value(json_object_get(h, "bytes")), 65536);
+    json_decref(h);
+    send_header(s, render_req("fails", "assert(false);", NULL));
+    h = recv_reply(s, 60000, NULL);
+    cr_assert_str_eq(str(h, "type"), "error");
+    json_decref(h);
+    size_t len = 0;
+    char *text = read_file(trace, &len);
+    cr_assert_not_null(text, "no trace file %s", trace);
+    static const char *const order[] = {"received", "submitted", "sent", "recv", "instance", "run", "ran", "read",
+                                        "reply", "frame", "done", "parsed", "cached", "replied"};
+    const char *ids[] = {"big", "fails"};
+    int lines = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+        cr_assert_lt(lines, 2, "more trace lines than renders: %s", line);
+        json_t *t = json_loads(line, 0, NULL);
+        cr_assert_not_null(t, "not JSON: %s", line);
+        cr_assert_str_eq(str(t, "id"), ids[lines]);
+        cr_assert_gt(json_number_value(json_object_get(t, "render_ms")), 0);
+        double prev = 0;
+        for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+            json_t *v = json_object_get(t, order[k]);
+            if (lines == 1 && !v && (!strcmp(order[k], "parsed") || !strcmp(order[k], "cached")))
+                continue; /* a failed render is neither parsed nor cached */
+            cr_assert(json_is_number(v), "%s: no \"%s\" in %s", ids[lines], order[k], line);
+            double x = json_number_value(v);
+            if (lines == 1 && x == 0 && (!strcmp(order[k], "parsed") || !strcmp(order[k], "cached")))
+                continue;
+            cr_assert_geq(x, prev, "%s: \"%s\" (%.3f) before the stage ahead of it (%.3f): %s", ids[lines], order[k],
+                          x, prev, line);
+            prev = x;
+        }
+        json_decref(t);
+    }
+    cr_assert_eq(lines, 2);
+    free(text);
+    zsock_destroy(&s);
+    stop_bridge(&b);
+    remove_dir(&b);
+    unlink(trace);
+    rmdir(dir);
 }
 
 Test(bridge, deadlines_kill_endless_renders_and_the_bridge_goes_on, .timeout = 120)
