@@ -138,5 +138,10 @@ export async function checkLightBesideSlow(page, size) {
   assert.ok(lightDone, JSON.stringify(log.slice(-8)));
   const slowEnd = log.find((e) => e.viewer === slowStart.viewer && e.generation === slowStart.generation && ["done", "abandon", "cancel"].includes(e.event));
   assert.ok(!slowEnd || slowEnd.t > lightDone.t, `the light render waited for the slow one: ${JSON.stringify(log.slice(-8))}`);
+  // no spare runner was made while every lane ran OpenSCAD (its start took
+  // the light render's core): they are made once a run ends
+  const made = log.filter((e) => e.event === "runner-made" && e.spare);
+  assert.ok(made.length > 0, "the log has no runner-made events");
+  assert.deepEqual(made.filter((e) => e.busy >= e.lanes), [], "spare runners made while every lane was busy");
   await shown(page, "(p) => p.turns === 4.5", 0);
 }

@@ -8,6 +8,14 @@
 // once and a new spare is made from the WebAssembly.Module compiled once (no
 // compile; 100-700 ms on the loaded 2-core machine, worker start and
 // instance).
+//
+// Spares are made only while a core is free of OpenSCAD runs: a runner's
+// start takes a core for 100-150 ms, and made while every core runs
+// OpenSCAD (a slow view's render beside a light one's) it slowed the light
+// render. They are made once a run ends. Their instances' heaps are held
+// against the page's memory budget (`spareMemory`) and a spare is kept only
+// where its heap fits without evicting a cached result; a run whose heap
+// does not fit drops the spares first (`dropSpares`).
 const RUNNER_SOURCE = __SCADLIVE_RUNNER_SOURCE__; // inlined by build.mjs
 const LANES = Math.max(2, Math.min(4, (globalThis.navigator?.hardwareConcurrency || 2)));
 const SPARES = 2;
@@ -20,8 +28,15 @@ export class Abandoned extends Error {
 export class RunnerPool {
   // `module`: (a promise of) OpenSCAD's compiled WebAssembly.Module; `fonts`: {name: ArrayBuffer}
   // `onRunnerReady(ms)`: a new runner's first OpenSCAD instance is ready, `ms` after it was made
-  constructor(module, fonts, { lanes = LANES, onRunnerReady = null } = {}) {
+  // `spareMemory`: an idle runner's instance against the page's budget: {fits(bytes), hold(bytes),
+  // release(bytes)}, where fits and hold say true (fits; held), false (does not fit) or undefined
+  // (no budget yet: `holdSpares()` once there is)
+  // `onRunnerMade({spare, busy, lanes})`: a runner was made, as a spare or for a run waiting for one
+  constructor(module, fonts, { lanes = LANES, onRunnerReady = null, onRunnerMade = null, spareMemory = null } = {}) {
     this.onRunnerReady = onRunnerReady;
+    this.onRunnerMade = onRunnerMade;
+    this.spareMemory = spareMemory;
+    this.instanceBytes = 0; // the heap of a fresh instance, once one was made
     this.module = Promise.resolve(module);
     this.module.catch(() => {}); // a compile failure is reported by the render worker
     this.fonts = fonts;
@@ -32,15 +47,17 @@ export class RunnerPool {
     this.abandoned = 0;
     this.runs = 0;
     this.spareTimer = null;
-    this.spawn();
+    this.spawn(true);
   }
 
-  spawn() {
-    const r = { worker: new Worker(this.url, { type: "module" }), job: null, heapBytes: 0, ready: false, born: performance.now(), runs: 0 };
+  spawn(spare) {
+    const r = { worker: new Worker(this.url, { type: "module" }), job: null, heapBytes: 0, held: 0, ready: false,
+      born: performance.now(), runs: 0 };
     r.worker.onmessage = (e) => this.onMessage(r, e.data);
     r.worker.onerror = (e) => this.fail(r, new Error(`OpenSCAD runner failed: ${e.message || "worker error"}`));
     this.module.then((module) => r.worker.postMessage({ type: "init", module, fonts: this.fonts }), () => {});
     this.runners.push(r);
+    this.onRunnerMade?.({ spare, busy: this.busy(), lanes: this.lanes });
     return r;
   }
 
@@ -66,7 +83,7 @@ export class RunnerPool {
   dispatch() {
     while (this.waiting.length && this.busy() < this.lanes) {
       let r = this.runners.find((x) => !x.job && x.ready) || this.runners.find((x) => !x.job);
-      if (!r) r = this.spawn();
+      if (!r) r = this.spawn(false);
       const job = this.waiting.shift();
       job.runner = r;
       r.job = job;
@@ -76,11 +93,13 @@ export class RunnerPool {
   }
 
   begin(r, job) {
+    this.unhold(r); // its instance is now the run's, which onStart accounts
     try {
       job.onStart?.(r.heapBytes);
     } catch (err) {
       r.job = null;
       job.reject(err);
+      this.holdOrDrop(r);
       this.dispatch();
       return;
     }
@@ -91,20 +110,57 @@ export class RunnerPool {
   }
 
   // SPARES idle runners beside the busy ones (one takes the place of an
-  // abandoned run, one a light view's run while a slow one renders)
-  // A runner's start takes CPU (worker, instance: 100-150 ms here) from the
-  // runs just begun, so the second spare is made a little later, unless no
-  // idle runner is left at all.
+  // abandoned run, one a light view's run while a slow one renders), made
+  // only while a core is free of runs and their heaps fit the budget; the
+  // second a little later (SPARE_DELAY_MS), unless no idle runner is left.
   keepSpare() {
     const idle = () => this.runners.filter((x) => !x.job).length;
-    const room = () => this.runners.length < this.lanes + SPARES;
-    if (!idle() && room()) this.spawn();
-    if (idle() < SPARES && room() && !this.spareTimer) {
+    const may = () => this.runners.length < this.lanes + SPARES && this.busy() < this.lanes && this.spareFits();
+    if (!idle() && may()) this.spawn(true);
+    if (idle() < SPARES && may() && !this.spareTimer) {
       this.spareTimer = setTimeout(() => {
         this.spareTimer = null;
-        while (idle() < SPARES && room()) this.spawn();
+        while (idle() < SPARES && may()) this.spawn(true);
       }, SPARE_DELAY_MS);
     }
+  }
+
+  // Whether one more idle instance would fit the page's budget, beside those
+  // of idle runners still making theirs (as far as known: the size of an
+  // instance is known once one was made).
+  spareFits() {
+    if (!this.spareMemory || !this.instanceBytes) return true;
+    const coming = this.runners.filter((x) => !x.job && !x.held).length;
+    return this.spareMemory.fits(this.instanceBytes * (1 + coming)) !== false;
+  }
+
+  // An idle runner's ready instance is held against the budget, or the
+  // runner goes when it does not fit.
+  holdOrDrop(r) {
+    if (r.job || !r.ready || r.held || !this.spareMemory) return;
+    const held = this.spareMemory.hold(r.heapBytes);
+    if (held === true) r.held = r.heapBytes;
+    else if (held === false) this.remove(r);
+  }
+
+  unhold(r) {
+    if (r.held) this.spareMemory.release(r.held);
+    r.held = 0;
+  }
+
+  // The budget became known: hold the instances of the runners idle already.
+  holdSpares() {
+    for (const r of [...this.runners]) this.holdOrDrop(r);
+  }
+
+  // Drop the idle runners whose heaps are held (freed for a run); returns the bytes freed.
+  dropSpares() {
+    let freed = 0;
+    for (const r of this.runners.filter((x) => !x.job && x.held)) {
+      freed += r.held;
+      this.remove(r);
+    }
+    return freed;
   }
 
   onMessage(r, m) {
@@ -112,7 +168,9 @@ export class RunnerPool {
       if (!r.runs++) this.onRunnerReady?.(performance.now() - r.born);
       r.ready = true;
       r.heapBytes = m.heapBytes;
+      this.instanceBytes ||= m.heapBytes;
       if (r.job && !r.job.started) this.begin(r, r.job);
+      else this.holdOrDrop(r);
     } else if (m.type === "failed") {
       this.fail(r, new Error(m.message));
     } else if (m.type === "done" && r.job && r.job.id === m.id) {
@@ -130,6 +188,7 @@ export class RunnerPool {
   }
 
   remove(r) {
+    this.unhold(r);
     r.worker.terminate();
     this.runners = this.runners.filter((x) => x !== r);
   }

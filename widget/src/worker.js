@@ -37,7 +37,8 @@
 //               {type:"abandoned", id, viewer} (a request that will get no result)
 //               {type:"event", event, viewer, generation, quality, t, ms?}: the render log
 //               (request: a full render asked for, start, done, abandon, cancel, hold; for
-//               the page: compiled, runner-ready; t in epoch ms), which the page keeps
+//               the page: compiled, runner-ready, runner-made {spare, busy, lanes}; t in epoch ms),
+//               which the page keeps
 import { loadCore } from "../../build/wasm/sclcore.mjs";
 import { mayHaveColours, mayUseFonts } from "./model-needs.js";
 import { capResolution, fragmentsFor } from "./preview.js";
@@ -89,7 +90,7 @@ async function runOpenSCAD(payload, job, onStart = null) {
   try {
     const run = pool.run(payload, (heapBytes) => {
       // account the instance's heap; a render whose heap grows past the budget fails cleanly
-      memory.reserve(heapBytes, "an OpenSCAD instance");
+      reserveForRun(heapBytes, "an OpenSCAD instance");
       held = heapBytes;
       onStart?.();
     });
@@ -103,7 +104,7 @@ async function runOpenSCAD(payload, job, onStart = null) {
     const grown = r.heapBytes - held;
     if (grown > 0) {
       try {
-        memory.reserve(grown, "this render");
+        reserveForRun(grown, "this render");
         held += grown;
       } catch (err) {
         return { error: err, log: r.log };
@@ -114,6 +115,36 @@ async function runOpenSCAD(payload, job, onStart = null) {
     if (held) memory.release(held); // the instance is dropped now
   }
 }
+
+// A run's heap against the budget: the idle spare runners' heaps give way
+// to it (they are only held where they fit, runner-pool.js).
+function reserveForRun(bytes, what) {
+  try {
+    memory.reserve(bytes, what);
+  } catch (err) {
+    if (!pool.dropSpares()) throw err;
+    memory.reserve(bytes, what);
+  }
+}
+
+// Idle runners' instances, held only where they fit under the point where
+// the budget starts evicting cached results (a spare never evicts a result
+// or refuses a render).
+const EVICT_AT = 0.8;
+const fitsBelowEviction = (bytes) => {
+  if (!memory) return undefined;
+  const s = memory.stats();
+  return s.used + bytes <= s.budget * EVICT_AT;
+};
+const spareMemory = {
+  fits: fitsBelowEviction,
+  hold(bytes) {
+    const fits = fitsBelowEviction(bytes);
+    if (fits) memory.reserve(bytes, "a spare OpenSCAD instance");
+    return fits;
+  },
+  release: (bytes) => memory.release(bytes),
+};
 
 const packResult = (mesh, off) => pack(mesh, off, (m) => core.writeBinStl(m));
 const now = () => performance.timeOrigin + performance.now(); // comparable with the page's clock
@@ -314,7 +345,11 @@ const compile = (bytes) => {
   const t0 = performance.now();
   const module = WebAssembly.compile(bytes);
   // the first runner starts (its script parsed) while the module compiles
-  pool = new RunnerPool(module, fonts, { onRunnerReady: (ms) => event({ event: "runner-ready", viewer: 0, ms }) });
+  pool = new RunnerPool(module, fonts, {
+    spareMemory,
+    onRunnerReady: (ms) => event({ event: "runner-ready", viewer: 0, ms }),
+    onRunnerMade: (made) => event({ event: "runner-made", viewer: 0, ...made }),
+  });
   wasmReady = module.then((m) => {
     compiled = m;
     event({ event: "compiled", viewer: 0, ms: performance.now() - t0 });
@@ -326,7 +361,8 @@ const handlers = {
   init(msg) {
     started = (async () => {
       core = await loadCore();
-      memory = new core.MemoryManager({ budgetBytes: msg.memoryBudget || 1024 * 1024 * 1024 });
+      memory = new core.MemoryManager({ budgetBytes: msg.memoryBudget || 1024 * 1024 * 1024, threshold: EVICT_AT });
+      pool?.holdSpares(); // runners made while the core loaded
       cache = new core.ResultCache({ budgetBytes: 256 * 1024 * 1024, memory });
       fonts = msg.fonts || {};
       if (msg.wasm) await compile(msg.wasm);
