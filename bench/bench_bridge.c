@@ -5,9 +5,11 @@
  *  3. the 48 examples as one batch through the bridge (OpenSCAD 2025 WASM, 2 renderers,
  *     every request in flight at once) vs openscad 2021.01 run one model at a time:
  *     wall time of the batch against the sum of the direct runs (target >= 40x).
- * Starts its own bridge from build/native. With SCL_BENCH_TRACE=1 the bridge traces
- * every render (SCADLIVE_TRACE) and section 2 also prints where a warm render's
- * time goes outside OpenSCAD's run, stage by stage (medians). */
+ * Starts its own bridge from build/native. The bridge traces every render
+ * (SCADLIVE_TRACE, kept in build/bench/trace.jsonl; SCL_BENCH_TRACE=0 turns it
+ * off, =2 prints every warm render's stages): section 2 also prints where a
+ * warm render's time goes outside OpenSCAD's run, stage by stage, and section
+ * 3 what each renderer did during the batch. */
 #define _GNU_SOURCE
 #include <czmq.h>
 #include <dirent.h>
@@ -112,7 +114,7 @@ static void print_trace(const char *path, int n, const double *sent_at, const do
                 v[k][got] = b - a;
             }
             render[got] = json_number_value(json_object_get(t, "render_ms"));
-            if (!strcmp(getenv("SCL_BENCH_TRACE"), "2")) { /* every render's stages */
+            if (getenv("SCL_BENCH_TRACE") && !strcmp(getenv("SCL_BENCH_TRACE"), "2")) { /* every render's stages */
                 printf("   ");
                 for (int k = 0; k < NSTAGES; k++)
                     printf(" %.1f", v[k][got]);
@@ -128,7 +130,7 @@ static void print_trace(const char *path, int n, const double *sent_at, const do
         printf("  (no trace lines in %s)\n", path);
         return;
     }
-    printf("  where the time goes (SCL_BENCH_TRACE; %d renders, ms)                median      max\n", got);
+    printf("  where the time goes (traced; %d renders, ms)                         median      max\n", got);
     for (int k = 0; k < NSTAGES; k++)
         printf("    %-56s %7.2f  %7.2f\n", stages[k].what, pct(v[k], got, 0.5), pct(v[k], got, 1));
     printf("    %-56s %7.2f  %7.2f\n", "renderer's own time (render_ms: fonts/files + run + read)", pct(render, got, 0.5),
@@ -136,12 +138,47 @@ static void print_trace(const char *path, int n, const double *sent_at, const do
     printf("    %-56s %7.2f  %7.2f\n", "round trip - render_ms", pct(outside, got, 0.5), pct(outside, got, 1));
 }
 
+/* What each renderer did during the batch, from the trace: its jobs, OpenSCAD's
+ * runs (render_ms), the time between sending a job and reading its reply
+ * outside that, the time between a reply and its next job (making the next
+ * OpenSCAD instance, then waiting to be handed a job), and how long it sat
+ * idle at the end while the other one finished. Ids are the model indices. */
+static void print_lanes(const char *path, int n, double t_start, double t_end)
+{
+    enum { LANES = 8 };
+    double own[LANES] = {0}, in_job[LANES] = {0}, between[LANES] = {0}, last[LANES] = {0};
+    int jobs[LANES] = {0};
+    char *text = slurp(path);
+    for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        json_t *t = json_loads(line, 0, NULL);
+        const char *id = json_string_value(json_object_get(t, "id"));
+        int w = (int)json_integer_value(json_object_get(t, "worker"));
+        double sent = json_number_value(json_object_get(t, "sent")), frame = json_number_value(json_object_get(t, "frame"));
+        if (id && id[0] >= '0' && id[0] <= '9' && atoi(id) < n && w >= 0 && w < LANES && sent >= t_start) {
+            double r = json_number_value(json_object_get(t, "render_ms"));
+            own[w] += r;
+            in_job[w] += frame - sent - r;
+            between[w] += sent - (last[w] > 0 ? last[w] : t_start);
+            last[w] = frame;
+            jobs[w]++;
+        }
+        json_decref(t);
+    }
+    free(text);
+    printf("  each renderer during the batch (traced, s): jobs, OpenSCAD's runs, rest of the jobs, between jobs, idle at the end\n");
+    for (int w = 0; w < LANES; w++)
+        if (jobs[w])
+            printf("    renderer %d: %2d jobs  %6.2f  %6.2f  %6.2f  %6.2f\n", w, jobs[w], own[w] / 1000, in_job[w] / 1000,
+                   between[w] / 1000, (t_end - last[w]) / 1000);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/scl-bench-XXXXXX", conn[128], exe[512], trace[600];
     mkdtemp(dir);
     snprintf(conn, sizeof conn, "%s/bridge.json", dir);
-    int tracing = getenv("SCL_BENCH_TRACE") != NULL;
+    /* traced unless SCL_BENCH_TRACE=0: the trace costs microseconds per render */
+    int tracing = !getenv("SCL_BENCH_TRACE") || strcmp(getenv("SCL_BENCH_TRACE"), "0");
     snprintf(trace, sizeof trace, "%s/build/bench/trace.jsonl", SCL_SOURCE_DIR); /* kept for a closer look */
     if (tracing) {
         char md[700];
@@ -304,6 +341,8 @@ int main(void)
         }
         json_decref(r);
     }
+    if (tracing)
+        print_lanes(trace, n, t_batch, now_ms());
     t_batch = now_ms() - t_batch;
     /* the renderers' own time (render_ms, measured inside them): the renders
      * that failed occupied a renderer too, and no batch on 2 renderers can

@@ -393,6 +393,8 @@ static int handle_input(zloop_t *loop, zmq_pollitem_t *item, void *arg);
 static int send_more(scl_pool *p, worker *w)
 {
     while (w->sending_off < w->sending_len) {
+        if (p->trace && w->job)
+            w->job->t_sent = mono_ms(); /* before the write that ends it: the renderer cannot read it sooner */
         ssize_t n = write(w->in_fd, w->sending + w->sending_off, w->sending_len - w->sending_off);
         if (n > 0) {
             w->sending_off += (size_t)n;
@@ -416,8 +418,6 @@ static int send_more(scl_pool *p, worker *w)
     free(w->sending);
     w->sending = NULL;
     w->sending_len = w->sending_off = 0;
-    if (p->trace && w->job)
-        w->job->t_sent = mono_ms();
     if (w->in_polled) {
         zloop_poller_end(p->loop, &w->in_item);
         w->in_polled = 0;

@@ -67,8 +67,8 @@ typedef struct scl_pool_result {
     size_t payload_len;
     const char *reason;       /* why a render failed (oslog.h: "syntax", "missing_file", ...), or NULL */
     json_t *trace;            /* tracing only, else NULL: when the job was submitted, sent to its
-                                 renderer (written to the pipe), its reply frame read ("submitted",
-                                 "sent", "frame"), and the renderer's own times (wasm-worker.mjs):
+                                 renderer (the start of the write that ended the request), its
+                                 reply frame read ("submitted", "sent", "frame"), and the renderer's own times (wasm-worker.mjs):
                                  CLOCK_MONOTONIC ms; the receiver may add to it */
 } scl_pool_result;
 

@@ -323,19 +323,17 @@ Test(bridge, trace_file_times_every_stage_of_a_render_in_order, .timeout = 120)
     static char env_trace[300];
     char dir[] = "/tmp/scl-test-trace-XXXXXX", trace[256];
     cr_assert_not_null(mkdtemp(dir));
-    snprintf(trace, sizeof trace, "%s/trace.jsonl", dir);
+    snprintf(trace, sizeof trace, "%s/trace.jsonl", dir); /* outside the bridge's directory: read after it stops */
     snprintf(env_trace, sizeof env_trace, "SCADLIVE_TRACE=%s", trace);
     const char *env[] = {env_trace, NULL};
-    bridge_proc b = start_bridge_with("wasm", 1, 64, NULL, env);
+    scl_test_bridge b = start_bridge_with("wasm", 1, 64, NULL, env);
     zsock_t *s = client(&b);
     /* a reply larger than a default pipe (64 KiB), and a render that fails */
-    send_header(s, render_req("big", "$fn = 48; sphere(10);", NULL));
-    json_t *h = recv_reply(s, 120000, NULL);
+    json_t *h = request(s, render_req("big", "$fn = 48; sphere(10);", NULL), 120000, NULL);
     cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
     cr_assert_gt(json_integer_value(json_object_get(h, "bytes")), 65536);
     json_decref(h);
-    send_header(s, render_req("fails", "assert(false);", NULL));
-    h = recv_reply(s, 60000, NULL);
+    h = request(s, render_req("fails", "assert(false);", NULL), 60000, NULL);
     cr_assert_str_eq(str(h, "type"), "error");
     json_decref(h);
     size_t len = 0;
@@ -369,10 +367,8 @@ Test(bridge, trace_file_times_every_stage_of_a_render_in_order, .timeout = 120)
     cr_assert_eq(lines, 2);
     free(text);
     zsock_destroy(&s);
-    stop_bridge(&b);
-    remove_dir(&b);
-    unlink(trace);
-    rmdir(dir);
+    scl_test_bridge_cleanup(&b);
+    scl_test_remove_tree(dir);
 }
 
 Test(bridge, deadlines_kill_endless_renders_and_the_bridge_goes_on, .timeout = 120)
