@@ -3,6 +3,7 @@
 #include "mesh.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -410,6 +411,23 @@ static scl_status text_error(scl_error *err, scl_status code, long line, const c
 
 /* ------------------------------------------------------------- ASCII STL */
 
+/* The next keyword inside a block of `item`s that `end` closes (facets and
+ * endsolid, vertices and endloop): *more is 1 for `item`, 0 for `end`;
+ * anything else, or the input ending (`truncated` says where), is SCL_EPARSE. */
+static scl_status block_keyword(text_scanner *s, token *t, const char *item, const char *end,
+                                const char *truncated, int *more, scl_error *err)
+{
+    if (!next_token(s, t, 1))
+        return text_error(err, SCL_EPARSE, s->line, truncated, NULL);
+    *more = !token_is(t, end);
+    if (*more && !token_is(t, item)) {
+        char what[64];
+        snprintf(what, sizeof what, "ASCII STL: expected '%s' or '%s'", item, end);
+        return text_error(err, SCL_EPARSE, t->line, what, t);
+    }
+    return SCL_OK;
+}
+
 static scl_status parse_asciistl(const uint8_t *data, size_t len, size_t max_triangles,
                                  scl_mesh **out, scl_error *err)
 {
@@ -423,16 +441,12 @@ static scl_status parse_asciistl(const uint8_t *data, size_t len, size_t max_tri
         return oom(err);
     scl_status st = SCL_OK;
     for (;;) {
-        if (!next_token(&s, &t, 1)) {
-            st = text_error(err, SCL_EPARSE, s.line, "ASCII STL truncated: missing 'endsolid'", NULL);
+        int more;
+        if ((st = block_keyword(&s, &t, "facet", "endsolid", "ASCII STL truncated: missing 'endsolid'", &more,
+                                err)) != SCL_OK)
             goto fail;
-        }
-        if (token_is(&t, "endsolid"))
+        if (!more)
             break;
-        if (!token_is(&t, "facet")) {
-            st = text_error(err, SCL_EPARSE, t.line, "ASCII STL: expected 'facet' or 'endsolid'", &t);
-            goto fail;
-        }
         skip_line(&s); /* "normal nx ny nz": recomputed, not trusted */
         if (!next_token(&s, &t, 1) || !token_is(&t, "outer") || !next_token(&s, &t, 0) ||
             !token_is(&t, "loop")) {
@@ -442,16 +456,11 @@ static scl_status parse_asciistl(const uint8_t *data, size_t len, size_t max_tri
         uint32_t first = NO_VERTEX, prev = NO_VERTEX;
         int corners = 0;
         for (;;) {
-            if (!next_token(&s, &t, 1)) {
-                st = text_error(err, SCL_EPARSE, s.line, "ASCII STL truncated inside a facet", NULL);
+            if ((st = block_keyword(&s, &t, "vertex", "endloop", "ASCII STL truncated inside a facet", &more,
+                                    err)) != SCL_OK)
                 goto fail;
-            }
-            if (token_is(&t, "endloop"))
+            if (!more)
                 break;
-            if (!token_is(&t, "vertex")) {
-                st = text_error(err, SCL_EPARSE, t.line, "ASCII STL: expected 'vertex' or 'endloop'", &t);
-                goto fail;
-            }
             float xyz[3];
             for (int k = 0; k < 3; k++) {
                 if (!next_token(&s, &t, 0) || !token_float(&t, &xyz[k])) {
