@@ -73,6 +73,15 @@ def _(mo, viewer):
 
 
 @app.cell
+def _(mo, scadlive):
+    # a model that uses a library: MCAD comes with scadlive's wheel, and the
+    # files a model includes reach the view as they do from a kernel
+    boxes = scadlive.Viewer("use <MCAD/boxes.scad>\nroundedBox([30, 20, 10], 3, sidesonly=false);", height=260)
+    mo.ui.anywidget(boxes)
+    return
+
+
+@app.cell
 async def _(MODEL, mo, scadlive):
     # awaited inside the running cell: OpenSCAD's WebAssembly in the page here,
     # the render bridge in a kernel; nothing waits on the widget

@@ -1,4 +1,5 @@
-// The marimo WASM demo (notebooks/wasm_demo.py) exported with `marimo export
+// The marimo WASM demo (notebooks/wasm_demo.py: a live model, a second one
+// using MCAD from the wheel, an awaited render_async cell, an STL download) exported with `marimo export
 // html-wasm` and run in Debian's Chromium from a local static server, with no
 // internet: Python runs in Pyodide in the page and scadlive renders with
 // OpenSCAD's WebAssembly (docs/pyodide.md).
@@ -125,6 +126,10 @@ test("the marimo WASM export runs offline: the model shows, a slider re-renders,
       await wait(async () => /triangles/.test(await status()), "the model in the view", 420000);
       t.diagnostic(`model shown ${Date.now() - t0} ms after the page was opened (status: ${await status()})`);
       assert.ok(await paintedPixels(page) > 500, "the view draws nothing");
+
+      // the second view's model uses MCAD (the wheel's library), sent by Python in the page
+      await wait(async () => /triangles/.test((await deepTexts(page, ".scl-status"))[1] || ""), "the MCAD model in the second view");
+      assert.ok(await paintedPixels(page, 1) > 500, "the second view draws nothing");
 
       // the cell that awaits render_async completed, with native's triangle count
       const body = async () => page.evaluate(() => document.body.innerText);
