@@ -86,10 +86,11 @@ test("Viewer: every renderer maps to the page; schema, params, render_async and 
     const out = (await run(`
 import asyncio, json, scadlive
 v = scadlive.Viewer(path="/tmp/candleStand.scad", renderer="kernel", params={"count": 5})
+bad = scadlive.Viewer(path="/tmp/candleStand.scad", params={"cuont": 3})  # checked when the WASM is loaded
 first = (v.renderer, v.schema, dict(v.params))
 await scadlive.web_ready()
 for _ in range(100):
-    if v.schema:
+    if v.schema and bad.error:
         break
     await asyncio.sleep(0.05)
 after = (v.schema, dict(v.params))
@@ -100,7 +101,7 @@ try:
     typo = None
 except Exception as e:
     typo = str(e)
-json.dumps({"first": first, "schema": after[0], "params": after[1], "typo": typo,
+json.dumps({"first": first, "schema": after[0], "params": after[1], "typo": typo, "late_typo": bad.error,
             "same": open(path, "rb").read() == stl, "status": v.error}), stl`)).toJs();
     const [text, stlProxy] = out;
     const got = JSON.parse(text);
@@ -109,6 +110,7 @@ json.dumps({"first": first, "schema": after[0], "params": after[1], "typo": typo
     const defaults = Object.fromEntries(nativeSchema.parameters.map((p) => [p.name, p.initial]));
     assert.deepEqual(got.params, { ...defaults, count: 5 });
     assert.match(got.typo, /cuont.*count/s);
+    assert.match(got.late_typo.message, /cuont.*count/s); // given before the WASM was loaded: shown as the viewer's error
     assert.equal(got.same, true);
     assert.deepEqual(got.status, {});
     const mine = stlProxy;
