@@ -268,12 +268,17 @@ async function exportFile(msg) {
   postMessage({ type: "export", id: msg.id, format, bytes: r.output }, [r.output.buffer]);
 }
 
+// A drag preview should be on screen within 150 ms of the input (p95); the
+// page's part after OpenSCAD (mesh indexed, packed, drawn at the next frame)
+// takes 20-30 ms, so previews whose OpenSCAD time is over this go coarser.
+const PREVIEW_FITS_MS = 120;
+
 // Per viewer: the core's Debouncer and the requests it may start.
 const viewers = new Map(); // viewer id -> {debouncer, requests: Map(gen -> msg), running: {gen, job}|null, timer}
 function viewerState(vid) {
   let v = viewers.get(vid);
   if (!v) {
-    v = { debouncer: new core.Debouncer({ windowMs: 100 }), requests: new Map(), running: null, timer: null };
+    v = { debouncer: new core.Debouncer({ windowMs: 100, slowPreviewMs: PREVIEW_FITS_MS }), requests: new Map(), running: null, timer: null };
     viewers.set(vid, v);
   }
   return v;
