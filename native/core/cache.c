@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
+
 #define DEFAULT_BUDGET ((size_t)256 << 20)
 #define ENTRY_OVERHEAD 64 /* bytes counted per entry besides key, value and meta */
 
@@ -175,14 +177,10 @@ static void grow(scl_cache *c)
 
 static int add_waiter(entry *e, uint64_t w)
 {
-    if (e->nwaiters == e->capwaiters) {
-        size_t cap = e->capwaiters ? e->capwaiters * 2 : 4;
-        uint64_t *nw = realloc(e->waiters, cap * sizeof *nw);
-        if (!nw)
-            return -1;
-        e->waiters = nw;
-        e->capwaiters = cap;
-    }
+    uint64_t *waiters = scl_grow(e->waiters, &e->capwaiters, e->nwaiters, sizeof *waiters, 4);
+    if (!waiters)
+        return -1;
+    e->waiters = waiters;
     e->waiters[e->nwaiters++] = w;
     return 0;
 }

@@ -889,14 +889,10 @@ static scl_status record_assignment(parser *p, const tok *name, long line, value
             return SCL_OK;
         }
     }
-    if (p->nassigns == p->cap_assigns) {
-        size_t cap = p->cap_assigns ? p->cap_assigns * 2 : 16;
-        assignment *na = realloc(p->assigns, cap * sizeof *na);
-        if (!na)
-            goto oom;
-        p->assigns = na;
-        p->cap_assigns = cap;
-    }
+    assignment *assigns = scl_grow(p->assigns, &p->cap_assigns, p->nassigns, sizeof *assigns, 16);
+    if (!assigns)
+        goto oom;
+    p->assigns = assigns;
     char *nm = malloc(name->len + 1);
     if (!nm)
         goto oom;
@@ -1133,14 +1129,10 @@ static long scan_like_openscad(const char *t, size_t n, group_list *groups)
                 i++;
             }
             if (one_line) {
-                if (groups->n == groups->cap) {
-                    size_t cap = groups->cap ? groups->cap * 2 : 8;
-                    group_info *ng = realloc(groups->items, cap * sizeof *ng);
-                    if (!ng)
-                        return -1;
-                    groups->items = ng;
-                    groups->cap = cap;
-                }
+                group_info *items = scl_grow(groups->items, &groups->cap, groups->n, sizeof *items, 8);
+                if (!items)
+                    return -1;
+                groups->items = items;
                 char *name = group_name(t + start, i - start);
                 if (!name)
                     return -1;
@@ -1280,14 +1272,10 @@ static void atoks_free(atoks *a)
 
 static int atoks_push(atoks *a, atok t)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        atok *nv = realloc(a->v, cap * sizeof *nv);
-        if (!nv)
-            return -1;
-        a->v = nv;
-        a->cap = cap;
-    }
+    atok *v = scl_grow(a->v, &a->cap, a->n, sizeof *v, 16);
+    if (!v)
+        return -1;
+    a->v = v;
     a->v[a->n++] = t;
     return 0;
 }

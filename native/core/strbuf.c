@@ -1,6 +1,7 @@
 /* strbuf.c - see strbuf.h. */
 #include "strbuf.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,4 +39,17 @@ void scl_strbuf_free(scl_strbuf *b)
 {
     free(b->data);
     memset(b, 0, sizeof *b);
+}
+
+void *scl_grow(void *items, size_t *cap, size_t n, size_t size, size_t first)
+{
+    if (n < *cap)
+        return items;
+    size_t want = *cap ? *cap * 2 : (first ? first : 1);
+    if (want <= n || !size || want > SIZE_MAX / size)
+        return NULL;
+    void *moved = realloc(items, want * size);
+    if (moved)
+        *cap = want;
+    return moved;
 }
