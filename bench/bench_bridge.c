@@ -77,6 +77,24 @@ static char *slurp(const char *path)
     return scl_file_read(path, (size_t)1 << 26, &b, &n, NULL) == SCL_OK ? (char *)b : NULL;
 }
 
+/* The trace file's text once it has `n` lines whose id starts with `prefix`
+ * (0: a digit), or what it has after 2 s: the bridge writes a render's line
+ * just after sending its reply, so the last one may still be coming. */
+static char *read_trace(const char *path, int n, char prefix)
+{
+    char *text = NULL;
+    for (int tries = 0; tries < 100; tries++, usleep(20000)) {
+        free(text);
+        text = slurp(path);
+        int lines = 0;
+        for (const char *c = text; c && (c = strstr(c, "\"id\":\"")); c += 6)
+            lines += prefix ? c[6] == prefix : c[6] >= '0' && c[6] <= '9';
+        if (lines >= n)
+            break;
+    }
+    return text;
+}
+
 /* The stages of a warm render, from the bridge's trace (SCADLIVE_TRACE, one
  * JSON line per render with CLOCK_MONOTONIC ms; the bench's clock is the same)
  * and the client's own send/receive times: the median of each stage. */
@@ -100,7 +118,7 @@ static void print_trace(const char *path, int n, const double *sent_at, const do
     };
     enum { NSTAGES = sizeof stages / sizeof stages[0], MAXN = 64 };
     static double v[NSTAGES][MAXN], outside[MAXN], render[MAXN];
-    char *text = slurp(path);
+    char *text = read_trace(path, n, 'r');
     int got = 0;
     for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
         json_t *t = json_loads(line, 0, NULL);
@@ -148,7 +166,7 @@ static void print_lanes(const char *path, int n, double t_start, double t_end)
     enum { LANES = 8 };
     double own[LANES] = {0}, in_job[LANES] = {0}, between[LANES] = {0}, last[LANES] = {0};
     int jobs[LANES] = {0};
-    char *text = slurp(path);
+    char *text = read_trace(path, n, 0);
     for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
         json_t *t = json_loads(line, 0, NULL);
         const char *id = json_string_value(json_object_get(t, "id"));
@@ -375,7 +393,7 @@ int main(void)
     printf("\n");
     if (total_direct > 0)
         printf("  %-44s %.1fx (target >= 40x)\n", "openscad 2021 one at a time / the batch", total_direct / t_batch);
-    printf("  %-44s %.1f s: the fastest any 2-renderer batch can be", "renderers' own time, all models, / 2", floor_ms / 1000);
+    printf("  %-44s %.1f s: no batch on 2 renderers at these own times is faster", "renderers' own time, all models, / 2", floor_ms / 1000);
     if (total_direct > 0)
         printf(" (%.1fx)", total_direct / floor_ms);
     printf("\n  %-44s %.0f%% (own time of all models / (2 x wall))\n", "renderers busy in OpenSCAD during the batch",

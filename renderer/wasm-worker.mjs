@@ -93,7 +93,7 @@ async function render(req) {
   let os = nextInstance ? await nextInstance : await newInstance();
   if (os.error) os = await newInstance();
   nextInstance = null;
-  const trace = TRACE ? { recv: req.received, instance: mono() } : null;
+  const trace = TRACE ? { recv: req.received, instance: mono(), cpu_main_start: cpuMs().cpu_main } : null;
   const t0 = performance.now();
   if (req.fonts !== false) mountFonts(os);
   const work = "/work";
