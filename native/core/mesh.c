@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
+
 #define DEFAULT_MAX_INPUT_BYTES ((size_t)1 << 30)
 #define DEFAULT_MAX_TRIANGLES ((size_t)50 * 1000 * 1000)
 #define STL_HEADER_BYTES 84
@@ -110,14 +112,10 @@ static uint32_t builder_vertex(scl_mesh *m, float x, float y, float z)
     }
     if (m->vertex_count >= UINT32_MAX - 1)
         return NO_VERTEX;
-    if (m->vertex_count == m->vertex_cap) {
-        size_t cap = m->vertex_cap * 2;
-        float *p = realloc(m->positions, cap * 3 * sizeof(float));
-        if (!p)
-            return NO_VERTEX;
-        m->positions = p;
-        m->vertex_cap = cap;
-    }
+    float *positions = scl_grow(m->positions, &m->vertex_cap, m->vertex_count, 3 * sizeof(float), 16);
+    if (!positions)
+        return NO_VERTEX;
+    m->positions = positions;
     uint32_t v = (uint32_t)m->vertex_count++;
     float *p = m->positions + 3 * (size_t)v;
     p[0] = x == 0.0f ? 0.0f : x;
