@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import json
 import os
 import re
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -314,11 +316,38 @@ def gather(rt: Any, model: Model, library_path: list[str]) -> dict[str, bytes]:
     return files
 
 
+# native/bridge/zip3mf.c's archive: its entries dated 2020-01-01 00:00:00 (libzip's
+# FIXED_MTIME, in UTC) so that the same model makes the same file; -rw-rw-rw- from Unix
+_3MF_DATE = (2020, 1, 1, 0, 0, 0)
+_3MF_MODE = 0o100666 << 16
+
+
+def zip_3mf(parts: Any) -> bytes:
+    """A 3MF file of the core's XML parts (``core.threeMfParts``: name and text, in
+    the order a package lists them), zipped as the native bridge zips them
+    (native/bridge/zip3mf.c): the same entries in the same order, deflated at the
+    fastest level, with fixed timestamps. Python's zipfile is in Pyodide's
+    standard library, so no zip library comes with the wheel."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as package:
+        for part in parts:
+            entry = zipfile.ZipInfo(str(part.name), date_time=_3MF_DATE)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.create_system = 3
+            entry.external_attr = _3MF_MODE
+            package.writestr(entry, str(part.text).encode("utf-8"), compresslevel=1)
+    return out.getvalue()
+
+
 async def render_async(model: Model, params: dict[str, Any] | None, *, format: str,
                        title: str, library_path: list[str] | None = None,
                        files: dict[str, bytes] | None = None) -> dict[str, Any]:
     """Render ``model`` in OpenSCAD's WebAssembly; returns a reply header like the
-    bridge's (``data`` added) or raises :class:`RenderError` as the bridge would."""
+    bridge's (``data`` added) or raises :class:`RenderError` as the bridge would.
+
+    ``format`` is one OpenSCAD writes (binstl, asciistl, off, svg, dxf) or
+    ``3mf``: as the bridge does, OpenSCAD writes OFF (it keeps color()), the C
+    core parses it and writes the 3MF parts, named after ``title``."""
     from js import Object  # type: ignore[import-not-found]
     from pyodide.ffi import to_js  # type: ignore[import-not-found]
 
@@ -343,7 +372,8 @@ async def render_async(model: Model, params: dict[str, Any] | None, *, format: s
                 raise
             raise _js_error(exc, model) from None
     name = model.name if model.name.endswith(".scad") else "model.scad"
-    request = {"source": model.text, "name": name, "defines": defines, "format": format,
+    made = "off" if format == "3mf" else format  # what OpenSCAD writes (native/bridge/daemon.c)
+    request = {"source": model.text, "name": name, "defines": defines, "format": made,
                # an included file may call text() too (the widget reasons the same way)
                "withFonts": bool(_MAY_USE_FONTS.search(model.text)) or any(b"text" in v for v in files.values()),
                "files": {k: to_js(v) for k, v in files.items()}}
@@ -351,7 +381,7 @@ async def render_async(model: Model, params: dict[str, Any] | None, *, format: s
     log = str(res.log)
     messages = _py(rt.core.logLines(log))
     if not res.ok:
-        info = _py(rt.core.classifyFailure(log, to_js({"name": name, "source": model.text, "format": format},
+        info = _py(rt.core.classifyFailure(log, to_js({"name": name, "source": model.text, "format": made},
                                                       dict_converter=Object.fromEntries)))
         raise RenderError(str(info.get("code", "RENDER")), str(info.get("message", "render failed")),
                           file=info.get("file") or name, line=info.get("line") or None, log=log,
@@ -359,8 +389,18 @@ async def render_async(model: Model, params: dict[str, Any] | None, *, format: s
     data = res.data.to_bytes()
     header: dict[str, Any] = {"format": format, "log": log, "messages": messages, "render_ms": float(res.ms),
                               "cache": "miss", "data": data}
-    if format in ("binstl", "asciistl", "off"):
-        stats = _py(rt.core.parseMesh(res.data, to_js({"format": format}, dict_converter=Object.fromEntries)).stats)
+    if made in ("binstl", "asciistl", "off"):
+        try:
+            mesh = rt.core.parseMesh(res.data, to_js({"format": made}, dict_converter=Object.fromEntries))
+            if format == "3mf":
+                header["data"] = zip_3mf(rt.core.threeMfParts(mesh, title))
+        except Exception as exc:
+            if type(exc).__name__ != "JsException":
+                raise
+            # as the bridge answers a mesh it cannot parse or package (an empty one, say)
+            raise RenderError("RENDER", str(getattr(getattr(exc, "js_error", None), "message", None) or exc),
+                              file=name, log=log, messages=[LogLine.from_json(m) for m in messages]) from None
+        stats = _py(mesh.stats)
         header["triangles"] = stats.get("triangles")
         header["bbox"] = stats.get("bbox")
         header["watertight"] = stats.get("watertight")

@@ -349,9 +349,8 @@ async def parameters_async(source: SourceLike | None = None, *,
 
 
 # --- Pyodide: OpenSCAD's WebAssembly in the page, no bridge (scadlive/_pyodide.py)
-# Formats OpenSCAD writes itself; 3MF is written by the bridge's C writer and
-# has no Pyodide path yet.
-_WEB_FORMATS = ("binstl", "asciistl", "off", "svg", "dxf")
+# What a preview is: the bridge sets $fn to this unless params set it (native/bridge/protocol.c)
+PREVIEW_FN = 24
 
 
 async def _web_render(source: SourceLike | None, params: dict[str, Any] | None, *,
@@ -362,10 +361,10 @@ async def _web_render(source: SourceLike | None, params: dict[str, Any] | None, 
         raise _pyodide.unavailable(f"renderer={renderer!r}")
     if format not in _FORMATS:
         raise ValueError(f"format must be one of {sorted(_FORMATS)}, not {format!r}")
-    if _FORMATS[format] not in _WEB_FORMATS:
-        raise _pyodide.unavailable(f"format={format!r}")
-    if quality != "full":
-        raise _pyodide.unavailable(f"quality={quality!r}")
+    if quality not in ("full", "preview"):
+        raise ValueError(f"quality must be 'full' or 'preview', not {quality!r}")
+    if quality == "preview" and "$fn" not in (params or {}):
+        params = {**(params or {}), "$fn": PREVIEW_FN}
     model = load(source, path=path)
     title = (model.path.stem if model.path else "model")
     header = await _pyodide.with_timeout(

@@ -37,13 +37,30 @@ function wheelClosure(names) {
   return [...files].map((f) => join(PYODIDE_WHEELS, f));
 }
 
-// The native CLI's binary STL of `model` with `defines`, rendered in `cwd`.
-function nativeStl(model, defines, cwd) {
-  const out = join(cwd, "native.stl");
+// The native CLI's file of `model` with `defines`, rendered in `cwd` (the
+// format follows the extension: binary STL, 3MF).
+function nativeRender(model, defines, cwd, ext = "stl") {
+  const out = join(cwd, `native.${ext}`);
   execFileSync(join(ROOT, "build", "native", "scadlive"),
     ["render", model, ...defines.flatMap((d) => ["-D", d]), "-o", out], { stdio: "pipe", cwd });
   return new Uint8Array(readFileSync(out));
 }
+const nativeStl = (model, defines, cwd) => nativeRender(model, defines, cwd, "stl");
+
+// Python in .venv with this checkout's scadlive (native: its private bridge).
+function nativePython(code, args) {
+  const env = { ...process.env, PYTHONPATH: join(ROOT, "python") };
+  delete env.SCADLIVE_CONNECTION_FILE;
+  return execFileSync(join(ROOT, ".venv", "bin", "python"), ["-c", code, ...args], { env, encoding: "utf8" });
+}
+
+// Parametric, with color() (named, RGBA) and an uncoloured part, and a sphere
+// whose facets follow $fn (so a preview differs from the full render).
+const COLOURED = `size = 10; // [1:30]
+color("red") cube(size);
+color([0, 0.5, 1, 0.5]) translate([size * 2, 0, 0]) sphere(r = size / 2);
+translate([0, size * 2, 0]) cylinder(h = 3, r = 2);
+`;
 
 // SCADLIVE_PURE_WHEEL=path tests that wheel instead of building one (scripts/test.sh
 // builds it before node runs the test files of tests/wasm/ in parallel).
@@ -312,6 +329,111 @@ except scadlive.RenderError as e:
     got = e.code
 got`);
   assert.equal(out, "TIMEOUT");
+});
+
+test("3MF: the same XML parts, entries and dates as the native CLI's, colours kept (read back by lib3mf)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "scadlive-3mf-"));
+  try {
+    writeFileSync(join(dir, "colours.scad"), COLOURED);
+    const native = nativeRender(join(dir, "colours.scad"), ["size=12"], dir, "3mf");
+    py.FS.writeFile("/tmp/colours.scad", COLOURED);
+    const [mine, viaExport, viaViewer, triangles] = (await run(`
+import scadlive
+r = await scadlive.render_async(path="/tmp/colours.scad", params={"size": 12}, format="3mf", full=True)
+v = scadlive.Viewer(path="/tmp/colours.scad", params={"size": 12})
+p = await v.export_async("/tmp/colours.3mf")
+r.data, await scadlive.render_async(path="/tmp/colours.scad", params={"size": 12}, format="3mf"), \
+    open(p, "rb").read(), r.triangles`)).toJs();
+    assert.deepEqual(viaExport, mine, "two renders of one model make the same file (fixed dates)");
+    assert.deepEqual(viaViewer, mine, "Viewer.export_async to .3mf");
+    writeFileSync(join(dir, "native.3mf"), native);
+    writeFileSync(join(dir, "pyodide.3mf"), mine);
+    // Python's zipfile unpacks both; lib3mf (PyPI), an independent reader, reads both
+    const read = JSON.parse(nativePython(`
+import base64, json, sys, zipfile, lib3mf
+out = []
+for path in sys.argv[1:]:
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        entries = [[i.filename, list(i.date_time), i.compress_type, base64.b64encode(z.read(i)).decode()]
+                   for i in z.infolist()]
+    w = lib3mf.get_wrapper(); m = w.CreateModel(); m.QueryReader("3mf").ReadFromFile(path)
+    objs = m.GetMeshObjects(); objs.MoveNext(); mesh = objs.GetCurrentMeshObject()
+    colours, groups = {}, {}
+    for t in range(mesh.GetTriangleCount()):
+        p = mesh.GetTriangleProperties(t)
+        key = "none"
+        if p.ResourceID:
+            groups.setdefault(p.ResourceID, m.GetBaseMaterialGroupByID(p.ResourceID))
+            c = groups[p.ResourceID].GetDisplayColor(p.PropertyIDs[0])
+            key = "%02x%02x%02x%02x" % (c.Red, c.Green, c.Blue, c.Alpha)
+        colours[key] = colours.get(key, 0) + 1
+    out.append({"entries": entries, "triangles": mesh.GetTriangleCount(), "colours": colours,
+                "name": objs.GetCurrentMeshObject().GetName()})
+print(json.dumps(out))
+`, [join(dir, "native.3mf"), join(dir, "pyodide.3mf")]));
+    const [fromNative, fromPyodide] = read;
+    assert.deepEqual(fromNative.entries.map((e) => e[0]), ["[Content_Types].xml", "_rels/.rels", "3D/3dmodel.model"]);
+    assert.deepEqual(fromPyodide.entries, fromNative.entries); // names, order, dates, deflate, XML bytes
+    assert.deepEqual(fromPyodide.entries.map((e) => e[1]), Array(3).fill([2020, 1, 1, 0, 0, 0]));
+    assert.equal(fromPyodide.triangles, triangles);
+    assert.equal(fromPyodide.name, "colours");
+    assert.equal(fromPyodide.colours.ff0000ff, 12, JSON.stringify(fromPyodide.colours)); // the red cube
+    assert.equal(Object.keys(fromPyodide.colours).length, 3, JSON.stringify(fromPyodide.colours)); // red, blue at alpha 0.5, the default
+    assert.deepEqual(fromPyodide.colours, fromNative.colours);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("3MF of an empty model raises RenderError as natively; a 2D model names the formats that fit", async () => {
+  const out = (await run(`
+import scadlive
+got = []
+for src in ("cube(0);", "square(5);"):
+    try:
+        await scadlive.render_async(src, format="3mf")
+        got.append(None)
+    except scadlive.RenderError as e:
+        got.append([e.code, str(e)])
+got`)).toJs();
+  assert.equal(out[0][0], "RENDER");
+  assert.equal(out[1][0], "RENDER");
+  assert.match(out[1][1], /svg|dxf|2D/i);
+});
+
+test("quality='preview': the same triangles as the native preview ($fn 24 unless params set it)", async () => {
+  py.FS.writeFile("/tmp/colours.scad", COLOURED);
+  const dir = mkdtempSync(join(tmpdir(), "scadlive-preview-"));
+  try {
+    writeFileSync(join(dir, "colours.scad"), COLOURED);
+    const native = JSON.parse(nativePython(`
+import base64, json, sys, scadlive
+out = []
+for params in ({"size": 12}, {"size": 12, "$fn": 6}):
+    out.append(base64.b64encode(scadlive.render(path=sys.argv[1], params=params, quality="preview")).decode())
+print(json.dumps(out))
+`, [join(dir, "colours.scad")])).map((b) => new Uint8Array(Buffer.from(b, "base64")));
+    const [preview, coarse, full, err] = (await run(`
+import scadlive
+m = "/tmp/colours.scad"
+try:
+    await scadlive.render_async(path=m, quality="draft")
+    err = None
+except ValueError as e:
+    err = str(e)
+(await scadlive.render_async(path=m, params={"size": 12}, quality="preview"),
+ await scadlive.render_async(path=m, params={"size": 12, "$fn": 6}, quality="preview"),
+ await scadlive.render_async(path=m, params={"size": 12}), err)`)).toJs();
+    const triangles = (stl) => new DataView(stl.buffer, stl.byteOffset).getUint32(80, true);
+    assert.deepEqual(preview.subarray(80), native[0].subarray(80));
+    assert.deepEqual(coarse.subarray(80), native[1].subarray(80));
+    assert.notEqual(triangles(preview), triangles(full), "the preview's sphere has 24 facets a circle");
+    assert.ok(triangles(coarse) < triangles(preview), "params' own $fn wins");
+    assert.match(err, /quality must be 'full' or 'preview'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // Runs last. Pyodide's event loop never clears the JavaScript timer of a
