@@ -144,6 +144,10 @@ function frame(header, payload) {
 
 const READY = { ready: true };
 
+// Resolves when all of `bytes` is written to stdout (the bridge's pipe); a
+// bridge that went away ends this process through stdin's end.
+const writeOut = (bytes) => new Promise((resolve) => process.stdout.write(bytes, () => resolve()));
+
 async function serve() {
   let buf = Buffer.alloc(0);
   const queue = [];
@@ -160,7 +164,11 @@ async function serve() {
         reply = [{ id: req.id, ok: false, exit: -1, log: `renderer: ${e?.stack ?? e}`, render_ms: 0 }, Buffer.alloc(0)];
       }
       if (reply[0].trace) reply[0].trace.reply = mono();
-      process.stdout.write(frame(reply[0], reply[1]));
+      // The next instance is made once the whole reply is in the pipe: stdout
+      // is a non-blocking pipe, so what the pipe does not take at once is
+      // written from the event loop, and making an instance runs ~15 ms of
+      // JavaScript that would hold it back (the bridge waits for the frame).
+      await writeOut(frame(reply[0], reply[1]));
       prepareNext();
       await nextInstance;
       process.stdout.write(frame(READY, Buffer.alloc(0)));
