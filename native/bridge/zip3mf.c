@@ -7,7 +7,13 @@
 
 #include "threemf.h"
 
-#define FIXED_MTIME ((time_t)1577836800) /* 2020-01-01T00:00:00Z */
+/* Every entry is dated 2020-01-01 00:00:00, so the same mesh gives the same
+ * bytes. Set as a DOS date and time (what a zip stores): a time_t would go
+ * through localtime() in libzip, and the date would follow the bridge's time
+ * zone (2019-12-31 19:00 in New York). scadlive/_pyodide.py dates its 3MF
+ * entries the same. */
+#define FIXED_DOS_DATE ((zip_uint16_t)(((2020 - 1980) << 9) | (1 << 5) | 1))
+#define FIXED_DOS_TIME ((zip_uint16_t)0)
 
 static scl_status zip_fail(scl_error *err, const char *what, zip_error_t *ze)
 {
@@ -49,7 +55,7 @@ scl_status scl_3mf_write(const scl_mesh *mesh, const char *title, uint8_t **out,
             scl_3mf_package_free(&pkg);
             return st;
         }
-        zip_file_set_mtime(za, (zip_uint64_t)idx, FIXED_MTIME, 0);
+        zip_file_set_dostime(za, (zip_uint64_t)idx, FIXED_DOS_TIME, FIXED_DOS_DATE, 0);
         zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_DEFLATE, 1); /* fastest: XML deflates well anyway */
     }
     if (zip_close(za) != 0) { /* the part texts are read here */

@@ -2,9 +2,9 @@
  * zip3mf.h - a 3MF file (zip) from an indexed mesh, with libzip.
  *
  * The XML parts come from the core (threemf.h); this zips them (deflate)
- * into one buffer. Entries get a fixed modification time (2020-01-01), so
- * the same mesh always gives the same bytes (the result cache and tests
- * depend on it).
+ * into one buffer. Entries get a fixed modification time (2020-01-01
+ * 00:00:00 in every time zone), so the same mesh always gives the same bytes
+ * (the result cache and tests depend on it).
  */
 #ifndef SCL_ZIP3MF_H
 #define SCL_ZIP3MF_H

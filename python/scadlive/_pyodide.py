@@ -316,8 +316,9 @@ def gather(rt: Any, model: Model, library_path: list[str]) -> dict[str, bytes]:
     return files
 
 
-# native/bridge/zip3mf.c's archive: its entries dated 2020-01-01 00:00:00 (libzip's
-# FIXED_MTIME, in UTC) so that the same model makes the same file; -rw-rw-rw- from Unix
+# native/bridge/zip3mf.c's archive: its entries dated 2020-01-01 00:00:00 (a zip's
+# local DOS time, the same in every time zone) so that the same model makes the
+# same file; -rw-rw-rw- from Unix
 _3MF_DATE = (2020, 1, 1, 0, 0, 0)
 _3MF_MODE = 0o100666 << 16
 

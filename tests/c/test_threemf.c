@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zip.h>
 
 #include "fileio.h"
@@ -118,6 +119,53 @@ Test(threemf, zip_holds_the_three_parts_and_is_reproducible)
     zip_close(za);
     free(a);
     free(b);
+    scl_mesh_destroy(m);
+}
+
+/* A zip stores local (DOS) time: a date given as a time_t follows the time
+ * zone the bridge runs in. Each entry's local header (bytes 10-13: time,
+ * date, little-endian) must say 2020-01-01 00:00:00 whatever TZ is. */
+Test(threemf, entries_are_dated_2020_01_01_in_every_time_zone)
+{
+    scl_mesh *m = fixture("colored.off");
+    const char *zones[] = {"UTC0", "EST5", "JST-9"}; /* POSIX TZ strings: no tzdata needed */
+    uint8_t *first = NULL;
+    size_t first_len = 0;
+    const char *saved = getenv("TZ");
+    char *restore = saved ? strdup(saved) : NULL;
+    for (size_t z = 0; z < sizeof zones / sizeof *zones; z++) {
+        setenv("TZ", zones[z], 1);
+        tzset();
+        uint8_t *zip = NULL;
+        size_t len;
+        scl_error err;
+        cr_assert_eq(scl_3mf_write(m, "model", &zip, &len, &err), SCL_OK, "%s", err.message);
+        size_t at = 0; /* walk the local headers: 30 bytes, the name, the extra field, the data */
+        for (int entry = 0; entry < SCL_3MF_PARTS; entry++) {
+            cr_assert_leq(at + 30, len);
+            cr_assert_eq(memcmp(zip + at, "PK\x03\x04", 4), 0, "entry %d's local header", entry);
+            cr_assert_eq(zip[at + 10] | zip[at + 11] << 8, 0, "TZ=%s: time", zones[z]);
+            cr_assert_eq(zip[at + 12] | zip[at + 13] << 8, (2020 - 1980) << 9 | 1 << 5 | 1, "TZ=%s: date", zones[z]);
+            size_t data = (size_t)zip[at + 18] | (size_t)zip[at + 19] << 8 | (size_t)zip[at + 20] << 16 |
+                          (size_t)zip[at + 21] << 24;
+            at += 30 + (size_t)(zip[at + 26] | zip[at + 27] << 8) + (size_t)(zip[at + 28] | zip[at + 29] << 8) + data;
+        }
+        if (!first) {
+            first = zip;
+            first_len = len;
+        } else {
+            cr_assert_eq(len, first_len);
+            cr_assert_eq(memcmp(zip, first, len), 0, "TZ=%s: the same bytes as with TZ=%s", zones[z], zones[0]);
+            free(zip);
+        }
+    }
+    if (restore)
+        setenv("TZ", restore, 1);
+    else
+        unsetenv("TZ");
+    tzset();
+    free(restore);
+    free(first);
     scl_mesh_destroy(m);
 }
 
