@@ -76,10 +76,13 @@ const messagesOf = (log, name) => core.logLines(log).map((m) => untagEcho(m, nam
 const packFlat = (svg) => packParts({ ...flatShape(svgOutlines(decoder.decode(svg))), downloads: { svg } });
 
 // A 3MF file of a shown mesh (colours kept as base materials): the C core
-// writes the package's XML parts, fflate zips them.
+// writes the package's XML parts, fflate zips them. Every entry is dated
+// 2020-01-01 00:00, as the bridge's zip3mf.c dates them, so the same model
+// downloads as the same bytes (fflate writes a DOS local time: local midnight).
+const ZIP_DATE = new Date(2020, 0, 1);
 function write3mf(mesh, title) {
   const parts = core.threeMfParts(mesh, title);
-  return zipSync(Object.fromEntries(parts.map((p) => [p.name, strToU8(p.text)])));
+  return zipSync(Object.fromEntries(parts.map((p) => [p.name, strToU8(p.text)])), { mtime: ZIP_DATE });
 }
 
 // One OpenSCAD run in a runner, its heap held against the memory budget while
