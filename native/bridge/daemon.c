@@ -166,11 +166,21 @@ static json_t *result_meta(const scl_pool_result *r, const scl_mesh_stats *s)
 }
 
 /* The error reply of a failed render: the classified cause (code, reason,
- * message, file, line) with OpenSCAD's log and its message lines. */
-static void reply_render_error(bridge *d, zframe_t *identity, const char *id, const scl_pool_result *r)
+ * message, file, line) with OpenSCAD's log and its message lines. A 2D/3D
+ * mismatch is worded for the `format` this waiter asked for (the render may
+ * have been made as OFF for a 3MF request, or for another waiter's format). */
+static void reply_render_error(bridge *d, zframe_t *identity, const char *id, const char *format,
+                               const scl_pool_result *r)
 {
     d->errors++;
-    json_t *h = scl_protocol_error(id, r->code, r->message, r->file, r->line, NULL);
+    scl_oslog_failure f = {.reason = r->reason};
+    const char *message = r->message;
+    if (r->reason && format) {
+        scl_oslog_reword_for_format(&f, format);
+        if (f.message[0])
+            message = f.message;
+    }
+    json_t *h = scl_protocol_error(id, r->code, message, r->file, r->line, NULL);
     int rc = 0;
     if (r->reason)
         rc |= json_object_set_new(h, "reason", json_string(r->reason));
@@ -369,7 +379,7 @@ static void on_pool_done(const scl_pool_result *r, void *user)
             if (r->ok)
                 reply_error(d, w->identity, w->id, "RENDER", "out of memory building the reply", NULL, 0, NULL);
             else
-                reply_render_error(d, w->identity, w->id, r);
+                reply_render_error(d, w->identity, w->id, w->format, r);
             waiter_free(w);
         }
     }

@@ -290,6 +290,16 @@ static void wrong_dimension(scl_oslog_failure *out, int model_dims, const char *
                    : "flatten it with projection() for SVG or DXF");
 }
 
+void scl_oslog_reword_for_format(scl_oslog_failure *f, const char *format)
+{
+    if (!f->reason)
+        return;
+    if (!strcmp(f->reason, "not_3d"))
+        wrong_dimension(f, 2, format_label(is_3d_format(format) ? format : NULL));
+    else if (!strcmp(f->reason, "not_2d"))
+        wrong_dimension(f, 3, is_3d_format(format) ? "SVG" : format_label(format));
+}
+
 void scl_oslog_classify(const char *log, const char *main_name, const char *main_source, const char *format,
                         scl_oslog_failure *out)
 {
@@ -340,12 +350,9 @@ void scl_oslog_classify(const char *log, const char *main_name, const char *main
         snprintf(out->message, sizeof out->message, "%.500s", *t ? t : "syntax error");
         return;
     }
-    if (strstr(L, "not a 3D object")) {
-        wrong_dimension(out, 2, format_label(is_3d_format(format) ? format : NULL));
-        return;
-    }
-    if (strstr(L, "not a 2D object")) {
-        wrong_dimension(out, 3, is_3d_format(format) ? "SVG" : format_label(format));
+    if (strstr(L, "not a 3D object") || strstr(L, "not a 2D object")) {
+        out->reason = strstr(L, "not a 3D object") ? "not_3d" : "not_2d";
+        scl_oslog_reword_for_format(out, format);
         return;
     }
     if (s.has_missing) {

@@ -52,6 +52,12 @@ typedef struct scl_oslog_failure {
 void scl_oslog_classify(const char *log, const char *main_name, const char *main_source, const char *format,
                         scl_oslog_failure *out);
 
+/* A "not_3d"/"not_2d" failure's message worded for `format`, the format the
+ * client asked for, when that differs from the one OpenSCAD wrote (the
+ * bridge renders a 3MF request as OFF, and one render serves every waiter of
+ * the same model and parameters). Any other failure is left as it is. */
+void scl_oslog_reword_for_format(scl_oslog_failure *f, const char *format);
+
 #ifdef __cplusplus
 }
 #endif

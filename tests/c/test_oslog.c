@@ -85,6 +85,16 @@ Test(oslog, causes)
     f = classify("Current top level object is not a 2D object.\n", NULL, "dxf");
     cr_assert_str_eq(f.reason, "not_2d");
     cr_assert(strstr(f.message, "DXF needs a 2D model"), "%s", f.message);
+    /* the bridge renders a 3MF request as OFF: the message is worded again
+     * for the format the client asked for; other causes are left alone */
+    f = classify("Current top level object is not a 3D object.\n", NULL, "off");
+    cr_assert(strstr(f.message, "OFF needs a 3D model"), "%s", f.message);
+    scl_oslog_reword_for_format(&f, "3mf");
+    cr_assert_str_eq(f.reason, "not_3d");
+    cr_assert(strstr(f.message, "3MF needs a 3D model"), "%s", f.message);
+    f = classify("ERROR: Parser error: syntax error in file part.scad, line 2\n", NULL, "off");
+    scl_oslog_reword_for_format(&f, "3mf");
+    cr_assert_str_eq(f.message, "syntax error");
 
     f = classify("ERROR: Recursion detected calling function 'f' in file part.scad, line 1\n", NULL, NULL);
     cr_assert_str_eq(f.reason, "recursion");

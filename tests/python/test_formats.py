@@ -118,6 +118,10 @@ def test_2d_model_as_stl_and_3d_model_as_svg_say_which_formats_fit() -> None:
     assert exc.value.reason == "not_3d"
     assert "SVG or DXF" in str(exc.value) and "no geometry" not in str(exc.value)
     assert any(m.level == "ECHO" for m in exc.value.messages)  # the log comes with the error
+    # 3MF is rendered as OFF; the message still names the format asked for
+    with pytest.raises(RenderError, match="3MF needs a 3D model") as exc:
+        scadlive.render(GASKET, format="3mf")
+    assert exc.value.reason == "not_3d"
     with pytest.raises(RenderError) as exc:
         scadlive.render("cube(3);", format="svg")
     assert exc.value.reason == "not_2d"
