@@ -336,6 +336,10 @@ Test(bridge, trace_file_times_every_stage_of_a_render_in_order, .timeout = 120)
     h = request(s, render_req("fails", "assert(false);", NULL), 60000, NULL);
     cr_assert_str_eq(str(h, "type"), "error");
     json_decref(h);
+    /* the bridge writes a render's line just after its reply: read the file
+     * once the bridge has stopped (SIGTERM, waited for), not on the reply */
+    zsock_destroy(&s);
+    scl_test_bridge_cleanup(&b);
     size_t len = 0;
     char *text = read_file(trace, &len);
     cr_assert_not_null(text, "no trace file %s", trace);
@@ -366,8 +370,6 @@ Test(bridge, trace_file_times_every_stage_of_a_render_in_order, .timeout = 120)
     }
     cr_assert_eq(lines, 2);
     free(text);
-    zsock_destroy(&s);
-    scl_test_bridge_cleanup(&b);
     scl_test_remove_tree(dir);
 }
 
