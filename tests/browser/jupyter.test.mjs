@@ -12,84 +12,15 @@
 // nothing it started (kernel, bridge) is left running.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync }
-  from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { freePort, sleep, useChromium } from "./lib.mjs";
-import { SLOW_MODEL, checkCancel, checkDragAndRelease, checkLightBesideSlow } from "./heavy-checks.mjs";
+import { sleep, useChromium } from "./lib.mjs";
+import { checkCancel, checkDragAndRelease, checkLightBesideSlow } from "./heavy-checks.mjs";
+import { runAll, startJupyter, tail } from "./jupyter-server.mjs";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WAIT = 120000; // every wait is bounded by this
+const NOTEBOOKS = ["notebooks/demo.ipynb", "tests/browser/notebooks/heavy.ipynb"];
 const chromium = useChromium();
-
-const tail = (path, n = 3000) => (existsSync(path) ? readFileSync(path, "utf8").slice(-n) : "(no log)");
-
-// Processes whose working directory is inside `dir` (the server's kernels and
-// the bridges they started run in the notebook's directory).
-function processesIn(dir) {
-  const pids = [];
-  for (const p of readdirSync("/proc")) {
-    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
-    try { if (readlinkSync(`/proc/${p}/cwd`).startsWith(dir)) pids.push(Number(p)); } catch { /* gone or not ours */ }
-  }
-  return pids;
-}
-
-// Start `jupyter lab` or `jupyter notebook` on a free port with no token, its
-// own runtime/config/data dirs and a copy of the demo notebook; resolves once
-// the server answers.
-async function startJupyter(app) {
-  const workdir = mkdtempSync(join(tmpdir(), `scl-jupyter-${app}-`));
-  const root = join(workdir, "root");
-  const dirs = Object.fromEntries(["runtime", "config", "data", "ipython"].map((d) => [d, join(workdir, d)]));
-  for (const d of [root, ...Object.values(dirs)]) mkdirSync(d);
-  copyFileSync(join(ROOT, "notebooks/demo.ipynb"), join(root, "demo.ipynb"));
-  copyFileSync(join(ROOT, "tests/browser/notebooks/heavy.ipynb"), join(root, "heavy.ipynb"));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const log = join(workdir, "server.log");
-  const args = [app, "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1", `--ServerApp.port=${port}`,
-    "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=", `--ServerApp.root_dir=${root}`];
-  if (app === "lab") args.push("--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate");
-  const child = spawn(join(ROOT, ".venv/bin/jupyter"), args, {
-    cwd: workdir, detached: true, stdio: ["ignore", openSync(log, "w"), openSync(log, "a")],
-    env: {
-      ...process.env, PYTHONPATH: join(ROOT, "python"), SCADLIVE_SLOW_MODEL: join(ROOT, SLOW_MODEL), JUPYTER_RUNTIME_DIR: dirs.runtime,
-      JUPYTER_CONFIG_DIR: dirs.config, JUPYTER_DATA_DIR: dirs.data, IPYTHONDIR: dirs.ipython,
-    },
-  });
-  let exited = null;
-  const exit = new Promise((resolve) => child.on("exit", (code, signal) => { exited = signal || code; resolve(); }));
-  const server = {
-    app, base, root, log,
-    // SIGTERM the process group (the server shuts its kernels down), SIGKILL
-    // what is left of it after 30 s; then wait for the kernels and bridges
-    // (their own sessions) to go, killing any still there after 30 s.
-    // Returns the pids that had to be killed that way.
-    async stop() {
-      try { process.kill(-child.pid, "SIGTERM"); } catch { /* gone */ }
-      await Promise.race([exit, sleep(30000)]);
-      try { process.kill(-child.pid, "SIGKILL"); } catch { /* gone */ }
-      let left = [];
-      for (let t0 = Date.now(); Date.now() - t0 < 30000; await sleep(250)) if (!(left = processesIn(root)).length) break;
-      for (const pid of left) try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
-      return left;
-    },
-    cleanup() { rmSync(workdir, { recursive: true, force: true }); },
-  };
-  for (const t0 = Date.now(); ; await sleep(250)) {
-    if (exited !== null) throw new Error(`jupyter ${app} exited (${exited}) before answering; its log:\n${tail(log)}`);
-    try { if ((await fetch(`${base}/api/status`)).ok) break; } catch { /* not up yet */ }
-    if (Date.now() - t0 > WAIT) {
-      await server.stop();
-      throw new Error(`jupyter ${app} did not answer within ${WAIT / 1000} s; its log:\n${tail(log)}`);
-    }
-  }
-  return server;
-}
 
 // Count the model's yellow pixels (the widget's default colour, shaded) in a
 // screenshot of the viewer's canvas; the background, grid and axes are not yellow.
@@ -118,39 +49,6 @@ function binaryStl(path) {
   return triangles;
 }
 
-// Run > Run All Cells, once the notebook has a kernel and it is idle. The
-// toolbar's execution indicator says "idle" from the moment it is made, before
-// any kernel exists; Run All in a notebook with no kernel yet asks for one in
-// a "Select Kernel" dialog, which then covers the page (the JupyterLab
-// slow-model test failed so about one run in three). So the kernel's name in
-// the toolbar must be there too. A click the front end was not ready for
-// (menu item disabled, or no cell queued within 15 s) is tried again, at most
-// three times; a dialog in the way fails at once, with its text. `prompt()`
-// gives the input prompt of a cell that runs ("[*]" or "[n]" once it started).
-async function runAll(t, page, until, prompt) {
-  await until(async () => {
-    const name = await page.locator(".jp-NotebookPanel-toolbar .jp-KernelName").first().innerText().catch(() => "");
-    return name.trim() && !/no kernel/i.test(name) && page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').count();
-  }, "the notebook's kernel to be started and idle");
-  const started = async () => /\[(\*|\d+)\]/.test(await prompt());
-  for (let attempt = 1; ; attempt++) {
-    const dialogs = await page.locator(".jp-Dialog").allInnerTexts();
-    assert.deepEqual(dialogs, [], `a dialog is in the way of Run All Cells (click ${attempt})`);
-    await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
-    const runAllItem = page.locator('.lm-Menu-item[data-command="runmenu:run-all"]');
-    await runAllItem.waitFor({ timeout: WAIT });
-    if (await runAllItem.evaluate((el) => el.classList.contains("lm-mod-disabled"))) await page.keyboard.press("Escape");
-    else await runAllItem.click();
-    try {
-      await until(started, "Run All Cells to start", 15000);
-      if (attempt > 1) t.diagnostic(`Run All Cells started on click ${attempt}`);
-      return;
-    } catch (e) {
-      if (attempt === 3) throw e;
-    }
-  }
-}
-
 // ipykernel 7 handles a comm message that arrives while a cell awaits (here
 // the page's updates during the render_async loop) concurrently and sends no
 // busy/idle for it; ipywidgets' front end waits for that idle before it sends
@@ -158,7 +56,7 @@ async function runAll(t, page, until, prompt) {
 // slider's params to the kernel. The widget also sends its state as a custom
 // message, which does get through: this checks that it does.
 async function demo(t, app, notebookPath) {
-  const server = await startJupyter(app);
+  const server = await startJupyter(app, NOTEBOOKS);
   const page = await chromium.browser.newPage({ viewport: { width: 1400, height: 1200 } });
   const widgetErrors = [];
   page.on("pageerror", (e) => { if (/blob:|scadlive|scl-/.test(`${e.stack}`)) widgetErrors.push(e.stack); });
@@ -282,7 +180,7 @@ test("Jupyter Notebook 7 runs the demo notebook", { timeout: 300000 }, (t) => de
 
 test("JupyterLab: a slow model stays live (few renders for a drag, the release at once, Cancel, a light view beside it)",
   { timeout: 900000 }, async (t) => {
-    const server = await startJupyter("lab");
+    const server = await startJupyter("lab", NOTEBOOKS);
     const page = await chromium.browser.newPage({ viewport: { width: 1400, height: 1400 } });
     const until = async (fn, what, timeout = WAIT) => {
       for (const t0 = Date.now(); ; await sleep(500)) {

@@ -19,6 +19,12 @@ import { attachPresets } from "./presets.js";
 import { attachAnimation } from "./animation.js";
 import { attachCaptures } from "./captures.js";
 
+// The page's render worker starts as soon as the widget's module is loaded:
+// loading its C core takes a few hundred ms, which would otherwise start only
+// when the first view is made (in JupyterLab, after the kernel ran the cell).
+mark("module-loaded");
+pageWorker();
+
 // How long a new view waits for the kernel's list of included files before
 // its first render goes ahead without them.
 const FILES_WAIT_MS = 5000;
@@ -27,6 +33,11 @@ function render({ model, el }) {
   const w = pageWorker();
   const vid = w.newViewId();
   if (vid === 1) mark("first-view");
+  const kernel = kernelRequests(model);
+  // OpenSCAD's wasm is fetched and compiled while the view is built and the
+  // kernel is asked for the model's files (the first render needs it; errors
+  // are reported by that render)
+  if (model.get("renderer") !== "kernel") w.started(kernel.getWasm).catch(() => {});
   const dom = buildView(el, { width: model.get("width"), height: model.get("height") || 480 });
   const theme = () => {
     const t = model.get("theme");
@@ -39,7 +50,6 @@ function render({ model, el }) {
   const fileName = (ext) => (model.get("name") || "model.scad").replace(/\.scad$/, "") + ext;
   const tools = attachTools({ root: dom.root, view: dom.view, v3d, fileName });
 
-  const kernel = kernelRequests(model);
   w.attach(vid, (e) => onRenderEvent(e));
   const listeners = []; // [event, fn] registered on the model, removed on cleanup
   const on = (event, fn) => { model.on(event, fn); listeners.push([event, fn]); };

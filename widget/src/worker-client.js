@@ -51,9 +51,17 @@ export function pageWorker() {
       if (e.data.type === "ready") { mark("worker-ready"); resolve(); }
       else if (e.data.type === "error" && (e.data.id === null || e.data.id === undefined)) reject(new Error(e.data.message));
     });
-    // total WASM heap across OpenSCAD instances, plus cached results (default 1 GiB per page)
-    worker.postMessage({ type: "init", memoryBudget: globalThis.scadliveMemoryBudget });
   });
+  // The worker loads its C core as it starts; its settings come with the
+  // first view (the host may set them after importing the widget): the
+  // total WASM heap across OpenSCAD instances, plus cached results (default
+  // 1 GiB per page).
+  let initSent = false;
+  const init = () => {
+    if (initSent) return;
+    initSent = true;
+    worker.postMessage({ type: "init", memoryBudget: globalThis.scadliveMemoryBudget });
+  };
 
   const ensureWasm = (getWasm) => {
     wasmSent ??= (async () => {
@@ -101,7 +109,7 @@ export function pageWorker() {
 
   client = {
     // a page-wide id for a new view
-    newViewId: () => nextViewId++,
+    newViewId: () => { init(); return nextViewId++; },
     // resolves when the worker started (and, given `getWasm`, OpenSCAD's wasm compiled in it)
     started: (getWasm) => Promise.all([ready, getWasm ? ensureWasm(getWasm) : null]),
     // a view's render events ({event, generation, quality, t, ms}) go to `onEvent`

@@ -365,10 +365,15 @@ const compile = (bytes) => {
   return wasmReady;
 };
 
+// the C core loads as the worker starts (the page makes it when the widget's
+// module is loaded, before its first view: init comes with that view)
+const coreLoaded = loadCore();
+coreLoaded.catch(() => {}); // reported by init
+
 const handlers = {
   init(msg) {
     started = (async () => {
-      core = await loadCore();
+      core = await coreLoaded;
       memory = new core.MemoryManager({ budgetBytes: msg.memoryBudget || 1024 * 1024 * 1024, threshold: EVICT_AT });
       pool?.holdSpares(); // runners made while the core loaded
       cache = new core.ResultCache({ budgetBytes: 256 * 1024 * 1024, memory });
