@@ -179,7 +179,7 @@ const row = (name, value, target, unit = "ms", baseline = null) => results.push(
       return {
         "page loaded (HTML)": nav.responseEnd, "widget.js loaded": script?.responseEnd ?? NaN,
         "first view made (render called)": at("first-view"), "render worker created": at("worker-created"),
-        "render worker ready (C core loaded)": at("worker-ready"), "wasm bytes in the page (Cache Storage)": at("wasm-bytes"),
+        "render worker ready (C core loaded)": at("worker-ready"), "wasm bytes read (Cache Storage, in the worker)": ev("wasm-read"),
         "wasm compiled in the worker": at("wasm-compiled"), "first OpenSCAD runner ready": ev("runner-ready"),
         "render started": ev("start"), "render done (in the worker)": ev("done"), "first pixels (model drawn)": at("first-draw"),
         compileMs: log.find((e) => e.event === "compiled")?.ms, renderMs: log.find((e) => e.event === "done")?.ms,

@@ -46,7 +46,7 @@ try {
         "widget module loaded": at("module-loaded"),
         "first view made (render called)": at("first-view"), "render worker created": at("worker-created"),
         "render worker ready (C core loaded)": at("worker-ready"), "wasm asked for": at("wasm-asked"),
-        "wasm bytes in the page (Cache Storage)": at("wasm-bytes"), "wasm compiled in the worker": at("wasm-compiled"),
+        "wasm bytes read (Cache Storage, in the worker)": ev("wasm-read"), "wasm compiled in the worker": at("wasm-compiled"),
         "first OpenSCAD runner ready": ev("runner-ready"), "render started": ev("start"), "render done (in the worker)": ev("done"),
         "first pixels (model drawn)": at("first-draw"),
         renderMs: log.find((e) => e.event === "done")?.ms,

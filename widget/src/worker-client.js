@@ -10,6 +10,7 @@
 // benchmarks, and each view gets its own events.
 import { mayUseFonts } from "./model-needs.js";
 import { blobOf } from "./library-files.js";
+import { WASM_KEY } from "./kernel-requests.js";
 
 const WORKER_SOURCE = __SCADLIVE_WORKER_SOURCE__; // inlined by build.mjs
 const LOG_KEEP = 5000;
@@ -66,6 +67,17 @@ export function pageWorker() {
   const ensureWasm = (getWasm) => {
     wasmSent ??= (async () => {
       mark("wasm-asked");
+      // the worker reads it from Cache Storage itself when it is kept there
+      const cached = await new Promise((resolve) => {
+        const onReply = (e) => {
+          if (!["wasm-ready", "wasm-missing", "wasm-failed"].includes(e.data.type)) return;
+          worker.removeEventListener("message", onReply);
+          resolve(e.data.type === "wasm-ready");
+        };
+        worker.addEventListener("message", onReply);
+        worker.postMessage({ type: "wasm-cached", key: new URL(WASM_KEY, location.href).href });
+      });
+      if (cached) { mark("wasm-compiled"); return; }
       const wasm = await getWasm();
       mark("wasm-bytes");
       // not waiting for the worker's start: it compiles while its C core loads

@@ -16,6 +16,8 @@
 //
 // Messages in:  {type:"init", wasm?: ArrayBuffer, fonts, memoryBudget} -> {type:"ready"}
 //               {type:"wasm", wasm: ArrayBuffer} -> {type:"wasm-ready"} | {type:"wasm-failed", message}
+//               {type:"wasm-cached", key} (from Cache Storage; the page's absolute key: a blob:
+//               worker cannot resolve a relative one) -> {type:"wasm-ready"} | {type:"wasm-missing"}
 //               {type:"fonts", fonts: {name: ArrayBuffer}} (sent before the first model that may call text())
 //               {type:"update", viewer, generation, kind, id, source, name, params, schema, files}
 //               {type:"cancel", viewer} (stop the view's render, keep its last model)
@@ -47,6 +49,7 @@ import { Abandoned, RunnerPool } from "./runner-pool.js";
 import { flatShape, svgOutlines } from "./flat.js";
 import { tagEchoes, untagEcho } from "./echo-lines.js";
 import { strToU8, zipSync } from "fflate";
+import { keptBytes } from "./asset-cache.js";
 
 let compiled = null; // OpenSCAD's WebAssembly.Module, once the page sent the wasm
 let pool = null;
@@ -386,6 +389,16 @@ const handlers = {
     compile(msg.wasm).then(() => started).then(() => postMessage({ type: "wasm-ready" }),
       (err) => postMessage({ type: "wasm-failed", message: `OpenSCAD's WebAssembly did not compile: ${err.message}` }));
   },
+  // OpenSCAD's wasm from the page's Cache Storage, read and compiled here
+  // (8 MB that the page's main thread neither reads nor hands over) ->
+  // {type:"wasm-ready"}, or {type:"wasm-missing"} (the page then gets the bytes)
+  "wasm-cached"(msg) {
+    keptBytes(msg.key).then((bytes) => {
+      if (!bytes) return postMessage({ type: "wasm-missing" });
+      event({ event: "wasm-read", viewer: 0 });
+      return compile(bytes).then(() => started).then(() => postMessage({ type: "wasm-ready" }));
+    }).catch(() => postMessage({ type: "wasm-missing" }));
+  },
   fonts(msg) {
     fonts = msg.fonts || {};
     pool?.setFonts(fonts);
@@ -451,7 +464,7 @@ self.onmessage = (e) => {
   const handle = handlers[msg.type];
   if (!handle) return;
   if (msg.type === "init") return handle(msg);
-  if (msg.type === "wasm") return handle(msg); // compiled at once, while the core may still load
+  if (msg.type === "wasm" || msg.type === "wasm-cached") return handle(msg); // compiled at once, while the core may still load
   // in arrival order, once the core is loaded (and the module, for renders)
   order = order.then(() => started).then(() => (needsWasm.has(msg.type) ? wasmReady : null))
     .then(() => handle(msg), (err) => postMessage({ type: "error", id: msg.id ?? null, viewer: msg.viewer, message: err.message, line: 0 }));
