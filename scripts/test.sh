@@ -26,7 +26,7 @@ node_counts() { # output file -> adds its pass/fail counts
 }
 
 # --- C (Criterion)
-c_total=0; c_failed=0
+c_total=0; c_failed=0; c_why=""
 for t in build/asan/test_*; do
   [ -x "$t" ] || continue
   name=$(basename "$t")
@@ -38,6 +38,7 @@ for t in build/asan/test_*; do
   failed=$((failed + $(printf '%s' "$syn" | sed -n 's/.*Failing: \([0-9]*\).*Crashing: \([0-9]*\).*/\1 + \2/p' | head -1) + 0))
   [ -n "$syn" ] || failed=$((failed + 1))
   summaries+=("$name: ${syn:-no Criterion summary (exit $rc)}")
+  c_why+=$(printf '%s\n' "$out" | grep -E -A3 '^\[FAIL\]|^\[----\] [^ ]+:[0-9]+: ' | grep -vE '^\[----\] *$|^--$|^E: ' | head -n 8)$'\n'
   c_total=$((c_total + 1))
   if [ $rc -ne 0 ]; then c_failed=$((c_failed + 1)); status=1; fi
 done
@@ -99,6 +100,7 @@ echo "tests: $passed passed, $failed failed"
 # whole reports are in build/*.log).
 if [ $status -ne 0 ]; then
   echo "=== why (first lines of each failure; whole logs in build/)"
+  printf '%s' "$c_why" | grep -v '^$' | cut -c1-300 | head -n 12
   for log in build/node-wasm.log build/node-browser.log; do
     [ -f "$log" ] || continue
     sed -n '/failing tests:/,$p' "$log" | grep -vE '^\s*at |failing tests:|^\s*$|^test at |^\s*(generatedMessage|code|operator):|^\s*}$' | cut -c1-400 | head -n 24
