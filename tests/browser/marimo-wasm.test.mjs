@@ -138,12 +138,22 @@ test("the marimo WASM export runs offline: the model shows, a slider re-renders,
 
       // a slider re-renders the view (and the cell that shows the parameters re-runs)
       const before = (await canvasPixels(page)).data;
+      const shownBefore = await status();
       await moveSlider(page, '.scl-field[data-name="count"] input[type=range]', 8);
       await wait(async () => /'count': 8/.test(await body()), "the parameters cell after the slider");
-      await wait(async () => !/updating|rendering/.test(await status()) && /triangles/.test(await status()), "the re-render");
-      const afterPixels = (await canvasPixels(page)).data;
+      // the new model: its status names another triangle count (count=8 has
+      // more parts). "Not updating" alone was also true before the render began.
+      await wait(async () => {
+        const now = await status();
+        return now !== shownBefore && !/updating|rendering/.test(now) && /triangles/.test(now);
+      }, "the re-render");
       let changed = 0;
-      for (let k = 0; k < before.length; k++) if (before[k] !== afterPixels[k]) changed++;
+      await wait(async () => {
+        const afterPixels = (await canvasPixels(page)).data;
+        changed = 0;
+        for (let k = 0; k < before.length; k++) if (before[k] !== afterPixels[k]) changed++;
+        return changed > 300;
+      }, "the view to change after the slider", 30000).catch(() => {});
       assert.ok(changed > 300, `the view did not change after the slider (${changed} bytes differ)`);
 
       // the export cell re-ran with count=8: its download is the native CLI's STL

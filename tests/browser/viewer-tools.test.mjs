@@ -40,20 +40,26 @@ test("an included file edited without changing its length renders again (no stal
     const bytes = new TextEncoder().encode(t);
     globalThis.models[0].emit({ type: "files", paths: ["part.scad"] }, [bytes]);
   }, text);
-  await sendFiles("cube(10);");
+  // two texts of the same length whose models differ in size and in
+  // triangle count ($fn), so that the status line (which names the count)
+  // tells the renders apart: the size alone left it the same text when the
+  // render times matched, and the wait for a new status never ended
+  const SMALL = "sphere(10, $fn=8);", BIG = "sphere(30, $fn=9);";
+  assert.equal(SMALL.length, BIG.length);
+  await sendFiles(SMALL);
   let shown = await statusText(page);
   await page.evaluate(() => globalThis.models[0].set("source", "include <part.scad>\n"));
   shown = await nextModel(page, shown);
   assert.doesNotMatch(shown, /cache/);
   const small = await paintedPixels(page);
-  // the same length, other bytes: a bigger cube (the camera stays, so more pixels)
-  await sendFiles("cube(30);");
+  // the same length, other bytes: a bigger sphere (the camera stays, so more pixels)
+  await sendFiles(BIG);
   const after = await nextModel(page, shown);
   assert.doesNotMatch(after, /cache/, `the edited include was served from the cache: ${after}`);
   const big = await paintedPixels(page);
   assert.ok(big > 2 * small, `the edited include did not show: ${small} -> ${big} pixels`);
   // and back: the first content is a cache hit again
-  await sendFiles("cube(10);");
+  await sendFiles(SMALL);
   assert.match(await nextModel(page, after), /\(cache\)/);
   assert.deepEqual(errors, []);
   await page.close();
