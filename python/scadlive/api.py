@@ -186,8 +186,8 @@ def hidden_names(model: Model) -> tuple[str, ...]:
     """The names ``model`` declares in /* [Hidden] */ groups (its schema leaves them out)."""
     if _pyodide.IS_PYODIDE:
         return _pyodide.hidden_names(model)
-    known = _known_hidden(model.text)
-    return known if known is not None else hidden_names_via(_runtime.sync_client().request, model.text)
+    # the client is made only when the names are not known yet (making it may start the bridge)
+    return hidden_names_via(lambda *args, **kw: _runtime.sync_client().request(*args, **kw), model.text)
 
 
 async def hidden_names_async(model: Model) -> tuple[str, ...]:
