@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { canvasPixels, deepProps, deepTexts, freePort, moveSlider, paintedPixels, startServerProcess, stopProcess, until, useChromium }
   from "./lib.mjs";
-import { SLOW_MODEL, checkCancel, checkDragAndRelease, checkLightBesideSlow } from "./heavy-checks.mjs";
+import { SLOW_MODEL, checkCancel, checkDragAndRelease, checkLightBesideSlow, shown as shownWith } from "./heavy-checks.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const chromium = useChromium();
@@ -258,7 +258,7 @@ test("parameter sets round-trip with OpenSCAD's own CLI; save_screenshot and sav
     assert.deepEqual(written.parameterSets["panel set"], { depth: "12", height: "7.5", label: "wide one", offset: "[1, 2, 0]", post: "true", width: "33" });
     assert.deepEqual(written.parameterSets.small, { depth: "5", height: "1", label: "B", offset: "[0, 0, 0]", post: "false", width: "5" },
       "a set OpenSCAD wrote keeps its strings");
-    await page.waitForTimeout(1500); // the page's final render of the typed values
+    await shownWith(page, "(p) => p.width === 33 && p.height === 7.5", 0, 120000); // the page's render of both typed values
     sameMesh(await pageMesh(), openscadMesh("panel set"), "panel set");
     // save_screenshot: the cell returns first, the PNG (the view's size) arrives after
     await page.getByRole("button", { name: "Screenshot" }).click();

@@ -136,8 +136,10 @@ test("a stale endless render is abandoned for the latest parameters", { timeout:
   await page.goto(testPage.url(`model=/usr/share/openscad/examples/Basics/CSG.scad`));
   await waitStatus(page, /triangles/);
   // an endless render (tail recursion loops forever), then new parameters behind it
+  const seen = await page.evaluate(() => globalThis.scadliveRenderLog.length);
   await page.evaluate(() => globalThis.models[0].set("source", "function spin(n) = n == 0 ? 0 : spin(n - 1);\ncube(spin(1e15) + 1);\n"));
-  await page.waitForTimeout(500);
+  // the endless render has started (a fixed wait let a loaded machine send the new parameters first)
+  await page.waitForFunction((n) => globalThis.scadliveRenderLog.slice(n).some((e) => e.event === "start"), seen, { timeout: 60000 });
   await page.evaluate(() => globalThis.models[0].set("source", "s = 5; // [1:10]\ncube(s);"));
   const text = await waitStatus(page, /^12 triangles/, 30000);
   assert.match(text, /^12 triangles/);
