@@ -542,7 +542,9 @@ static pool_slot *pool_for(bridge *d, const char *backend, scl_error *err)
     snprintf(s->backend, sizeof s->backend, "%s", backend);
     s->d = d;
     s->index = d->npools;
-    scl_pool_config pc = {d->cfg->workers, backend, d->cfg->self_exe, d->cfg->source_dir, d->trace != NULL};
+    scl_pool_config pc = {.workers = d->cfg->workers, .backend = backend, .self_exe = d->cfg->self_exe,
+                          .source_dir = d->cfg->source_dir, .trace = d->trace != NULL,
+                          .start_timeout_ms = d->cfg->renderer_start_timeout_ms};
     s->pool = scl_pool_new(&pc, d->loop, on_pool_done, s, err);
     if (!s->pool)
         return NULL;
@@ -982,7 +984,9 @@ scl_status scl_daemon_run(const scl_daemon_config *cfg, scl_error *err)
     if (st == SCL_OK) {
         snprintf(d.pools[0].backend, sizeof d.pools[0].backend, "%s", d.default_backend);
         d.pools[0].d = &d;
-        scl_pool_config pc = {cfg->workers, d.pools[0].backend, cfg->self_exe, cfg->source_dir, d.trace != NULL};
+        scl_pool_config pc = {.workers = cfg->workers, .backend = d.pools[0].backend, .self_exe = cfg->self_exe,
+                              .source_dir = cfg->source_dir, .trace = d.trace != NULL,
+                              .start_timeout_ms = cfg->renderer_start_timeout_ms};
         d.pools[0].pool = scl_pool_new(&pc, d.loop, on_pool_done, &d.pools[0], err);
         if (!d.pools[0].pool)
             st = err->code;

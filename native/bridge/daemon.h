@@ -32,6 +32,8 @@ typedef struct scl_daemon_config {
     const char *source_dir;      /* where renderer/ and build/openscad/ are */
     uint64_t default_deadline_ms; /* for renders that set none; 0 = none (`scadlive bridge`: 300 s) */
     size_t client_buffer_bytes;  /* unread replies held per client; 0 = SCL_PEERS_DEFAULT_CAP (256 MiB) */
+    uint64_t renderer_start_timeout_ms; /* a renderer not ready this long after starting or its last
+                                           reply is replaced; 0 = SCL_POOL_START_TIMEOUT_MS (60 s) */
     const char *trace_file;      /* NULL = no tracing; else one JSON line per render appended to it:
                                     where its time went (docs/benchmarks.md) */
 } scl_daemon_config;

@@ -49,6 +49,8 @@ typedef struct worker {
     job *job;
     uint64_t started;
     uint64_t ready_since; /* the worker ready longest gets the next job */
+    uint64_t waiting_since; /* when it started, or last replied: it owes a "ready" since */
+    uint64_t retry_at;    /* a worker that could not be started: when to try again */
     char work_dir[512];  /* openscad backend: the renderer's temporary files,
                             removed with the worker however it ends */
     uint8_t *sending;    /* the request frame, written as the pipe takes it: a
@@ -76,6 +78,7 @@ struct scl_pool {
     uint64_t restarted, completed, failed;
     json_t *libraries; /* {name: dir} */
     int trace;
+    uint64_t start_timeout_ms;
 };
 
 static double mono_ms(void) { return (double)zclock_usecs() / 1e3; }
@@ -211,6 +214,7 @@ static scl_status start_worker(scl_pool *p, worker *w, scl_error *err)
     memset(w, 0, sizeof *w);
     memcpy(w->work_dir, work_dir, sizeof work_dir);
     w->pid = pid;
+    w->waiting_since = (uint64_t)zclock_mono();
     w->in_fd = in[1];
     w->out_fd = out[0];
     w->reader = scl_frame_reader_new();
@@ -231,8 +235,10 @@ static void replace_worker(scl_pool *p, worker *w)
     stop_worker(p, w, SIGKILL);
     p->restarted++;
     scl_error err;
-    if (start_worker(p, w, &err) != SCL_OK)
-        fprintf(stderr, "scadlive bridge: %s\n", err.message);
+    if (start_worker(p, w, &err) != SCL_OK) {
+        w->retry_at = (uint64_t)zclock_mono() + 1000; /* tick() tries again */
+        fprintf(stderr, "scadlive bridge: cannot start a renderer (trying again in 1 s): %s\n", err.message);
+    }
 }
 
 static void dispatch(scl_pool *p);
@@ -273,6 +279,7 @@ static void handle_frame(scl_pool *p, worker *w, const char *header, const uint8
         return;
     }
     w->job = NULL; /* not ready until it says so: it is making its next instance */
+    w->waiting_since = (uint64_t)zclock_mono();
     int ok = json_is_true(json_object_get(h, "ok"));
     const char *log = json_string_value(json_object_get(h, "log"));
     double render_ms = json_number_value(json_object_get(h, "render_ms"));
@@ -471,6 +478,18 @@ static int tick(zloop_t *loop, int timer_id, void *arg)
             snprintf(msg, sizeof msg, "the render exceeded its deadline of %llu ms and was stopped",
                      (unsigned long long)(w->job->deadline - w->job->submitted));
             fail_running(p, w, "TIMEOUT", msg);
+        } else if (w->pid > 0 && !w->job && !w->ready && now - w->waiting_since >= p->start_timeout_ms) {
+            /* hung before saying "ready" (starting, or making its next
+             * instance): no job waits on it, but it holds a lane forever */
+            fprintf(stderr, "scadlive bridge: renderer %d (pid %d) was not ready %llu ms after it %s; replaced\n",
+                    i, (int)w->pid, (unsigned long long)p->start_timeout_ms, w->up ? "last replied" : "started");
+            replace_worker(p, w);
+        } else if (w->pid <= 0 && w->retry_at && now >= w->retry_at) {
+            scl_error err;
+            if (start_worker(p, w, &err) != SCL_OK) {
+                w->retry_at = now + 1000;
+                fprintf(stderr, "scadlive bridge: cannot start a renderer (trying again in 1 s): %s\n", err.message);
+            }
         }
     }
     /* queued jobs past their deadline time out without running */
@@ -609,6 +628,7 @@ scl_pool *scl_pool_new(const scl_pool_config *config, zloop_t *loop, scl_pool_do
                          "this user can read (import, surface, include with absolute paths or ../)", why);
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    p->start_timeout_ms = config->start_timeout_ms ? config->start_timeout_ms : SCL_POOL_START_TIMEOUT_MS;
     p->nworkers = config->workers > 0 ? config->workers : (int)(cores > 0 ? cores : 2);
     if (p->nworkers > MAX_WORKERS)
         p->nworkers = MAX_WORKERS;

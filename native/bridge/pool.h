@@ -17,8 +17,10 @@
  * ready longest; none goes to a worker that is not ready. A worker
  * that dies fails its job with RENDERER_LOST; one past its job's deadline is
  * killed, its job fails with TIMEOUT; a cancelled running job kills its
- * worker (an OpenSCAD run cannot be interrupted). Killed workers are
- * replaced at once. Completions arrive through the callback given to
+ * worker (an OpenSCAD run cannot be interrupted); one that does not say
+ * "ready" within start_timeout_ms of starting or of its last reply is hung
+ * and killed. Killed workers are replaced at once; a replacement that
+ * cannot be started is tried again, at most once a second. Completions arrive through the callback given to
  * scl_pool_new, from the zloop the pool is attached to.
  */
 #ifndef SCL_POOL_H
@@ -40,7 +42,14 @@ typedef struct scl_pool_config {
     const char *self_exe;     /* path of the scadlive binary (for the openscad backend) */
     const char *source_dir;   /* repository root, to find renderer/ and build/openscad/ */
     int trace;                /* results carry `trace` (below); the renderers get SCADLIVE_TRACE=1 */
+    uint64_t start_timeout_ms; /* a renderer not ready this long after it started, or after its
+                                  last reply, is hung: it is killed and replaced (0 = the default,
+                                  SCL_POOL_START_TIMEOUT_MS) */
 } scl_pool_config;
+
+/* 60 s: a WASM renderer compiles OpenSCAD's 11 MB module when it starts, a
+ * few seconds on a loaded 2-core machine; a minute is well past that */
+#define SCL_POOL_START_TIMEOUT_MS 60000
 
 typedef struct scl_pool_job {
     uint64_t id;              /* caller's id, echoed in the result */

@@ -30,6 +30,8 @@ static void usage(FILE *out)
             "                         e.g. 90s, 10m; 0 = none)\n"
             "  --client-buffer N      bytes of unread replies held per client before its replies are\n"
             "                         dropped and its requests cancelled (default 256 MiB)\n"
+            "  --renderer-start-timeout D  a renderer not ready this long after it started or\n"
+            "                         last replied is hung, and replaced (default 60s)\n"
             "  --parent-pid PID       exit when this process exits\n"
             "Environment: SCADLIVE_CACHE_TTL (e.g. 1h), SCADLIVE_NODE, SCADLIVE_OPENSCAD, OPENSCADPATH.\n");
 }
@@ -88,6 +90,16 @@ int scl_cmd_bridge(int argc, char **argv)
             scl_error err;
             if (scl_duration_parse(v, &cfg.default_deadline_ms, &err) != SCL_OK) {
                 fprintf(stderr, "scadlive bridge: --deadline: %s\n", err.message);
+                return 2;
+            }
+        } else if (!strcmp(a, "--renderer-start-timeout")) {
+            scl_error err;
+            if (scl_duration_parse(v, &cfg.renderer_start_timeout_ms, &err) != SCL_OK) {
+                fprintf(stderr, "scadlive bridge: --renderer-start-timeout: %s\n", err.message);
+                return 2;
+            }
+            if (cfg.renderer_start_timeout_ms == 0) {
+                fprintf(stderr, "scadlive bridge: --renderer-start-timeout must be more than 0 (e.g. 60s)\n");
                 return 2;
             }
         } else if (!strcmp(a, "--client-buffer")) {

@@ -1121,3 +1121,47 @@ Test(bridge, a_stopped_renderer_blocks_no_one_and_its_request_times_out, .timeou
     zsock_destroy(&s);
     scl_test_bridge_cleanup(&b);
 }
+
+Test(bridge, a_renderer_hung_before_ready_is_replaced, .timeout = 120)
+{
+    /* A real fault, not a mock: the first renderer's Node hangs before it
+     * loads the renderer (a preload that waits forever, once), as a stuck
+     * filesystem or a broken environment would make it. The next one
+     * starts normally. */
+    char dir[] = "/tmp/scl-hang-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char script[128], mark[128], node_options[200];
+    snprintf(script, sizeof script, "%s/hang-once.mjs", dir);
+    snprintf(mark, sizeof mark, "%s/hung", dir);
+    FILE *f = fopen(script, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "import { existsSync, writeFileSync } from \"node:fs\";\n"
+               "if (!existsSync(\"%s\")) {\n"
+               "  writeFileSync(\"%s\", String(process.pid));\n"
+               "  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);\n"
+               "}\n", mark, mark);
+    fclose(f);
+    snprintf(node_options, sizeof node_options, "NODE_OPTIONS=--import=file://%s", script);
+    const char *env[] = {node_options, NULL};
+    const char *args[] = {"--renderer-start-timeout", "3s", NULL};
+    scl_test_bridge b = start_bridge_with("wasm", 1, 64, args, env);
+    zsock_t *s = client(&b);
+    /* no deadline of its own: before the fix it waited for the hung renderer
+     * until the bridge's default deadline (300 s) */
+    json_t *h = request(s, render_req("after-hang", "cube(2);", NULL), 60000, NULL);
+    cr_assert_not_null(h, "no reply within 60 s: %s", scl_test_bridge_log(&b));
+    cr_assert_str_eq(str(h, "type"), "result", "%s", str(h, "message"));
+    json_decref(h);
+    cr_assert_eq(access(mark, F_OK), 0, "the first renderer never ran the preload, so it never hung");
+    h = request(s, json_pack("{s:s,s:s}", "type", "stats", "id", "st"), 5000, NULL);
+    cr_assert_geq(json_integer_value(json_object_get(json_object_get(h, "workers"), "restarted")), 1);
+    json_decref(h);
+    char *log = scl_test_bridge_log(&b);
+    cr_assert(strstr(log, "was not ready 3000 ms after it started; replaced"), "%s", log);
+    free(log);
+    zsock_destroy(&s);
+    scl_test_bridge_cleanup(&b);
+    unlink(script);
+    unlink(mark);
+    rmdir(dir);
+}
