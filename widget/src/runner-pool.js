@@ -126,10 +126,13 @@ export class RunnerPool {
   }
 
   // Whether one more idle instance would fit the page's budget, beside those
-  // of idle runners still making theirs (as far as known: the size of an
-  // instance is known once one was made).
+  // of idle runners still making theirs (the size of an instance is known
+  // once one was made).
   spareFits() {
-    if (!this.spareMemory || !this.instanceBytes) return true;
+    if (!this.spareMemory) return true;
+    // none until one instance was made: a spare made blind could pass the
+    // budget (it was dropped once ready, but two instances lived at once)
+    if (!this.instanceBytes) return false;
     const coming = this.runners.filter((x) => !x.job && !x.held).length;
     return this.spareMemory.fits(this.instanceBytes * (1 + coming)) !== false;
   }
@@ -168,9 +171,11 @@ export class RunnerPool {
       if (!r.runs++) this.onRunnerReady?.(performance.now() - r.born);
       r.ready = true;
       r.heapBytes = m.heapBytes;
+      const first = !this.instanceBytes;
       this.instanceBytes ||= m.heapBytes;
       if (r.job && !r.job.started) this.begin(r, r.job);
       else this.holdOrDrop(r);
+      if (first) this.keepSpare(); // the spares that waited for the instance's size
     } else if (m.type === "failed") {
       this.fail(r, new Error(m.message));
     } else if (m.type === "done" && r.job && r.job.id === m.id) {
