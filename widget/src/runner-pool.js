@@ -106,7 +106,9 @@ export class RunnerPool {
     r.ready = false;
     job.started = true;
     job.id = ++this.runs;
-    r.worker.postMessage({ type: "run", id: job.id, ...job.payload });
+    // revoked when the run is abandoned: the runner's OpenSCAD checks it and stops (runner.js)
+    job.alive = URL.createObjectURL(new Blob());
+    r.worker.postMessage({ type: "run", id: job.id, ...job.payload, alive: job.alive });
   }
 
   // SPARES idle runners beside the busy ones (one takes the place of an
@@ -181,6 +183,7 @@ export class RunnerPool {
     } else if (m.type === "done" && r.job && r.job.id === m.id) {
       const job = r.job;
       r.job = null;
+      URL.revokeObjectURL(job.alive);
       job.resolve(m);
       this.dispatch();
     }
@@ -194,6 +197,7 @@ export class RunnerPool {
 
   remove(r) {
     this.unhold(r);
+    if (r.job?.alive) URL.revokeObjectURL(r.job.alive); // a running OpenSCAD stops within ~100 ms (runner.js)
     r.worker.terminate();
     this.runners = this.runners.filter((x) => x !== r);
   }

@@ -7,11 +7,24 @@
 // Each run uses a fresh OpenSCAD instance (callMain runs once per instance);
 // the next one is made right after a run.
 //
+// An abandoned run stops itself. The render worker terminates the runner of
+// an abandoned run, but Chromium lets a worker that is running script go on
+// for 2 s before it stops it by force (Blink's kForcibleTerminationDelay),
+// and an OpenSCAD run never yields: for those 2 s the abandoned run took a
+// core from the runs that replaced it (seen in the threads' CPU time: three
+// runners busy on two cores while a light view rendered beside a slow one).
+// So each run comes with a blob: URL (`alive`) that the render worker revokes
+// when it abandons the run, and OpenSCAD's calls into JavaScript check it, at
+// most every CHECK_MS, with a synchronous request: the one thing a busy
+// worker can read that another thread changes, without SharedArrayBuffer
+// (which needs a cross-origin isolated page; notebooks are not).
+//
 // In:  {type:"init", module: WebAssembly.Module, fonts}      -> {type:"ready", heapBytes}
 //      {type:"fonts", fonts}
-//      {type:"run", id, files: {path: ArrayBuffer}, fonts: bool, name, scad, args}
+//      {type:"run", id, files: {path: ArrayBuffer}, fonts: bool, name, scad, args, alive: blob: URL}
 //                                                            -> {type:"done", id, exit, output, log, renderMs, heapBytes}
 //      (after each run, once the next instance is made)      -> {type:"ready", heapBytes}
+//      (a run whose `alive` URL was revoked stops and the runner closes itself: no reply)
 import OpenSCAD from "../../build/openscad/openscad-factory.mjs";
 import { createInstance, mkdirs } from "../../renderer/openscad-instance.mjs";
 
@@ -21,12 +34,38 @@ let fonts = {};
 let next = null;
 let lines = null;
 
+// the running run's `alive` URL, and when it was last checked
+const CHECK_MS = 100;
+const CHECK_EVERY_CALLS = 1024;
+let alive = null;
+let checkedAt = 0;
+let calls = 0;
+class Abandoned extends Error {}
+const stillWanted = () => {
+  const xhr = new XMLHttpRequest();
+  xhr.open("GET", alive, false);
+  try {
+    xhr.send();
+    return true;
+  } catch {
+    return false; // revoked: a network error
+  }
+};
+const onCall = () => {
+  if (!alive || (++calls & (CHECK_EVERY_CALLS - 1))) return;
+  const t = performance.now();
+  if (t - checkedAt < CHECK_MS) return;
+  checkedAt = t;
+  if (!stillWanted()) throw new Abandoned("abandoned");
+};
+
 const prepareNext = () => {
-  next = createInstance(OpenSCAD, compiled, (line) => lines && lines.push(line));
+  next = createInstance(OpenSCAD, compiled, (line) => lines && lines.push(line), { onCall });
   next.then((os) => postMessage({ type: "ready", heapBytes: os.HEAPU8.length }),
     (err) => postMessage({ type: "failed", message: `OpenSCAD did not start: ${err.message}` }));
 };
 
+// -> false when the run was abandoned (it stopped part way)
 function run(os, { id, files, useFonts, name, scad, args }) {
   const log = [];
   lines = log;
@@ -43,14 +82,22 @@ function run(os, { id, files, useFonts, name, scad, args }) {
   os.FS.writeFile("/work/" + name, encoder.encode(scad));
   const out = args[args.indexOf("-o") + 1];
   const t0 = performance.now();
+  checkedAt = t0;
   let exit;
-  try { exit = os.callMain(args); } catch (e) { exit = -1; log.push(String((e && e.message) || e)); }
+  try {
+    exit = os.callMain(args);
+  } catch (e) {
+    if (e instanceof Abandoned) return false;
+    exit = -1;
+    log.push(String((e && e.message) || e));
+  }
   const renderMs = performance.now() - t0;
   let output = null;
   try { output = os.FS.readFile(out); } catch { /* none */ }
   lines = null;
   postMessage({ type: "done", id, exit, output, log: log.join("\n"), renderMs, heapBytes: os.HEAPU8.length },
     output ? [output.buffer] : []);
+  return true;
 }
 
 self.onmessage = async (e) => {
@@ -63,7 +110,11 @@ self.onmessage = async (e) => {
     fonts = msg.fonts || {};
   } else if (msg.type === "run") {
     const os = await next;
-    run(os, msg);
-    prepareNext();
+    alive = msg.alive || null;
+    const finished = run(os, msg);
+    alive = null;
+    lines = null;
+    if (finished) prepareNext();
+    else self.close(); // abandoned: the render worker has terminated this runner already
   }
 };
