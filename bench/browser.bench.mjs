@@ -155,7 +155,14 @@ if (wanted("candle")) {
   const own = statusTexts.map(openscadMs);
   row("warm re-render to pixels, candleStand.scad, slider release (median of 6)", pct(full, 0.5), "", "ms",
     { name: "OpenSCAD's own time, median", value: pct(own.slice(0, 6), 0.5) });
-  row("slider drag to pixels, candleStand.scad, coarse preview (p95 of 12)", pct(drag, 0.95), "<= 150 ms p95", "ms",
+  // which rungs of the preview ladder were shown ("preview, $fn N" in the status)
+  const rungs = {};
+  for (const text of statusTexts.slice(6)) {
+    const fn = (/\$fn (\d+)/.exec(text) || [, "full"])[1];
+    rungs[fn] = (rungs[fn] || 0) + 1;
+  }
+  const shown = Object.entries(rungs).sort((a, b) => Number(b[0]) - Number(a[0])).map(([fn, n]) => `${n} at $fn ${fn}`).join(", ");
+  row(`slider drag to pixels, candleStand.scad, coarse preview (p95 of 12: ${shown})`, pct(drag, 0.95), "<= 150 ms p95", "ms",
     { name: "OpenSCAD's own preview time, p95", value: pct(own.slice(6), 0.95) });
   await ctx.close();
 }

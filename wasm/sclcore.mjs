@@ -39,9 +39,9 @@ export class SclError extends Error {
 
 export const MeshFormat = Object.freeze({ auto: 0, binstl: 1, asciistl: 2, off: 3 });
 export const UpdateKind = Object.freeze({ change: 0, drag: 1, release: 2 });
-export const Quality = Object.freeze({ full: 0, preview: 1, coarse: 2 });
-const QUALITIES = ["full", "preview", "coarse"];
-const DRAG_PLANS = ["preview", "coarse", "hold"];
+export const Quality = Object.freeze({ full: 0, preview: 1, coarse: 2, coarsest: 3 });
+const QUALITIES = ["full", "preview", "coarse", "coarsest"];
+const DRAG_PLANS = ["preview", "coarse", "coarsest", "hold"];
 const OUTCOMES = ["hit", "miss", "joined"];
 const ACTIONS = ["none", "start", "cancel"];
 
@@ -282,7 +282,7 @@ export async function loadCore(options = {}) {
       if (k === undefined) throw new TypeError(`update kind must be change, drag or release, not ${kind}`);
       fn("sclw_debounce_update")(this.ptr, now, k, generation);
     }
-    // -> { action: "none"|"start"|"cancel", generation, quality: "full"|"preview" }
+    // -> { action: "none"|"start"|"cancel", generation, quality: "full"|"preview"|"coarse"|"coarsest" }
     poll(now) {
       const out = malloc(24);
       try {
@@ -298,14 +298,14 @@ export async function loadCore(options = {}) {
       const t = fn("sclw_debounce_next_deadline")(this.ptr);
       return t < 0 ? null : t;
     }
-    // a render at `quality` ("full"|"preview"|"coarse") cost `ms` (the renderer's own time)
+    // a render at `quality` ("full"|"preview"|"coarse"|"coarsest") cost `ms` (the renderer's own time)
     observe(quality, ms) { fn("sclw_debounce_observe")(this.ptr, qualityCode(quality), ms); }
     // the estimated cost at `quality` in ms, or null before any was observed
     estimate(quality) {
       const t = fn("sclw_debounce_estimate")(this.ptr, qualityCode(quality));
       return t < 0 ? null : t;
     }
-    // how a drag is rendered now: "preview" | "coarse" | "hold" (no previews; the last model stays)
+    // how a drag is rendered now: "preview" | "coarse" | "coarsest" | "hold" (no previews; the last model stays)
     dragPlan() { return DRAG_PLANS[fn("sclw_debounce_drag_plan")(this.ptr)]; }
     // stop everything: -> the generation of the render to stop, or null; the pending one is dropped
     cancelAll() {
@@ -316,7 +316,7 @@ export async function loadCore(options = {}) {
   }
   const qualityCode = (q) => {
     const c = Quality[q];
-    if (c === undefined) throw new TypeError(`quality must be full, preview or coarse, not ${q}`);
+    if (c === undefined) throw new TypeError(`quality must be full, preview, coarse or coarsest, not ${q}`);
     return c;
   };
 

@@ -49,16 +49,22 @@ static int covered(const scl_debounce *d, uint64_t gen, scl_quality q)
 
 static int known(const scl_debounce *d, scl_quality q) { return d->have_estimate[q]; }
 
+/* the plan that renders a drag at preview quality `q` */
+static scl_drag_plan plan_of(scl_quality q) { return (scl_drag_plan)(SCL_DRAG_PREVIEW + (q - SCL_QUALITY_PREVIEW)); }
+static scl_quality quality_of(scl_drag_plan p) { return (scl_quality)(SCL_QUALITY_PREVIEW + (p - SCL_DRAG_PREVIEW)); }
+
 scl_drag_plan scl_debounce_drag_plan(const scl_debounce *d)
 {
     if (known(d, SCL_QUALITY_FULL) && d->estimate[SCL_QUALITY_FULL] <= d->slow_preview)
         return SCL_DRAG_PREVIEW; /* even the full render is cheap */
-    if (known(d, SCL_QUALITY_PREVIEW) ? d->estimate[SCL_QUALITY_PREVIEW] <= d->slow_preview
-                                      : !(known(d, SCL_QUALITY_FULL) &&
-                                          d->estimate[SCL_QUALITY_FULL] > d->hold_after))
-        return SCL_DRAG_PREVIEW; /* not measured yet: try it, unless the full render is slow */
-    if (!known(d, SCL_QUALITY_COARSE) || d->estimate[SCL_QUALITY_COARSE] <= d->hold_after)
-        return SCL_DRAG_COARSE;
+    if (!known(d, SCL_QUALITY_PREVIEW) && known(d, SCL_QUALITY_FULL) && d->estimate[SCL_QUALITY_FULL] > d->hold_after)
+        return SCL_DRAG_COARSEST; /* a slow model: not measured yet, start at the bottom */
+    /* the finest rung that fits; one not measured yet is tried */
+    for (scl_quality q = SCL_QUALITY_PREVIEW; q < SCL_QUALITY_COARSEST; q++)
+        if (!known(d, q) || d->estimate[q] <= d->slow_preview)
+            return plan_of(q);
+    if (!known(d, SCL_QUALITY_COARSEST) || d->estimate[SCL_QUALITY_COARSEST] <= d->hold_after)
+        return SCL_DRAG_COARSEST;
     return SCL_DRAG_HOLD;
 }
 
@@ -66,14 +72,23 @@ void scl_debounce_observe(scl_debounce *d, scl_quality q, uint64_t cost_ms)
 {
     if ((unsigned)q >= SCL_QUALITY_COUNT)
         return;
-    /* the mean of the last estimate and the new cost: follows a model whose
-     * cost changes within two renders */
-    d->estimate[q] = d->have_estimate[q] ? (d->estimate[q] + cost_ms) / 2 : cost_ms;
+    /* up at once, down by halves: a model whose cost grows as a slider moves
+     * is followed after one render, and one cheap render does not undo it */
+    d->estimate[q] = d->have_estimate[q] && d->estimate[q] > cost_ms ? (d->estimate[q] + cost_ms) / 2 : cost_ms;
     d->have_estimate[q] = 1;
-    if (q == SCL_QUALITY_FULL)
+    if (q == SCL_QUALITY_FULL) {
         for (int p = SCL_QUALITY_PREVIEW; p < SCL_QUALITY_COUNT; p++)
             if (d->have_estimate[p] && d->estimate[p] > cost_ms)
                 d->estimate[p] = cost_ms; /* a preview costs no more than the full render */
+        return;
+    }
+    /* a finer rung costs at most 3/2 of the one below it */
+    uint64_t bound = cost_ms;
+    for (int p = (int)q - 1; p >= SCL_QUALITY_PREVIEW; p--) {
+        bound = bound * 3 / 2;
+        if (d->have_estimate[p] && d->estimate[p] > bound)
+            d->estimate[p] = bound;
+    }
 }
 
 uint64_t scl_debounce_estimate(const scl_debounce *d, scl_quality q)
@@ -92,7 +107,7 @@ void scl_debounce_update(scl_debounce *d, uint64_t now_ms, scl_update_kind kind,
             d->pending.active = 0; /* the last model stays until the release */
             return;
         }
-        q = plan == SCL_DRAG_COARSE ? SCL_QUALITY_COARSE : SCL_QUALITY_PREVIEW;
+        q = quality_of(plan);
     }
     if (covered(d, generation, q)) {
         d->pending.active = 0; /* the newest state is already (being) rendered */
@@ -129,7 +144,7 @@ scl_debounce_action scl_debounce_poll(scl_debounce *d, uint64_t now_ms)
             d->pending.active = 0;
             return a;
         }
-        d->pending.quality = plan == SCL_DRAG_COARSE ? SCL_QUALITY_COARSE : SCL_QUALITY_PREVIEW;
+        d->pending.quality = quality_of(plan);
     }
     if (d->pending.active && now_ms >= d->pending.at) {
         d->running = d->pending;

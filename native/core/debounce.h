@@ -17,7 +17,7 @@
  * window), whatever its quality.
  * Actions from scl_debounce_poll:
  *   START    render `generation` at `quality` (the host caps $fn for
- *            PREVIEW, and more for COARSE);
+ *            PREVIEW, and more for COARSE and COARSEST);
  *   CANCEL   stop the running render of `generation`: it became stale and
  *            either a full render is due or it ran longer than
  *            `stale_after_ms` (default 2000 ms). Its result, if it arrives,
@@ -27,12 +27,19 @@
  *
  * Previews that pay for themselves: the host reports what each render cost
  * (scl_debounce_observe, OpenSCAD's own time; cache hits are not costs), and
- * the debouncer keeps a running estimate per quality. A drag is previewed at
- * PREVIEW while that costs at most `slow_preview_ms` (default 250 ms), else
- * at COARSE while that costs at most `hold_after_ms` (default 1000 ms), else
- * not at all (HOLD: the last model stays until the release). A full render
- * bounds the previews' estimates (a preview never costs more), so a model
- * that became light again previews again.
+ * the debouncer keeps an estimate per quality. The preview qualities are a
+ * ladder, finest first: PREVIEW, COARSE, COARSEST. A drag is previewed at the
+ * finest rung that costs at most `slow_preview_ms` (default 250 ms); when
+ * none does, at COARSEST while that costs at most `hold_after_ms` (default
+ * 1000 ms), else not at all (HOLD: the last model stays until the release).
+ * A rung not measured yet is tried when the rung above it is too slow (or
+ * first of all, PREVIEW, unless the full render is over `hold_after_ms`).
+ * An estimate rises at once to a higher cost (a model getting costlier as a
+ * slider moves goes down the ladder after one slow preview, not two) and
+ * falls by halves. A rung is assumed to cost at most 3/2 of the one below it
+ * (measured on candleStand.scad: 1.1-1.3), so cheap coarse previews bring
+ * the finer rungs' estimates down and the drag climbs back; a full render
+ * bounds every preview's estimate (a preview never costs more).
  */
 #ifndef SCL_DEBOUNCE_H
 #define SCL_DEBOUNCE_H
@@ -45,10 +52,15 @@ extern "C" {
 
 typedef enum scl_update_kind { SCL_UPDATE_CHANGE = 0, SCL_UPDATE_DRAG, SCL_UPDATE_RELEASE } scl_update_kind;
 /* Ordered from finest to coarsest. */
-typedef enum scl_quality { SCL_QUALITY_FULL = 0, SCL_QUALITY_PREVIEW, SCL_QUALITY_COARSE } scl_quality;
-#define SCL_QUALITY_COUNT 3
-/* What a drag is rendered as now. */
-typedef enum scl_drag_plan { SCL_DRAG_PREVIEW = 0, SCL_DRAG_COARSE, SCL_DRAG_HOLD } scl_drag_plan;
+typedef enum scl_quality {
+    SCL_QUALITY_FULL = 0,
+    SCL_QUALITY_PREVIEW,
+    SCL_QUALITY_COARSE,
+    SCL_QUALITY_COARSEST
+} scl_quality;
+#define SCL_QUALITY_COUNT 4
+/* What a drag is rendered as now (the preview plans in the qualities' order). */
+typedef enum scl_drag_plan { SCL_DRAG_PREVIEW = 0, SCL_DRAG_COARSE, SCL_DRAG_COARSEST, SCL_DRAG_HOLD } scl_drag_plan;
 typedef enum scl_debounce_action_kind {
     SCL_DEBOUNCE_NONE = 0,
     SCL_DEBOUNCE_START,
@@ -58,8 +70,8 @@ typedef enum scl_debounce_action_kind {
 typedef struct scl_debounce_config {
     uint64_t window_ms;      /* 0 = 100 */
     uint64_t stale_after_ms; /* 0 = 2000 */
-    uint64_t slow_preview_ms; /* 0 = 250: previews costlier than this go COARSE */
-    uint64_t hold_after_ms;   /* 0 = 1000: COARSE previews costlier than this: HOLD */
+    uint64_t slow_preview_ms; /* 0 = 250: previews costlier than this go a rung coarser */
+    uint64_t hold_after_ms;   /* 0 = 1000: COARSEST previews costlier than this: HOLD */
 } scl_debounce_config;
 
 typedef struct scl_debounce_action {

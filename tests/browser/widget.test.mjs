@@ -46,9 +46,13 @@ test("candleStand renders, draws, and follows its sliders", { timeout: 180000 },
   // drag: input events only -> the model updates before the slider is let go (a coarse preview)
   await slider.evaluate((el) => { el.value = "12"; el.dispatchEvent(new Event("input", { bubbles: true })); });
   const during = await newModel(triangles);
+  // the status names the preview's rung of the ladder (preview.js)
+  const status = () => page.evaluate(() => document.querySelector(".scl-status").textContent);
+  assert.match(await status(), /\(preview, \$fn (12|8|6)\)$/);
   // release: the full-quality render follows (finer circles than the preview)
   await slider.evaluate((el) => el.dispatchEvent(new Event("change", { bubbles: true })));
   const after12 = await newModel(during);
+  assert.doesNotMatch(await status(), /preview/);
   assert.ok(after12 > during, `the full render (${after12} triangles) is not finer than the preview (${during})`);
   assert.equal((await page.evaluate(() => globalThis.models[0].get("params"))).count, 12);
   assert.deepEqual(errors, []);

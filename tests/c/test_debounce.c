@@ -104,10 +104,12 @@ Test(debounce, previews_get_coarser_then_hold_as_they_cost_more)
     cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_PREVIEW);
     scl_debounce_observe(d, PREVIEW, 200);
     cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_PREVIEW);
-    scl_debounce_observe(d, PREVIEW, 600); /* estimate (200 + 600) / 2 = 400 */
-    cr_assert_eq(scl_debounce_estimate(d, PREVIEW), 400);
+    scl_debounce_observe(d, PREVIEW, 600); /* up at once */
+    cr_assert_eq(scl_debounce_estimate(d, PREVIEW), 600);
     cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_COARSE);
-    scl_debounce_observe(d, SCL_QUALITY_COARSE, 1500);
+    scl_debounce_observe(d, SCL_QUALITY_COARSE, 900);
+    cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_COARSEST);
+    scl_debounce_observe(d, SCL_QUALITY_COARSEST, 1500);
     cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_HOLD);
     /* holding: a drag starts nothing; the release renders at once */
     scl_debounce_update(d, 0, SCL_UPDATE_DRAG, 1);
@@ -121,11 +123,42 @@ Test(debounce, previews_get_coarser_then_hold_as_they_cost_more)
     scl_debounce_destroy(d);
 }
 
-Test(debounce, a_slow_full_render_starts_drags_coarse)
+Test(debounce, the_ladder_goes_down_as_previews_cost_more_and_climbs_back)
+{
+    scl_debounce_config cfg = {100, 2000, 120, 1000};
+    scl_debounce *d = scl_debounce_new(&cfg);
+    scl_debounce_observe(d, FULL, 400); /* candleStand-like: full 400 ms */
+    cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_PREVIEW); /* not measured: tried */
+    scl_debounce_observe(d, PREVIEW, 110);
+    cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_PREVIEW);
+    scl_debounce_observe(d, PREVIEW, 130); /* one slow preview is enough */
+    cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_COARSE);
+    /* the drag starts at the rung planned when it starts */
+    scl_debounce_update(d, 0, SCL_UPDATE_DRAG, 1);
+    expect(d, 0, START, 1, SCL_QUALITY_COARSE);
+    scl_debounce_observe(d, SCL_QUALITY_COARSE, 125);
+    cr_assert(scl_debounce_render_done(d, 1, 125));
+    cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_COARSEST);
+    scl_debounce_update(d, 130, SCL_UPDATE_DRAG, 2);
+    expect(d, 130, START, 2, SCL_QUALITY_COARSEST);
+    /* slower than the budget but far from holding: the bottom rung stays */
+    scl_debounce_observe(d, SCL_QUALITY_COARSEST, 140);
+    cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_COARSEST);
+    /* cheap again (the slider went back): down by halves, and the rungs
+     * above are bounded at 3/2 per rung, so the drag climbs back */
+    scl_debounce_observe(d, SCL_QUALITY_COARSEST, 40);
+    cr_assert_eq(scl_debounce_estimate(d, SCL_QUALITY_COARSEST), 90);
+    cr_assert_eq(scl_debounce_estimate(d, SCL_QUALITY_COARSE), 60);
+    cr_assert_eq(scl_debounce_estimate(d, PREVIEW), 90);
+    cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_PREVIEW);
+    scl_debounce_destroy(d);
+}
+
+Test(debounce, a_slow_full_render_starts_drags_at_the_bottom_rung)
 {
     scl_debounce *d = scl_debounce_new(NULL);
     scl_debounce_observe(d, FULL, 7000);
-    cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_COARSE);
+    cr_assert_eq(scl_debounce_drag_plan(d), SCL_DRAG_COARSEST);
     cr_assert_eq(scl_debounce_estimate(d, PREVIEW), UINT64_MAX);
     scl_debounce_destroy(d);
 }

@@ -162,18 +162,20 @@ test("cache single-flight, memory pressure and debouncer behave as in C", () => 
   assert.deepEqual(d.poll(30), { action: "start", generation: 2, quality: "full" });
   assert.equal(d.renderDone(2, 100), true);
   assert.equal(d.nextDeadline(), null);
-  // learnt costs: slow previews go coarse, slow coarse ones hold
+  // learnt costs: slow previews go down the ladder (coarse, coarsest), slow coarsest ones hold
   assert.equal(d.estimate("preview"), 30); // the preview cancelled at 30 ms cost at least that
   assert.equal(d.dragPlan(), "preview");
   d.observe("preview", 470);
-  assert.equal(d.estimate("preview"), 250); // the mean of the estimate and the new cost
-  assert.equal(d.dragPlan(), "preview");
-  d.observe("preview", 450);
+  assert.equal(d.estimate("preview"), 470); // up at once
   assert.equal(d.dragPlan(), "coarse");
+  d.observe("preview", 70);
+  assert.equal(d.estimate("preview"), 270); // down by halves
   assert.equal(d.dragPlan(), "coarse");
   d.update(200, "drag", 3);
   assert.deepEqual(d.poll(200), { action: "start", generation: 3, quality: "coarse" });
-  d.observe("coarse", 3000);
+  d.observe("coarse", 300);
+  assert.equal(d.dragPlan(), "coarsest");
+  d.observe("coarsest", 3000);
   assert.equal(d.dragPlan(), "hold");
   assert.equal(d.cancelAll(), 3);
   assert.equal(d.cancelAll(), null);

@@ -12,7 +12,7 @@ import { followHostTheme, hostIsDark } from "./theme.js";
 import { bufferOf, kernelRequests } from "./kernel-requests.js";
 import { mark, pageWorker } from "./worker-client.js";
 import { progressBox } from "./progress.js";
-import { COARSE_FRAGMENTS, PREVIEW_FRAGMENTS } from "./preview.js";
+import { fragmentsFor } from "./preview.js";
 import { filesOf, receiveBlobs } from "./library-files.js";
 import { attachTools, viewPng } from "./tools.js";
 import { attachPresets } from "./presets.js";
@@ -128,8 +128,8 @@ function render({ model, el }) {
     shownAny = true;
     downloads.show(m, request);
     const where = m.fromKernel ? (m.cache === "miss" ? " (kernel)" : ` (kernel, ${m.cache})`) : m.cache === "hit" ? " (cache)" : "";
-    const what = m.quality === "preview" ? ` (preview, $fn ${PREVIEW_FRAGMENTS})`
-      : m.quality === "coarse" ? ` (preview, $fn ${COARSE_FRAGMENTS})` : "";
+    // a drag's preview says how coarse it is (the release renders the model's own)
+    const what = fragmentsFor(m.quality) ? ` (preview, $fn ${fragmentsFor(m.quality)})` : "";
     const size = m.stats.dim === 2
       ? `2D shape, ${m.stats.outlines} outline${m.stats.outlines === 1 ? "" : "s"}, ${m.stats.area.toFixed(1)} mm²`
       : `${m.stats.triangles} triangles`;

@@ -7,10 +7,16 @@
 // is 147 ms at 16 fragments, 116 ms at 12, 99 ms at 8 (WASM, 2 cores).
 export const PREVIEW_FRAGMENTS = 12;
 // When such previews cost more than the drag allows (the debouncer learns
-// it), they go coarser: this many fragments ("preview, $fn 8" in the status).
+// it), they go down a ladder, one rung per slow preview: this many fragments
+// ("preview, $fn 8" in the status), then the last rung's. Below 6 a preview
+// gets no cheaper (candleStand.scad at count=14: OpenSCAD's own time 131-140
+// ms at 6, 4 or 3 fragments; 148 at 8, 184 at 12; WASM in Node, load ~4):
+// its cost is then the booleans' count, not the circles' facets.
 export const COARSE_FRAGMENTS = 8;
+export const COARSEST_FRAGMENTS = 6;
+const FRAGMENTS = { preview: PREVIEW_FRAGMENTS, coarse: COARSE_FRAGMENTS, coarsest: COARSEST_FRAGMENTS };
 // fragments per circle at a render quality, or 0 for the model's own
-export const fragmentsFor = (quality) => (quality === "preview" ? PREVIEW_FRAGMENTS : quality === "coarse" ? COARSE_FRAGMENTS : 0);
+export const fragmentsFor = (quality) => FRAGMENTS[quality] || 0;
 
 // Rewrite every `$fn = E` to `$fn = min(cap, E)` and `$fa = E` to
 // `$fa = max(360 / cap, E)` (statements, named arguments, let), skipping

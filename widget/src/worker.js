@@ -276,8 +276,10 @@ async function exportFile(msg) {
 
 // A drag preview should be on screen within 150 ms of the input (p95); the
 // page's part after OpenSCAD (mesh indexed, packed, drawn at the next frame)
-// takes 20-30 ms, so previews whose OpenSCAD time is over this go coarser.
-const PREVIEW_FITS_MS = 120;
+// takes 20-30 ms, and the ladder learns a rung is too slow only from one
+// preview over this (the debouncer: one rung down per slow preview), so
+// previews whose OpenSCAD time is over this go a rung coarser (preview.js).
+const PREVIEW_FITS_MS = 100;
 
 // Per viewer: the core's Debouncer and the requests it may start.
 const viewers = new Map(); // viewer id -> {debouncer, requests: Map(gen -> msg), running: {gen, job}|null, timer}
