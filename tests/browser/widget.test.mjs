@@ -5,6 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -122,6 +123,95 @@ test("the OpenSCAD wasm is fetched once and kept in Cache Storage across reloads
   await page.reload();
   await waitStatus(page, /triangles/);
   assert.equal(fetched, 1, "the reload fetched the wasm again");
+  await context.close();
+});
+
+// A copy of OpenSCAD's wasm kept in Cache Storage that is bad (garbage
+// without the length it was kept with; bytes that do not compile; bytes that
+// compile but differ from what was kept) is dropped: the page fetches the
+// wasm from its source, renders, and keeps good bytes in its place. The
+// pool's first runner, started while the bad copy compiled, is the pool's:
+// no runner worker is left behind (Playwright lists the runners, nested in
+// the render worker, among the page's workers).
+test("a bad copy of OpenSCAD's wasm kept in Cache Storage is replaced by the real one, leaving no runner behind", { timeout: 180000 }, async () => {
+  const good = readFileSync(fileURLToPath(new URL("../../build/widget/openscad.wasm", import.meta.url)));
+  const goodSha = createHash("sha256").update(good).digest("hex");
+  const context = await testPage.browser.newContext();
+  let fetched = 0;
+  context.on("request", (r) => { if (r.url().endsWith("/openscad.wasm")) fetched++; });
+  const page = await context.newPage();
+  const url = testPage.url("model=/usr/share/openscad/examples/Basics/CSG.scad");
+  // what is kept under the wasm's key, once it has the good length: its SHA-256 and headers
+  const keptWasm = () => page.waitForFunction(async (size) => {
+    const store = await caches.open("scadlive");
+    const [key] = (await store.keys()).filter((k) => k.url.endsWith(".wasm"));
+    const r = key && await store.match(key);
+    if (!r) return null;
+    const buf = await r.arrayBuffer();
+    if (buf.byteLength !== size) return null;
+    const sha = [...new Uint8Array(await crypto.subtle.digest("SHA-256", buf))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return { sha, length: r.headers.get("x-scadlive-length"), keptSha: r.headers.get("x-scadlive-sha256") };
+  }, good.length, { timeout: 30000 }).then((h) => h.jsonValue());
+  await page.goto(url);
+  await waitStatus(page, /triangles/);
+  assert.equal(fetched, 1);
+  assert.deepEqual(await keptWasm(), { sha: goodSha, length: String(good.length), keptSha: goodSha });
+  // each bad copy is made in the page, from the good one kept there
+  const cases = [
+    ["garbage, no length", /kept as \(no length\)/],
+    ["garbage of the length it was kept with", /does not compile/],
+    ["a module, but not the bytes kept", /SHA-256 differs/],
+  ];
+  for (const [what, reason] of cases) {
+    await page.evaluate(async ({ what, goodSha }) => {
+      const store = await caches.open("scadlive");
+      const [key] = (await store.keys()).filter((k) => k.url.endsWith(".wasm"));
+      const good = new Uint8Array(await (await store.match(key)).arrayBuffer());
+      let bytes;
+      let headers = {};
+      if (what === "garbage, no length") bytes = new TextEncoder().encode("not a wasm module at all");
+      else if (what === "garbage of the length it was kept with") {
+        bytes = new Uint8Array(4096).fill(7);
+        headers = { "x-scadlive-length": "4096", "x-scadlive-sha256": "0".repeat(64) };
+      } else {
+        // a custom section appended: still a module that compiles, but not the bytes that were kept
+        const name = new TextEncoder().encode("scadlive-test");
+        const section = [0, 1 + name.length + 4, name.length, ...name, 1, 2, 3, 4];
+        bytes = new Uint8Array(good.length + section.length);
+        bytes.set(good);
+        bytes.set(section, good.length);
+        headers = { "x-scadlive-length": String(bytes.length), "x-scadlive-sha256": goodSha };
+      }
+      await store.put(key, new Response(bytes, { headers }));
+    }, { what, goodSha });
+    await page.reload();
+    const shown = await waitStatus(page, /triangles|error|failed/);
+    assert.match(shown, /^\d+ triangles/, `${what}: ${shown}`);
+    const log = await page.evaluate(() => globalThis.scadliveRenderLog.map((e) => ({ ...e })));
+    const dropped = log.filter((e) => e.event === "wasm-dropped");
+    assert.equal(dropped.length, 1, `${what}: ${JSON.stringify(log.map((e) => e.event))}`);
+    assert.match(dropped[0].reason, reason, what);
+    assert.equal(fetched, 2 + cases.findIndex((c) => c[0] === what), `${what}: the wasm was not fetched again`);
+    // the good bytes are kept in its place (the worker keeps them once they compiled)
+    const kept = await keptWasm();
+    assert.deepEqual(kept, { sha: goodSha, length: String(good.length), keptSha: goodSha }, what);
+    // every runner worker is one the pool counts (its runner-made/-gone events say how many it has)
+    const live = async () => {
+      const runners = await page.evaluate(() => globalThis.scadliveRenderLog.filter((e) => e.runners !== undefined).at(-1)?.runners);
+      return { workers: page.workers().length, expected: 1 + runners };
+    };
+    let seen;
+    for (const t0 = Date.now(); Date.now() - t0 < 20000; await new Promise((r) => setTimeout(r, 200))) {
+      seen = await live();
+      if (seen.workers === seen.expected) break;
+    }
+    assert.equal(seen.workers, seen.expected, `${what}: the page has ${seen.workers} workers, the render worker and its pool's runners are ${seen.expected}`);
+  }
+  // the next load uses the kept copy: nothing fetched, nothing dropped
+  await page.reload();
+  await waitStatus(page, /^\d+ triangles/);
+  assert.equal(fetched, 1 + cases.length);
+  assert.equal(await page.evaluate(() => globalThis.scadliveRenderLog.filter((e) => e.event === "wasm-dropped").length), 0);
   await context.close();
 });
 

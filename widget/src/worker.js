@@ -2,8 +2,13 @@
 // the results; OpenSCAD itself runs in runner workers (runner-pool.js).
 //
 // Holds the scadlive C core (Emscripten build) and OpenSCAD's
-// WebAssembly.Module (compiled once from bytes the page sends, then posted
-// to the runners). Per viewer, the core's Debouncer decides which parameter
+// WebAssembly.Module, compiled once and posted to the runners: from the copy
+// kept in the page's Cache Storage, read as this worker starts (no message
+// needed: messages to a worker that is still starting wait for the page's
+// main thread, which is building the first view then), else from the bytes
+// the page sends, which are kept once they compiled. A kept copy whose
+// length or SHA-256 differs from what was kept, or that does not compile, is
+// dropped and the page asked for the wasm from its source. Per viewer, the core's Debouncer decides which parameter
 // set to render and at which quality (drag -> preview at once, release ->
 // full at once, typing -> coalesced over 100 ms; latest wins: a stale render
 // is abandoned when a full one is due, its runner terminated and a spare
@@ -14,10 +19,10 @@
 // transferred (not copied) to the page, so a cache hit is one copy out of
 // the cache and no parsing.
 //
-// Messages in:  {type:"init", wasm?: ArrayBuffer, fonts, memoryBudget} -> {type:"ready"}
-//               {type:"wasm", wasm: ArrayBuffer} -> {type:"wasm-ready"} | {type:"wasm-failed", message}
-//               {type:"wasm-cached", key} (from Cache Storage; the page's absolute key: a blob:
-//               worker cannot resolve a relative one) -> {type:"wasm-ready"} | {type:"wasm-missing"}
+// Messages in:  {type:"init", fonts, memoryBudget} -> {type:"ready"}
+//               {type:"wasm-cached"} (whether the kept copy compiled) -> {type:"wasm-ready"} | {type:"wasm-missing"}
+//               {type:"wasm", wasm: ArrayBuffer} (from its source, after wasm-missing)
+//               -> {type:"wasm-ready"} | {type:"wasm-failed", message}
 //               {type:"fonts", fonts: {name: ArrayBuffer}} (sent before the first model that may call text())
 //               {type:"update", viewer, generation, kind, id, source, name, params, schema, files}
 //               {type:"cancel", viewer} (stop the view's render, keep its last model)
@@ -39,7 +44,8 @@
 //               {type:"abandoned", id, viewer} (a request that will get no result)
 //               {type:"event", event, viewer, generation, quality, t, ms?}: the render log
 //               (request: a full render asked for, start, done, abandon, cancel, hold; for
-//               the page: compiled, runner-ready, runner-made {spare, busy, lanes}; t in epoch ms),
+//               the page: wasm-read, compiled, wasm-dropped {reason}, runner-ready,
+//               runner-made/runner-gone {spare, busy, lanes, runners}; t in epoch ms),
 //               which the page keeps
 import { loadCore } from "../../build/wasm/sclcore.mjs";
 import { mayHaveColours, mayUseFonts } from "./model-needs.js";
@@ -49,9 +55,9 @@ import { Abandoned, RunnerPool } from "./runner-pool.js";
 import { flatShape, svgOutlines } from "./flat.js";
 import { tagEchoes, untagEcho } from "./echo-lines.js";
 import { strToU8, zipSync } from "fflate";
-import { keptBytes } from "./asset-cache.js";
+import { forget, keep, keptEntry } from "./asset-cache.js";
+import { WASM_KEY } from "./kernel-requests.js";
 
-let compiled = null; // OpenSCAD's WebAssembly.Module, once the page sent the wasm
 let pool = null;
 let core = null;
 let cache = null;
@@ -353,27 +359,87 @@ function pump(vid) {
 // Messages are handled in order; those needing the core or the module wait
 // for init and the wasm, others never wait for a render.
 let started = Promise.resolve();
-let wasmReady = null;
-const compile = (bytes) => {
-  const t0 = performance.now();
-  const module = WebAssembly.compile(bytes);
-  // the first runner starts (its script parsed) while the module compiles
-  pool = new RunnerPool(module, fonts, {
+
+// OpenSCAD's module: one for the worker's life (the first that compiled),
+// and one runner pool, made when a module is on its way (its first runner
+// starts while the module compiles).
+let resolveModule = null;
+let rejectModule = null;
+const openscadModule = new Promise((resolve, reject) => { resolveModule = resolve; rejectModule = reject; });
+openscadModule.catch(() => {}); // reported to each render that waits for it
+const ensurePool = () => {
+  pool ??= new RunnerPool(openscadModule, fonts, {
     spareMemory,
     onRunnerReady: (ms) => event({ event: "runner-ready", viewer: 0, ms }),
     onRunnerMade: (made) => event({ event: "runner-made", viewer: 0, ...made }),
+    onRunnerGone: (gone) => event({ event: "runner-gone", viewer: 0, ...gone }),
   });
-  wasmReady = module.then((m) => {
-    compiled = m;
-    event({ event: "compiled", viewer: 0, ms: performance.now() - t0 });
-  });
-  return wasmReady;
 };
+// `bytes` compiled, with their SHA-256 (hex) computed meanwhile (off this
+// thread, as the compile): {module, sha256}
+async function compileWasm(bytes) {
+  const t0 = performance.now();
+  const [module, digest] = await Promise.all([WebAssembly.compile(bytes), crypto.subtle.digest("SHA-256", bytes)]);
+  event({ event: "compiled", viewer: 0, ms: performance.now() - t0 });
+  return { module, sha256: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("") };
+}
+
+// Where the page keeps OpenSCAD's wasm: its origin's WASM_KEY (this blob:
+// worker's origin is the page's), with the length and SHA-256 it was kept with.
+const KEPT_WASM = (() => {
+  try { return new URL(WASM_KEY, new URL(self.location.href).origin).href; } catch { return null; }
+})();
+const KEPT_LENGTH = "x-scadlive-length";
+const KEPT_SHA256 = "x-scadlive-sha256";
+
+// The kept copy, read and compiled as the worker starts: true when it is the
+// module, false when there is none or it was bad (then dropped, so that the
+// page's bytes from the wasm's source replace it).
+async function compileKept() {
+  const kept = KEPT_WASM && await keptEntry(KEPT_WASM);
+  if (!kept) return false;
+  event({ event: "wasm-read", viewer: 0 });
+  const length = kept.headers.get(KEPT_LENGTH);
+  let bad = Number(length) === kept.bytes.byteLength && length !== null ? null
+    : `${kept.bytes.byteLength} bytes, kept as ${length ?? "(no length)"}`;
+  if (!bad) {
+    ensurePool();
+    try {
+      const { module, sha256 } = await compileWasm(kept.bytes);
+      if (sha256 === kept.headers.get(KEPT_SHA256)) {
+        resolveModule(module);
+        return true;
+      }
+      bad = "its SHA-256 differs from the one it was kept with";
+    } catch (err) {
+      bad = `it does not compile (${err.message})`;
+    }
+  }
+  await forget(KEPT_WASM);
+  event({ event: "wasm-dropped", viewer: 0, reason: `the kept copy of OpenSCAD's wasm was bad: ${bad}` });
+  return false;
+}
+const keptCompiled = compileKept().catch(() => false);
 
 // the C core loads as the worker starts (the page makes it when the widget's
 // module is loaded, before its first view: init comes with that view)
 const coreLoaded = loadCore();
 coreLoaded.catch(() => {}); // reported by init
+
+// Bytes from the wasm's source (the kernel or a URL): the module if they
+// compile (then kept for the next page), else the error every render gets.
+async function compileGiven(bytes) {
+  ensurePool();
+  try {
+    const { module, sha256 } = await compileWasm(bytes);
+    resolveModule(module);
+    if (KEPT_WASM) keep(KEPT_WASM, bytes, { "content-type": "application/wasm", [KEPT_LENGTH]: String(bytes.byteLength), [KEPT_SHA256]: sha256 });
+  } catch (err) {
+    const failed = new Error(`OpenSCAD's WebAssembly did not compile: ${err.message}`);
+    rejectModule(failed);
+    throw failed;
+  }
+}
 
 const handlers = {
   init(msg) {
@@ -383,23 +449,18 @@ const handlers = {
       pool?.holdSpares(); // runners made while the core loaded
       cache = new core.ResultCache({ budgetBytes: 256 * 1024 * 1024, memory });
       fonts = msg.fonts || {};
-      if (msg.wasm) await compile(msg.wasm);
       postMessage({ type: "ready" });
     })().catch((err) => postMessage({ type: "error", id: null, message: `worker start failed: ${err.message}` }));
   },
   wasm(msg) {
-    compile(msg.wasm).then(() => started).then(() => postMessage({ type: "wasm-ready" }),
-      (err) => postMessage({ type: "wasm-failed", message: `OpenSCAD's WebAssembly did not compile: ${err.message}` }));
+    compileGiven(msg.wasm).then(() => postMessage({ type: "wasm-ready" }),
+      (err) => postMessage({ type: "wasm-failed", message: err.message }));
   },
-  // OpenSCAD's wasm from the page's Cache Storage, read and compiled here
-  // (8 MB that the page's main thread neither reads nor hands over) ->
-  // {type:"wasm-ready"}, or {type:"wasm-missing"} (the page then gets the bytes)
-  "wasm-cached"(msg) {
-    keptBytes(msg.key).then((bytes) => {
-      if (!bytes) return postMessage({ type: "wasm-missing" });
-      event({ event: "wasm-read", viewer: 0 });
-      return compile(bytes).then(() => started).then(() => postMessage({ type: "wasm-ready" }));
-    }).catch(() => postMessage({ type: "wasm-missing" }));
+  // whether the copy kept in Cache Storage is the module (read and compiled
+  // as the worker started) -> {type:"wasm-ready"}, or {type:"wasm-missing"}
+  // (none, or a bad one, dropped: the page then gets the bytes from the source)
+  "wasm-cached"() {
+    keptCompiled.then((ok) => postMessage({ type: ok ? "wasm-ready" : "wasm-missing" }));
   },
   fonts(msg) {
     fonts = msg.fonts || {};
@@ -468,6 +529,6 @@ self.onmessage = (e) => {
   if (msg.type === "init") return handle(msg);
   if (msg.type === "wasm" || msg.type === "wasm-cached") return handle(msg); // compiled at once, while the core may still load
   // in arrival order, once the core is loaded (and the module, for renders)
-  order = order.then(() => started).then(() => (needsWasm.has(msg.type) ? wasmReady : null))
+  order = order.then(() => started).then(() => (needsWasm.has(msg.type) ? openscadModule : null))
     .then(() => handle(msg), (err) => postMessage({ type: "error", id: msg.id ?? null, viewer: msg.viewer, message: err.message, line: 0 }));
 };
