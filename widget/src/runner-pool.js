@@ -202,7 +202,7 @@ export class RunnerPool {
 
   remove(r) {
     this.unhold(r);
-    if (r.job?.alive) URL.revokeObjectURL(r.job.alive); // a running OpenSCAD stops within ~100 ms (runner.js)
+    if (r.job?.alive) URL.revokeObjectURL(r.job.alive); // a running OpenSCAD stops within ~100-200 ms (runner.js)
     r.worker.terminate();
     this.runners = this.runners.filter((x) => x !== r);
     this.onRunnerGone?.({ runners: this.runners.length });

@@ -15,7 +15,8 @@
 // runners busy on two cores while a light view rendered beside a slow one).
 // So each run comes with a blob: URL (`alive`) that the render worker revokes
 // when it abandons the run, and OpenSCAD's calls into JavaScript check it, at
-// most every CHECK_MS, with a synchronous request: the one thing a busy
+// most every CHECK_MS and first after FIRST_CHECK_MS (a light model's run
+// makes no check: a check costs 1.5-5 ms), with a synchronous request: the one thing a busy
 // worker can read that another thread changes, without SharedArrayBuffer
 // (which needs a cross-origin isolated page; notebooks are not).
 //
@@ -36,6 +37,7 @@ let lines = null;
 
 // the running run's `alive` URL, and when it was last checked
 const CHECK_MS = 100;
+const FIRST_CHECK_MS = 200;
 const CHECK_EVERY_CALLS = 1024;
 let alive = null;
 let checkedAt = 0;
@@ -82,7 +84,7 @@ function run(os, { id, files, useFonts, name, scad, args }) {
   os.FS.writeFile("/work/" + name, encoder.encode(scad));
   const out = args[args.indexOf("-o") + 1];
   const t0 = performance.now();
-  checkedAt = t0;
+  checkedAt = t0 + FIRST_CHECK_MS - CHECK_MS;
   let exit;
   try {
     exit = os.callMain(args);
