@@ -138,5 +138,10 @@ export async function checkLightBesideSlow(page, size) {
   const made = log.filter((e) => e.event === "runner-made" && e.spare);
   assert.ok(made.length > 0, "the log has no runner-made events");
   assert.deepEqual(made.filter((e) => e.busy >= e.lanes), [], "spare runners made while every lane was busy");
+  // the page lets runners read a blob: URL, so an abandoned run stops itself
+  // (else Chromium runs it on for 2 s after its runner is terminated)
+  const ready = log.filter((e) => e.event === "runner-ready");
+  assert.ok(ready.length > 0, "the log has no runner-ready events");
+  assert.deepEqual(ready.filter((e) => e.checks !== true), [], "runners that cannot stop an abandoned run");
   await shown(page, "(p) => p.turns === 4.5", 0);
 }

@@ -27,7 +27,8 @@ export class Abandoned extends Error {
 
 export class RunnerPool {
   // `module`: (a promise of) OpenSCAD's compiled WebAssembly.Module; `fonts`: {name: ArrayBuffer}
-  // `onRunnerReady(ms)`: a new runner's first OpenSCAD instance is ready, `ms` after it was made
+  // `onRunnerReady(ms, checks)`: a new runner's first OpenSCAD instance is ready, `ms` after it was
+  // made; `checks`: whether it can stop a run it is abandoned in (runner.js)
   // `spareMemory`: an idle runner's instance against the page's budget: {fits(bytes), hold(bytes),
   // release(bytes)}, where fits and hold say true (fits; held), false (does not fit) or undefined
   // (no budget yet: `holdSpares()` once there is)
@@ -47,6 +48,7 @@ export class RunnerPool {
     this.fonts = fonts;
     this.lanes = lanes;
     this.url = URL.createObjectURL(new Blob([RUNNER_SOURCE], { type: "text/javascript" }));
+    this.probe = URL.createObjectURL(new Blob()); // never revoked: a runner reads it to know its checks work (runner.js)
     this.runners = []; // {worker, job: {id, resolve, reject} | null, heapBytes, ready}
     this.waiting = []; // runs waiting for a lane: {payload, resolve, reject}
     this.abandoned = 0;
@@ -60,7 +62,7 @@ export class RunnerPool {
       born: performance.now(), runs: 0 };
     r.worker.onmessage = (e) => this.onMessage(r, e.data);
     r.worker.onerror = (e) => this.fail(r, new Error(`OpenSCAD runner failed: ${e.message || "worker error"}`));
-    this.module.then((module) => r.worker.postMessage({ type: "init", module, fonts: this.fonts }), () => {});
+    this.module.then((module) => r.worker.postMessage({ type: "init", module, fonts: this.fonts, probe: this.probe }), () => {});
     this.runners.push(r);
     this.onRunnerMade?.({ spare, busy: this.busy(), lanes: this.lanes, runners: this.runners.length });
     return r;
@@ -175,7 +177,7 @@ export class RunnerPool {
 
   onMessage(r, m) {
     if (m.type === "ready") {
-      if (!r.runs++) this.onRunnerReady?.(performance.now() - r.born);
+      if (!r.runs++) this.onRunnerReady?.(performance.now() - r.born, m.checks);
       r.ready = true;
       r.heapBytes = m.heapBytes;
       const first = !this.instanceBytes;

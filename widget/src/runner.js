@@ -20,7 +20,12 @@
 // worker can read that another thread changes, without SharedArrayBuffer
 // (which needs a cross-origin isolated page; notebooks are not).
 //
-// In:  {type:"init", module: WebAssembly.Module, fonts}      -> {type:"ready", heapBytes}
+// A page whose policy refuses such requests (a Content-Security-Policy
+// without blob: in connect-src) would make every check fail, and every run
+// over 200 ms stop itself: so the runner first reads `probe`, a URL the pool
+// never revokes, and checks runs only if that worked.
+//
+// In:  {type:"init", module: WebAssembly.Module, fonts, probe: blob: URL} -> {type:"ready", heapBytes, checks}
 //      {type:"fonts", fonts}
 //      {type:"run", id, files: {path: ArrayBuffer}, fonts: bool, name, scad, args, alive: blob: URL}
 //                                                            -> {type:"done", id, exit, output, log, renderMs, heapBytes}
@@ -43,10 +48,11 @@ let alive = null;
 let checkedAt = 0;
 let calls = 0;
 class Abandoned extends Error {}
-const stillWanted = () => {
-  const xhr = new XMLHttpRequest();
-  xhr.open("GET", alive, false);
+let checks = false; // whether this page lets the runner read a blob: URL (the probe)
+const readable = (url) => {
   try {
+    const xhr = new XMLHttpRequest();
+    xhr.open("GET", url, false);
     xhr.send();
     return true;
   } catch {
@@ -54,16 +60,16 @@ const stillWanted = () => {
   }
 };
 const onCall = () => {
-  if (!alive || (++calls & (CHECK_EVERY_CALLS - 1))) return;
+  if (!alive || !checks || (++calls & (CHECK_EVERY_CALLS - 1))) return;
   const t = performance.now();
   if (t - checkedAt < CHECK_MS) return;
   checkedAt = t;
-  if (!stillWanted()) throw new Abandoned("abandoned");
+  if (!readable(alive)) throw new Abandoned("abandoned");
 };
 
 const prepareNext = () => {
   next = createInstance(OpenSCAD, compiled, (line) => lines && lines.push(line), { onCall });
-  next.then((os) => postMessage({ type: "ready", heapBytes: os.HEAPU8.length }),
+  next.then((os) => postMessage({ type: "ready", heapBytes: os.HEAPU8.length, checks }),
     (err) => postMessage({ type: "failed", message: `OpenSCAD did not start: ${err.message}` }));
 };
 
@@ -105,6 +111,7 @@ function run(os, { id, files, useFonts, name, scad, args }) {
 self.onmessage = async (e) => {
   const msg = e.data;
   if (msg.type === "init") {
+    checks = !!msg.probe && readable(msg.probe);
     compiled = msg.module;
     fonts = msg.fonts || {};
     prepareNext();

@@ -44,7 +44,8 @@
 //               {type:"abandoned", id, viewer} (a request that will get no result)
 //               {type:"event", event, viewer, generation, quality, t, ms?}: the render log
 //               (request: a full render asked for, start, done, abandon, cancel, hold; for
-//               the page: wasm-read, compiled, wasm-dropped {reason}, runner-ready,
+//               the page: wasm-read, compiled, wasm-dropped {reason}, runner-ready {ms, checks:
+//               whether the runner stops a run it is abandoned in (runner.js)},
 //               runner-made/runner-gone {spare, busy, lanes, runners}; t in epoch ms),
 //               which the page keeps
 import { loadCore } from "../../build/wasm/sclcore.mjs";
@@ -370,7 +371,7 @@ openscadModule.catch(() => {}); // reported to each render that waits for it
 const ensurePool = () => {
   pool ??= new RunnerPool(openscadModule, fonts, {
     spareMemory,
-    onRunnerReady: (ms) => event({ event: "runner-ready", viewer: 0, ms }),
+    onRunnerReady: (ms, checks) => event({ event: "runner-ready", viewer: 0, ms, checks }),
     onRunnerMade: (made) => event({ event: "runner-made", viewer: 0, ...made }),
     onRunnerGone: (gone) => event({ event: "runner-gone", viewer: 0, ...gone }),
   });
