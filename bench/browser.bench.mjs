@@ -189,9 +189,12 @@ if (wanted("first")) {
       const script = performance.getEntriesByType("resource").find((r) => r.name.endsWith("/widget.js"));
       return {
         "page loaded (HTML)": nav.responseEnd, "widget.js loaded": script?.responseEnd ?? NaN,
-        "first view made (render called)": at("first-view"), "render worker created": at("worker-created"),
-        "render worker ready (C core loaded)": at("worker-ready"), "wasm bytes read (Cache Storage, in the worker)": ev("wasm-read"),
-        "wasm compiled in the worker": at("wasm-compiled"), "first OpenSCAD runner ready": ev("runner-ready"),
+        "first view made (render called)": at("first-view"), "first render asked": at("first-render-asked"),
+        "render worker created": at("worker-created"),
+        "C core loaded (in the worker)": ev("core-loaded"), "worker's start seen by the page (its ready reply)": at("worker-ready"),
+        "wasm bytes read (Cache Storage, in the worker)": ev("wasm-read"),
+        "wasm compiled in the worker": ev("compiled"), "first OpenSCAD runner ready": ev("runner-ready"),
+        "render asked, as the worker got it": ev("request"),
         "render started": ev("start"), "render done (in the worker)": ev("done"), "first pixels (model drawn)": at("first-draw"),
         compileMs: log.find((e) => e.event === "compiled")?.ms, renderMs: log.find((e) => e.event === "done")?.ms,
       };

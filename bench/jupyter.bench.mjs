@@ -44,9 +44,12 @@ try {
       const ev = (name) => (log.find((e) => e.event === name)?.t ?? NaN) - performance.timeOrigin - t0;
       return {
         "widget module loaded": at("module-loaded"),
-        "first view made (render called)": at("first-view"), "render worker created": at("worker-created"),
-        "render worker ready (C core loaded)": at("worker-ready"), "wasm asked for": at("wasm-asked"),
-        "wasm bytes read (Cache Storage, in the worker)": ev("wasm-read"), "wasm compiled in the worker": at("wasm-compiled"),
+        "first view made (render called)": at("first-view"), "first render asked (the kernel named the model's files)": at("first-render-asked"),
+        "render worker created": at("worker-created"),
+        "C core loaded (in the worker)": ev("core-loaded"), "worker's start seen by the page (its ready reply)": at("worker-ready"),
+        "wasm asked for": at("wasm-asked"),
+        "wasm bytes read (Cache Storage, in the worker)": ev("wasm-read"), "wasm compiled in the worker": ev("compiled"),
+        "render asked, as the worker got it": ev("request"),
         "first OpenSCAD runner ready": ev("runner-ready"), "render started": ev("start"), "render done (in the worker)": ev("done"),
         "first pixels (model drawn)": at("first-draw"),
         renderMs: log.find((e) => e.event === "done")?.ms,

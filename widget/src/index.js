@@ -14,6 +14,7 @@ import { mark, pageWorker } from "./worker-client.js";
 import { progressBox } from "./progress.js";
 import { fragmentsFor } from "./preview.js";
 import { filesOf, receiveBlobs } from "./library-files.js";
+import { mayNameFiles } from "./model-needs.js";
 import { attachTools, viewPng } from "./tools.js";
 import { attachPresets } from "./presets.js";
 import { attachAnimation } from "./animation.js";
@@ -61,7 +62,10 @@ function render({ model, el }) {
   let shownGen = 0; // the generation of the shown model: an older result is never shown after it
   let files = {}; // the files the model includes: {path: content hash} (library-files.js has the contents)
   let filesSeq = 0; // the latest "files" message, so that an older one resolving later is dropped
-  let filesKnown = !!globalThis.scadliveWasmUrl; // whether the kernel said which files (the test page has no kernel)
+  // whether the files are known: the kernel said which (the test page has no
+  // kernel), or the model names none (then the kernel's answer, asked for all
+  // the same, can only be empty: the first render does not wait for it)
+  let filesKnown = !!globalThis.scadliveWasmUrl || !mayNameFiles(model.get("source"));
 
   // Where this viewer renders: "browser" in the page's worker, "kernel"
   // through the bridge (the kernel sends the mesh), "auto" in the page unless
@@ -347,11 +351,12 @@ function render({ model, el }) {
   // The files the model includes come from the kernel on request (messages
   // sent before this view existed were lost). The first render waits for
   // them, so that a model using MCAD does not first fail without it; a page
-  // without a kernel (the test page) has none to wait for.
+  // without a kernel (the test page), or a model that names no file, has
+  // none to wait for.
   let filesTimer = null;
+  if (!globalThis.scadliveWasmUrl) model.send({ type: "need-files" });
   if (filesKnown) requestRender("release");
   else {
-    model.send({ type: "need-files" });
     filesTimer = setTimeout(() => { // a kernel that does not answer: render without files
       if (filesKnown) return;
       filesKnown = true;

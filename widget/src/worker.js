@@ -44,7 +44,7 @@
 //               {type:"abandoned", id, viewer} (a request that will get no result)
 //               {type:"event", event, viewer, generation, quality, t, ms?}: the render log
 //               (request: a full render asked for, start, done, abandon, cancel, hold; for
-//               the page: wasm-read, compiled, wasm-dropped {reason}, runner-ready {ms, checks:
+//               the page: core-loaded, wasm-read, compiled, wasm-dropped {reason}, runner-ready {ms, checks:
 //               whether the runner stops a run it is abandoned in (runner.js)},
 //               runner-made/runner-gone {spare, busy, lanes, runners}; t in epoch ms),
 //               which the page keeps
@@ -425,7 +425,7 @@ const keptCompiled = compileKept().catch(() => false);
 // the C core loads as the worker starts (the page makes it when the widget's
 // module is loaded, before its first view: init comes with that view)
 const coreLoaded = loadCore();
-coreLoaded.catch(() => {}); // reported by init
+coreLoaded.then(() => event({ event: "core-loaded", viewer: 0 }), () => {}); // a failure is reported by init
 
 // Bytes from the wasm's source (the kernel or a URL): the module if they
 // compile (then kept for the next page), else the error every render gets.
