@@ -110,9 +110,16 @@ function render({ model, el }) {
       return;
     }
     if (!m.fromKernel && inKernel()) return; // a late answer of the page's worker
-    const gen = Number(String(m.id).split(":").pop()); // NaN for the schema's reply
-    if (gen < shownGen) return; // a newer result is shown already
-    if (gen > shownGen) shownGen = gen;
+    if (m.fromKernel) {
+      // the kernel's model stands in only until the page has its own of its
+      // latest request (which may have been asked before the kernel's came):
+      // it does not move the generation the page's results are ordered by
+      if (!inKernel() && ownLatest === "ok") return;
+    } else {
+      const gen = Number(String(m.id).split(":").pop()); // NaN for the schema's reply
+      if (gen < shownGen) return; // a newer result is shown already
+      if (gen > shownGen) shownGen = gen;
+    }
     // still updating while a newer request of this view is on its way
     const updating = !m.fromKernel && m.id !== latestId;
     if (!m.fromKernel && m.id === latestId) ownLatest = m.type === "error" ? "error" : "ok";
