@@ -232,15 +232,17 @@ if (wanted("slow")) {
   const shownAs = { preview: 0, held: 0 };
   for (let i = 0; i < 12; i++) {
     const [ms, text] = await page.evaluate(async ([src, v]) => {
-      const status = document.querySelectorAll(".scl-status")[0];
-      const before = status.textContent;
+      const root = document.querySelectorAll(".scl-root")[0];
+      const status = root.querySelector(".scl-status");
       const t0 = performance.now();
       const s = (0, eval)(src);
       s.value = String(v);
       s.dispatchEvent(new Event("input", { bubbles: true }));
       await new Promise((resolve) => {
-        // (a held drag may keep the same status text: "last model; release to render")
-        const check = () => ((status.textContent !== before || /release to render/.test(status.textContent)) &&
+        // the model shown is the preview of this value (its status text may be
+        // the previous one's: same triangles and ms), or the status says the
+        // last model stays ("last model; release to render")
+        const check = () => ((JSON.parse(root.dataset.params || "{}").turns === v || /release to render/.test(status.textContent)) &&
           !status.classList.contains("updating") ? resolve() : requestAnimationFrame(check));
         check();
       });
