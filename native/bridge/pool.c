@@ -229,16 +229,22 @@ static scl_status start_worker(scl_pool *p, worker *w, scl_error *err)
     return SCL_OK;
 }
 
+/* Start `w` again; when that fails, tick() tries again a second later. */
+static void restart_worker(scl_pool *p, worker *w)
+{
+    scl_error err;
+    if (start_worker(p, w, &err) != SCL_OK) {
+        w->retry_at = (uint64_t)zclock_mono() + 1000;
+        fprintf(stderr, "scadlive bridge: cannot start a renderer (trying again in 1 s): %s\n", err.message);
+    }
+}
+
 /* Kill a worker (its job, if any, is the caller's to report) and start a new one. */
 static void replace_worker(scl_pool *p, worker *w)
 {
     stop_worker(p, w, SIGKILL);
     p->restarted++;
-    scl_error err;
-    if (start_worker(p, w, &err) != SCL_OK) {
-        w->retry_at = (uint64_t)zclock_mono() + 1000; /* tick() tries again */
-        fprintf(stderr, "scadlive bridge: cannot start a renderer (trying again in 1 s): %s\n", err.message);
-    }
+    restart_worker(p, w);
 }
 
 static void dispatch(scl_pool *p);
@@ -485,11 +491,7 @@ static int tick(zloop_t *loop, int timer_id, void *arg)
                     i, (int)w->pid, (unsigned long long)p->start_timeout_ms, w->up ? "last replied" : "started");
             replace_worker(p, w);
         } else if (w->pid <= 0 && w->retry_at && now >= w->retry_at) {
-            scl_error err;
-            if (start_worker(p, w, &err) != SCL_OK) {
-                w->retry_at = now + 1000;
-                fprintf(stderr, "scadlive bridge: cannot start a renderer (trying again in 1 s): %s\n", err.message);
-            }
+            restart_worker(p, w);
         }
     }
     /* queued jobs past their deadline time out without running */
