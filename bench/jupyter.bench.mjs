@@ -37,7 +37,7 @@ try {
     };
     await page.goto(`${server.base}/lab/tree/first-pixels.ipynb`, { timeout: 120000 });
     const clicked = await runAll(null, page, until, () => page.locator(".jp-InputPrompt").first().innerText().catch(() => ""));
-    await page.waitForFunction(() => performance.getEntriesByName("scadlive:first-draw").length > 0, null, { timeout: 120000 });
+    await page.waitForFunction(() => performance.getEntriesByName("scadlive:first-frame").length > 0, null, { timeout: 120000 });
     const r = await page.evaluate((t0) => {
       const at = (name) => (performance.getEntriesByName(`scadlive:${name}`)[0]?.startTime ?? NaN) - t0;
       const log = globalThis.scadliveRenderLog;
@@ -46,12 +46,12 @@ try {
         "widget module loaded": at("module-loaded"),
         "first view made (render called)": at("first-view"), "first render asked (the kernel named the model's files)": at("first-render-asked"),
         "render worker created": at("worker-created"),
-        "C core loaded (in the worker)": ev("core-loaded"), "worker's start seen by the page (its ready reply)": at("worker-ready"),
+        "render worker's script evaluated": ev("script-evaluated"), "C core loaded (in the worker)": ev("core-loaded"), "worker's start seen by the page (its ready reply)": at("worker-ready"),
         "wasm asked for": at("wasm-asked"),
         "wasm bytes read (Cache Storage, in the worker)": ev("wasm-read"), "wasm compiled in the worker": ev("compiled"),
         "render asked, as the worker got it": ev("request"),
         "first OpenSCAD runner ready": ev("runner-ready"), "render started": ev("start"), "render done (in the worker)": ev("done"),
-        "first pixels (model drawn)": at("first-draw"),
+        "model drawn (WebGL draw call)": at("first-draw"), "first pixels (model drawn)": at("first-frame"),
         renderMs: log.find((e) => e.event === "done")?.ms,
       };
     }, clicked);

@@ -73,6 +73,29 @@ test("a syntax error shows its line and keeps the last model", { timeout: 120000
   await page.close();
 });
 
+// A new view draws nothing until its first model (drawing the empty scene
+// at once held up the first render's messages, viewer.js); the empty scene
+// (grid and axes) comes when no model came within a second, or with an error.
+test("a view shows its empty scene while a slow first render runs, and under a first error", { timeout: 120000 }, async () => {
+  const page = await testPage.browser.newPage();
+  await page.goto(testPage.url("model=/tests/fixtures/scad/slow-sweep.scad"));
+  await page.waitForFunction(() => (globalThis.scadliveRenderLog || []).some((e) => e.event === "start"), null, { timeout: 60000 });
+  // the grid is drawn while the render still runs (its result would say "triangles")
+  const painted = async () => (await paintedPixels(page)) > 0;
+  const deadline = Date.now() + 30000;
+  while (!(await painted()) && Date.now() < deadline) await page.waitForTimeout(100);
+  assert.ok(await painted(), "the empty scene was never drawn");
+  assert.doesNotMatch(await status(page), /triangles/);
+  await page.close();
+
+  const failing = await testPage.browser.newPage();
+  await failing.goto(testPage.url("model=/tests/fixtures/scad/syntax-error.scad"));
+  await failing.waitForSelector(".scl-error:not([hidden])", { timeout: 60000 });
+  assert.match(await failing.locator(".scl-error").textContent(), /line 4/);
+  assert.ok((await paintedPixels(failing)) > 0, "no grid under the error");
+  await failing.close();
+});
+
 test("ten viewers on one page share one render worker and its few runners", { timeout: 180000 }, async () => {
   const page = await testPage.browser.newPage();
   await page.goto(testPage.url(`model=/usr/share/openscad/examples/Basics/CSG.scad&count=10`));

@@ -13,12 +13,13 @@ async function read(store, key) {
 
 const write = (store, key, body, headers = {}) => store?.put(key, new Response(body, { headers })).catch(() => {});
 
-// One kept entry, read as {bytes, headers} (the headers it was kept with),
-// or null: none kept, or no Cache Storage. The render worker reads
-// OpenSCAD's wasm so, off the page's main thread.
+// One kept entry, found as {headers, bytes()} (the headers it was kept
+// with; `bytes()` reads its body, once), or null: none kept, or no Cache
+// Storage. Finding is quick (~20 ms); reading OpenSCAD's 8 MB takes about as
+// long again, so the render worker starts its first runner in between.
 export async function keptEntry(key) {
   const r = await (await open())?.match(key).catch(() => null);
-  return r ? { bytes: await r.arrayBuffer(), headers: r.headers } : null;
+  return r ? { headers: r.headers, bytes: () => r.arrayBuffer() } : null;
 }
 
 // Keep `bytes` under `key` with `headers` ({name: value}, read back by keptEntry).

@@ -99,6 +99,7 @@ function render({ model, el }) {
   // model shown" only when there is one
   const showError = (error, updating = false) => {
     dom.showError(error);
+    v3d.show();
     dom.setStatus(shownAny ? "error (last good model shown)" : "error", updating);
   };
 
@@ -133,7 +134,12 @@ function render({ model, el }) {
     }
     dom.hideError();
     v3d.setMesh(m);
-    if (vid === 1 && !shownAny) mark("first-draw");
+    if (vid === 1 && !shownAny) {
+      mark("first-draw");
+      // the frame with it is committed (on software GL: read back) after this
+      // frame's animation callbacks: the first task after them
+      requestAnimationFrame(() => setTimeout(() => mark("first-frame")));
+    }
     // the parameters of the model shown (the page's renders), for tests and tools
     if (m.params) dom.root.dataset.params = JSON.stringify(m.params);
     shownAny = true;

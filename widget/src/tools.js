@@ -49,6 +49,7 @@ const KEYS = { f: "fit", h: "home", t: "top", 1: "front", 3: "right", 0: "iso", 
 
 // A PNG of the view as a Blob (the canvas keeps its drawing buffer).
 export function viewPng(v3d) {
+  v3d.show();
   v3d.draw();
   return new Promise((resolve, reject) => v3d.renderer.domElement.toBlob(
     (b) => (b ? resolve(b) : reject(new Error("the view could not be encoded as PNG"))), "image/png"));

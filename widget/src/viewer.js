@@ -20,6 +20,12 @@ export const VIEW_DIRECTIONS = {
 };
 
 const FIT_DISTANCE = 2.8; // camera distance in bounding-sphere radii (45° field of view, some margin)
+// How long a new view waits for its first model before it draws the empty
+// scene (grid and axes). Drawn at once, that scene cost the page's main
+// thread ~110 ms of WebGL work and read-back (software GL, 2 cores) while
+// the first render was being set up: the render worker gets the page's
+// messages only once that thread is free (runner-pool.js, worker-client.js).
+const EMPTY_VIEW_DELAY_MS = 1000;
 
 export class Viewer3D {
   constructor(container, { dark = false } = {}) {
@@ -73,12 +79,26 @@ export class Viewer3D {
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(container);
     this.container = container;
+    // nothing is drawn until the first model, an error, or EMPTY_VIEW_DELAY_MS
+    // (the canvas shows the scene's background colour meanwhile)
+    this.live = false;
+    this.emptyTimer = setTimeout(() => this.show(), EMPTY_VIEW_DELAY_MS);
     this.resize();
+  }
+
+  // Start drawing (the first model, an error to show over the empty scene,
+  // a PNG asked for, or the wait for a model ran out).
+  show() {
+    clearTimeout(this.emptyTimer);
+    if (this.live) return;
+    this.live = true;
+    this.draw();
   }
 
   setTheme(dark) {
     this.dark = dark;
     this.scene.background = new THREE.Color(dark ? 0x1e1e1e : 0xf4f4f4);
+    this.renderer.domElement.style.background = `#${this.scene.background.getHexString()}`;
     this.grid.material.color = new THREE.Color(dark ? 0x555555 : 0xbbbbbb);
     this.materials.edges.color = new THREE.Color(dark ? 0x000000 : 0x333333);
     this.materials.cut.color = new THREE.Color(dark ? 0xe06a5f : 0xc43c35);
@@ -171,6 +191,8 @@ export class Viewer3D {
       this.updateClipRange();
     }
     this.flat = flat;
+    clearTimeout(this.emptyTimer);
+    this.live = true;
     this.draw();
     for (const f of this.meshListeners) f();
   }
@@ -287,12 +309,14 @@ export class Viewer3D {
   }
 
   draw() {
+    if (!this.live) return;
     this.overlays.update(this.camera);
     this.renderer.render(this.scene, this.camera);
   }
 
   // The view went away: stop observing, free the GPU's copies.
   dispose() {
+    clearTimeout(this.emptyTimer);
     this.resizeObserver.disconnect();
     this.controls.dispose();
     for (const c of this.group.children) c.geometry.dispose();

@@ -44,7 +44,7 @@
 //               {type:"abandoned", id, viewer} (a request that will get no result)
 //               {type:"event", event, viewer, generation, quality, t, ms?}: the render log
 //               (request: a full render asked for, start, done, abandon, cancel, hold; for
-//               the page: core-loaded, wasm-read, compiled, wasm-dropped {reason}, runner-ready {ms, checks:
+//               the page: script-evaluated, core-loaded, wasm-read, compiled, wasm-dropped {reason}, runner-ready {ms, checks:
 //               whether the runner stops a run it is abandoned in (runner.js)},
 //               runner-made/runner-gone {spare, busy, lanes, runners}; t in epoch ms),
 //               which the page keeps
@@ -397,14 +397,18 @@ const KEPT_SHA256 = "x-scadlive-sha256";
 // module, false when there is none or it was bad (then dropped, so that the
 // page's bytes from the wasm's source replace it).
 async function compileKept() {
-  const kept = KEPT_WASM && await keptEntry(KEPT_WASM);
-  if (!kept) return false;
+  event({ event: "script-evaluated", viewer: 0 });
+  const entry = KEPT_WASM && await keptEntry(KEPT_WASM);
+  if (!entry) return false;
+  // the first runner starts now: its script loads while the bytes are read
+  // and compiled, and it makes its instance as soon as the module is there
+  ensurePool();
+  const kept = { headers: entry.headers, bytes: await entry.bytes() };
   event({ event: "wasm-read", viewer: 0 });
   const length = kept.headers.get(KEPT_LENGTH);
   let bad = Number(length) === kept.bytes.byteLength && length !== null ? null
     : `${kept.bytes.byteLength} bytes, kept as ${length ?? "(no length)"}`;
   if (!bad) {
-    ensurePool();
     try {
       const { module, sha256 } = await compileWasm(kept.bytes);
       if (sha256 === kept.headers.get(KEPT_SHA256)) {
