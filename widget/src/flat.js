@@ -4,7 +4,9 @@
 // ("M x,y L x,y ... z") with y negated (SVG's y points down); outer outlines
 // and holes alternate by nesting (the even-odd rule), which is how they are
 // told apart here.
-import { ShapeUtils, Vector2 } from "three";
+// three.js's earcut only: importing "three" here put all of three.js (~260 KB)
+// into the render worker's script, which every page loads and parses first
+import { Earcut } from "three/src/extras/Earcut.js";
 
 // The closed outlines of OpenSCAD's SVG: [[x0, y0, x1, y1, ...], ...] in model coordinates.
 export function svgOutlines(svg) {
@@ -65,8 +67,13 @@ export function flatShape(outlines) {
     const holes = outlines.filter((h, j) => depth[j] === depth[i] + 1 && inside(h[0], h[1], outer));
     const base = positions.length / 3;
     const rings = [outer, ...holes];
-    const vec = (o) => Array.from({ length: o.length / 2 }, (_, k) => new Vector2(o[2 * k], o[2 * k + 1]));
-    const tris = ShapeUtils.triangulateShape(vec(outer), holes.map(vec));
+    // earcut takes the rings' points as one flat [x, y, ...] list and where each hole starts
+    const holeStarts = [];
+    let points = outer.length / 2;
+    for (const h of holes) { holeStarts.push(points); points += h.length / 2; }
+    const flat = Earcut.triangulate(rings.flat(), holeStarts);
+    const tris = [];
+    for (let k = 0; k < flat.length; k += 3) tris.push([flat[k], flat[k + 1], flat[k + 2]]);
     for (const o of rings) for (let k = 0; k < o.length; k += 2) positions.push(o[k], o[k + 1], 0);
     for (const [a, b, c] of tris) {
       // facing +z (counter-clockwise seen from above)
