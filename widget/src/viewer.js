@@ -24,7 +24,7 @@ const FIT_DISTANCE = 2.8; // camera distance in bounding-sphere radii (45° fiel
 // scene (grid and axes). Drawn at once, that scene cost the page's main
 // thread ~110 ms of WebGL work and read-back (software GL, 2 cores) while
 // the first render was being set up: the render worker gets the page's
-// messages only once that thread is free (runner-pool.js, worker-client.js).
+// messages only once that thread is free (worker-client.js).
 const EMPTY_VIEW_DELAY_MS = 1000;
 
 export class Viewer3D {
