@@ -80,9 +80,10 @@ async function toPixels(page, action, view = 0) {
     mo.observe(status, { childList: true, characterData: true, subtree: true });
     const t0 = performance.now();
     (0, eval)(src);
-    await new Promise((resolve) => {
+    await new Promise((resolve, reject) => {
       const check = () => (status.textContent !== before && !status.classList.contains("updating") && /triangles/.test(status.textContent)
-        ? resolve() : requestAnimationFrame(check));
+        ? resolve() : performance.now() - t0 > 120000 ? reject(new Error(`no new model in 120 s; status: ${status.textContent}`))
+          : requestAnimationFrame(check));
       check();
     });
     mo.disconnect();
@@ -243,12 +244,14 @@ if (wanted("slow")) {
       const s = (0, eval)(src);
       s.value = String(v);
       s.dispatchEvent(new Event("input", { bubbles: true }));
-      await new Promise((resolve) => {
+      await new Promise((resolve, reject) => {
         // the model shown is the preview of this value (its status text may be
         // the previous one's: same triangles and ms), or the status says the
         // last model stays ("last model; release to render")
         const check = () => ((JSON.parse(root.dataset.params || "{}").turns === v || /release to render/.test(status.textContent)) &&
-          !status.classList.contains("updating") ? resolve() : requestAnimationFrame(check));
+          !status.classList.contains("updating") ? resolve()
+          : performance.now() - t0 > 120000 ? reject(new Error(`nothing shown for turns=${v} in 120 s; status: ${status.textContent}`))
+            : requestAnimationFrame(check));
         check();
       });
       return [performance.now() - t0, status.textContent];
@@ -276,9 +279,10 @@ if (wanted("slow")) {
       const status = root.querySelector(".scl-status");
       const t0 = performance.now();
       s.dispatchEvent(new Event("change", { bubbles: true }));
-      await new Promise((resolve) => {
+      await new Promise((resolve, reject) => {
         const check = () => (JSON.parse(root.dataset.params || "{}").turns === target && !status.classList.contains("updating")
-          ? resolve() : requestAnimationFrame(check));
+          ? resolve() : performance.now() - t0 > 120000 ? reject(new Error(`no final model for turns=${target} in 120 s; status: ${status.textContent}`))
+            : requestAnimationFrame(check));
         check();
       });
       return [performance.now() - t0, performance.timeOrigin + t0];
