@@ -260,9 +260,15 @@ test("a stale endless render is abandoned for the latest parameters", { timeout:
   await page.evaluate(() => globalThis.models[0].set("source", "s = 5; // [1:10]\ncube(s);"));
   const text = await waitStatus(page, /^12 triangles/, 30000);
   assert.match(text, /^12 triangles/);
-  // the endless render was abandoned (its runner terminated), not waited for
+  // the endless render was abandoned, not waited for
   const log = await page.evaluate(() => globalThis.scadliveRenderLog);
   assert.equal(log.filter((e) => e.event === "abandon").length, 1, JSON.stringify(log));
+  // and stopped itself: its runner was kept (ready again), not terminated and replaced
+  await page.waitForFunction(() => globalThis.scadliveRenderLog.some((e) => e.event === "runner-kept"), null, { timeout: 10000 });
+  const after = await page.evaluate(() => globalThis.scadliveRenderLog);
+  assert.deepEqual(after.filter((e) => e.event === "runner-gone"), [], "a runner was terminated");
+  const counted = after.filter((e) => e.runners !== undefined).at(-1).runners;
+  assert.equal(page.workers().length, 1 + counted, "the page's workers are the render worker and the pool's runners");
   // the customizer schema asked for behind the stuck render arrived too
   await page.waitForFunction(() => (globalThis.models[0].get("schema").parameters || [])[0]?.name === "s",
     null, { timeout: 10000 });

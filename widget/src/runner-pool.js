@@ -9,6 +9,14 @@
 // compile; 100-700 ms on the loaded 2-core machine, worker start and
 // instance).
 //
+// An abandoned run's runner is kept when it can stop the run itself (its
+// checks work, runner.js): the run stops at its next check, the runner makes
+// a new instance and is ready again, warmed up. Terminated and replaced by a
+// new worker, as before, each abandon cost a fresh JavaScript engine whose
+// OpenSCAD glue V8 optimized again on the next run (~100 ms of background
+// compile per re-render on 2 cores, beside the runs; trace 2026-12-02). A
+// runner that has not stopped within STOP_WAIT_MS is terminated.
+//
 // Spares are made only while a core is free of OpenSCAD runs: a runner's
 // start takes a core for 100-150 ms, and made while every core runs
 // OpenSCAD (a slow view's render beside a light one's) it slowed the light
@@ -20,6 +28,7 @@ const RUNNER_SOURCE = __SCADLIVE_RUNNER_SOURCE__; // inlined by build.mjs
 const LANES = Math.max(2, Math.min(4, (globalThis.navigator?.hardwareConcurrency || 2)));
 const SPARES = 2;
 const SPARE_DELAY_MS = 400;
+const STOP_WAIT_MS = 1500;
 
 export class Abandoned extends Error {
   constructor() { super("render abandoned"); this.name = "Abandoned"; }
@@ -33,10 +42,12 @@ export class RunnerPool {
   // release(bytes)}, where fits and hold say true (fits; held), false (does not fit) or undefined
   // (no budget yet: `holdSpares()` once there is)
   // `onRunnerMade({spare, busy, lanes, runners})`: a runner was made, as a spare or for a run waiting
-  // for one; `onRunnerGone({runners})`: one was terminated (`runners`: how many the pool has now)
+  // for one; `onRunnerGone({runners})`: one was terminated (`runners`: how many the pool has now);
+  // `onRunnerKept(ms)`: a runner whose run was abandoned stopped it and is ready again, `ms` after the abandon
   constructor(module, fonts, { lanes = LANES, onRunnerReady = null, onRunnerMade = null, onRunnerGone = null,
-    spareMemory = null } = {}) {
+    onRunnerKept = null, spareMemory = null } = {}) {
     this.onRunnerReady = onRunnerReady;
+    this.onRunnerKept = onRunnerKept;
     this.onRunnerMade = onRunnerMade;
     this.onRunnerGone = onRunnerGone;
     this.spareMemory = spareMemory;
@@ -59,7 +70,7 @@ export class RunnerPool {
 
   spawn(spare) {
     const r = { worker: new Worker(this.url, { type: "module" }), job: null, heapBytes: 0, held: 0, ready: false,
-      born: performance.now(), runs: 0 };
+      born: performance.now(), runs: 0, checks: false, stopping: null };
     r.worker.onmessage = (e) => this.onMessage(r, e.data);
     r.worker.onerror = (e) => this.fail(r, new Error(`OpenSCAD runner failed: ${e.message || "worker error"}`));
     this.module.then((module) => r.worker.postMessage({ type: "init", module, fonts: this.fonts, probe: this.probe }), () => {});
@@ -89,7 +100,8 @@ export class RunnerPool {
 
   dispatch() {
     while (this.waiting.length && this.busy() < this.lanes) {
-      let r = this.runners.find((x) => !x.job && x.ready) || this.runners.find((x) => !x.job);
+      // a ready runner, else one still making its instance (not one stopping an abandoned run)
+      let r = this.runners.find((x) => !x.job && x.ready) || this.runners.find((x) => !x.job && !x.stopping);
       if (!r) r = this.spawn(false);
       const job = this.waiting.shift();
       job.runner = r;
@@ -178,6 +190,12 @@ export class RunnerPool {
   onMessage(r, m) {
     if (m.type === "ready") {
       if (!r.runs++) this.onRunnerReady?.(performance.now() - r.born, m.checks);
+      if (r.stopping) { // an abandoned run stopped (or had ended): the runner stays
+        clearTimeout(r.stopping);
+        r.stopping = null;
+        this.onRunnerKept?.(performance.now() - r.stoppedAt);
+      }
+      r.checks = !!m.checks;
       r.ready = true;
       r.heapBytes = m.heapBytes;
       const first = !this.instanceBytes;
@@ -196,6 +214,20 @@ export class RunnerPool {
     }
   }
 
+  // Abandon `r`'s run without terminating it: its `alive` URL is revoked, so
+  // the run throws at its next check, and the runner makes a new instance
+  // ("ready" again). Until then it is neither busy nor ready.
+  stop(r) {
+    URL.revokeObjectURL(r.job.alive);
+    r.job = null;
+    r.ready = false;
+    r.stoppedAt = performance.now();
+    r.stopping = setTimeout(() => {
+      this.remove(r);
+      this.dispatch();
+    }, STOP_WAIT_MS);
+  }
+
   fail(r, err) {
     this.remove(r);
     r.job?.reject(err);
@@ -203,6 +235,7 @@ export class RunnerPool {
   }
 
   remove(r) {
+    clearTimeout(r.stopping);
     this.unhold(r);
     if (r.job?.alive) URL.revokeObjectURL(r.job.alive); // a running OpenSCAD stops within ~100-200 ms (runner.js)
     r.worker.terminate();
@@ -214,8 +247,9 @@ export class RunnerPool {
     const i = this.waiting.indexOf(job);
     if (i >= 0) this.waiting.splice(i, 1);
     else if (job.runner && job.runner.job === job) {
-      this.remove(job.runner); // OpenSCAD cannot be interrupted: its worker goes
       this.abandoned++;
+      if (job.runner.checks) this.stop(job.runner);
+      else this.remove(job.runner); // OpenSCAD cannot be interrupted: its worker goes
     } else return; // done already
     job.reject(new Abandoned());
     this.dispatch();

@@ -7,14 +7,16 @@
 // Each run uses a fresh OpenSCAD instance (callMain runs once per instance);
 // the next one is made right after a run.
 //
-// An abandoned run stops itself. The render worker terminates the runner of
-// an abandoned run, but Chromium lets a worker that is running script go on
-// for 2 s before it stops it by force (Blink's kForcibleTerminationDelay),
-// and an OpenSCAD run never yields: for those 2 s the abandoned run took a
-// core from the runs that replaced it (seen in the threads' CPU time: three
-// runners busy on two cores while a light view rendered beside a slow one).
-// So each run comes with a blob: URL (`alive`) that the render worker revokes
-// when it abandons the run, and OpenSCAD's calls into JavaScript check it, at
+// An abandoned run stops itself. Terminating the runner would not stop it:
+// Chromium lets a worker that is running script go on for 2 s before it
+// stops it by force (Blink's kForcibleTerminationDelay), and an OpenSCAD run
+// never yields: for those 2 s the abandoned run took a core from the runs
+// that replaced it (seen in the threads' CPU time: three runners busy on two
+// cores while a light view rendered beside a slow one). So each run comes
+// with a blob: URL (`alive`) that the render worker revokes when it abandons
+// the run; the run then throws, and the runner makes its next instance and
+// stays (runner-pool.js: a new worker would have V8 optimize OpenSCAD's
+// JavaScript glue all over again). OpenSCAD's calls into JavaScript check it, at
 // most every CHECK_MS and first after FIRST_CHECK_MS (a light model's run
 // makes no check: a check costs 1.5-5 ms), with a synchronous request: the one thing a busy
 // worker can read that another thread changes, without SharedArrayBuffer
@@ -30,7 +32,7 @@
 //      {type:"run", id, files: {path: ArrayBuffer}, fonts: bool, name, scad, args, alive: blob: URL}
 //                                                            -> {type:"done", id, exit, output, log, renderMs, heapBytes}
 //      (after each run, once the next instance is made)      -> {type:"ready", heapBytes}
-//      (a run whose `alive` URL was revoked stops and the runner closes itself: no reply)
+//      (a run whose `alive` URL was revoked stops: no "done"; the next instance is made -> {type:"ready"})
 import OpenSCAD from "../../build/openscad/openscad-factory.mjs";
 import { createInstance, mkdirs } from "../../renderer/openscad-instance.mjs";
 
@@ -73,7 +75,7 @@ const prepareNext = () => {
     (err) => postMessage({ type: "failed", message: `OpenSCAD did not start: ${err.message}` }));
 };
 
-// -> false when the run was abandoned (it stopped part way)
+// (returns false when the run was abandoned: it stopped part way, no reply)
 function run(os, { id, files, useFonts, name, scad, args }) {
   const log = [];
   lines = log;
@@ -120,10 +122,11 @@ self.onmessage = async (e) => {
   } else if (msg.type === "run") {
     const os = await next;
     alive = msg.alive || null;
-    const finished = run(os, msg);
+    run(os, msg);
     alive = null;
     lines = null;
-    if (finished) prepareNext();
-    else self.close(); // abandoned: the render worker has terminated this runner already
+    // abandoned or not, the next instance: the pool keeps a runner whose run
+    // stopped itself (runner-pool.js), or has terminated it already
+    prepareNext();
   }
 };

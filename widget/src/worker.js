@@ -46,7 +46,8 @@
 //               (request: a full render asked for, start, done, abandon, cancel, hold; for
 //               the page: script-evaluated, core-loaded, wasm-read, compiled, wasm-dropped {reason}, runner-ready {ms, checks:
 //               whether the runner stops a run it is abandoned in (runner.js)},
-//               runner-made/runner-gone {spare, busy, lanes, runners}; t in epoch ms),
+//               runner-made/runner-gone {spare, busy, lanes, runners}, runner-kept {ms: from the
+//               abandon of its run to its next instance}; t in epoch ms),
 //               which the page keeps
 import { loadCore } from "../../build/wasm/sclcore.mjs";
 import { mayHaveColours, mayUseFonts } from "./model-needs.js";
@@ -374,6 +375,7 @@ const ensurePool = () => {
     onRunnerReady: (ms, checks) => event({ event: "runner-ready", viewer: 0, ms, checks }),
     onRunnerMade: (made) => event({ event: "runner-made", viewer: 0, ...made }),
     onRunnerGone: (gone) => event({ event: "runner-gone", viewer: 0, ...gone }),
+    onRunnerKept: (ms) => event({ event: "runner-kept", viewer: 0, ms }),
   });
 };
 // `bytes` compiled, with their SHA-256 (hex) computed meanwhile (off this
