@@ -20,7 +20,7 @@ test("previews cap $fn and $fa wherever the model sets them", () => {
   assert.ok(PREVIEW_FRAGMENTS >= 8);
 });
 
-test("a packed result holds the mesh, crease edges, STL and OFF, and unpacks without copies", async () => {
+test("a packed result holds the mesh, crease edges, STL and OpenSCAD's OFF, and unpacks without copies", async () => {
   const core = await loadCore();
   const off = new TextEncoder().encode("OFF\n8 6 0\n0 0 0\n1 0 0\n1 1 0\n0 1 0\n0 0 1\n1 0 1\n1 1 1\n0 1 1\n" +
     "4 0 3 2 1\n4 4 5 6 7\n4 0 1 5 4\n4 1 2 6 5\n4 2 3 7 6\n4 3 0 4 7\n");
@@ -34,6 +34,10 @@ test("a packed result holds the mesh, crease edges, STL and OFF, and unpacks wit
   assert.deepEqual([...r.off], [...off]);
   assert.equal(core.parseMesh(r.stl).stats.triangles, 12);
   assert.equal(r.positions.buffer, bytes.buffer, "views, not copies");
+  // without OpenSCAD's OFF (a model without colours) none is packed: it is written when asked for
+  const plain = unpackResult(packResult(mesh, null, (m) => core.writeBinStl(m)));
+  assert.equal(plain.off, null);
+  assert.deepEqual(Object.keys(plain.downloads), ["stl"]);
   // a cube: its 12 edges are creases, the 6 face diagonals are not
   assert.equal(r.edges.length, 12 * 6);
   for (let i = 0; i < r.edges.length; i += 6) {

@@ -1,7 +1,8 @@
 // downloads.js - a view's download buttons. The shown result carries some
-// files with it (a 3D model's STL and OFF, a 2D shape's SVG); the others are
-// made by the worker when asked: a 3MF of the shown mesh (the C core's XML,
-// zipped), and a 2D model's DXF (OpenSCAD's own export of the same request;
+// files with it (a 3D model's STL, and its OFF when OpenSCAD wrote one: a
+// model with colours; a 2D shape's SVG); the others are made by the worker
+// when asked: a 3MF of the shown mesh (the C core's XML, zipped), the OFF of
+// a model without colours (written from the shown mesh), and a 2D model's DXF (OpenSCAD's own export of the same request;
 // for a shape the kernel rendered, the kernel's, since the page then may have
 // no OpenSCAD of its own).
 import { DOWNLOADS, download } from "./view-dom.js";
@@ -21,6 +22,7 @@ export function viewDownloads(dom, w, vid, fileName, onError, fromKernel = null)
     w.postOther({ ...msg, type: "export", id });
   });
   const make = {
+    off: ({ result }) => fromWorker({ format: "off", mesh: { positions: result.positions.slice(), indices: result.indices.slice() } }),
     "3mf": ({ result }) => fromWorker({ format: "3mf", title: fileName(""),
       mesh: { positions: result.positions.slice(), indices: result.indices.slice(), faceColors: result.faceColors && result.faceColors.slice() } }),
     dxf: ({ request }) => (request
@@ -45,7 +47,7 @@ export function viewDownloads(dom, w, vid, fileName, onError, fromKernel = null)
       shown = { result, request };
       const dim = result.stats.dim === 2 ? 2 : 3;
       const available = { ...Object.fromEntries(Object.keys(result.downloads || {}).map((k) => [k, true])),
-        "3mf": dim === 3 && result.indices.length > 0, dxf: dim === 2 && (!!request || !!fromKernel) };
+        off: dim === 3 && result.indices.length > 0, "3mf": dim === 3 && result.indices.length > 0, dxf: dim === 2 && (!!request || !!fromKernel) };
       dom.showDownloads(dim, available);
     },
   };

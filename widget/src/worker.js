@@ -31,7 +31,7 @@
 //               {type:"mesh", id, stl, format: "binstl"|"off"|"svg"} (a kernel's render) -> {type:"result", ...}
 //               {type:"blobs", blobs: {hash: ArrayBuffer}} (included files' contents, once each;
 //               requests name their files as {path: hash}, library-files.js)
-//               {type:"export", id, format: "3mf", mesh, title} | {type:"export", id, format: "dxf"|"svg",
+//               {type:"export", id, format: "3mf"|"off", mesh, title} | {type:"export", id, format: "dxf"|"svg",
 //               source, name, params, schema, files} -> {type:"export", id, format, bytes}
 // A 2D top level (OpenSCAD cannot export it as a mesh) is exported as SVG
 // and drawn flat (stats.dim === 2); the model's echo() calls are tagged with
@@ -52,7 +52,7 @@
 import { loadCore } from "../../build/wasm/sclcore.mjs";
 import { mayHaveColours, mayUseFonts } from "./model-needs.js";
 import { capResolution, fragmentsFor } from "./preview.js";
-import { packParts, packResult as pack, unpackResult } from "./packed.js";
+import { packParts, packResult as pack, unpackResult, writeOff } from "./packed.js";
 import { Abandoned, RunnerPool } from "./runner-pool.js";
 import { flatShape, svgOutlines } from "./flat.js";
 import { tagEchoes, untagEcho } from "./echo-lines.js";
@@ -258,13 +258,14 @@ async function render(msg, quality, job) {
   }
 }
 
-// A download that is not part of the shown result: a 3MF of the shown mesh
-// ({mesh, title}), or (a 2D model's DXF) the same model and parameters
+// A download that is not part of the shown result: a 3MF or (a model without
+// colours) an OFF of the shown mesh ({mesh, title}), or (a 2D model's DXF) the same model and parameters
 // exported again by OpenSCAD, at full quality.
 async function exportFile(msg) {
   const { source, name = "model.scad", params = {}, schema = null, format } = msg;
-  if (format === "3mf") {
-    const bytes = write3mf(msg.mesh, msg.title || name.replace(/\.scad$/, ""));
+  if (format === "3mf" || format === "off") {
+    const bytes = format === "off" ? writeOff(msg.mesh.positions, msg.mesh.indices)
+      : write3mf(msg.mesh, msg.title || name.replace(/\.scad$/, ""));
     postMessage({ type: "export", id: msg.id, format, bytes }, [bytes.buffer]);
     return;
   }
