@@ -75,7 +75,8 @@ const prepareNext = () => {
     (err) => postMessage({ type: "failed", message: `OpenSCAD did not start: ${err.message}` }));
 };
 
-// (returns false when the run was abandoned: it stopped part way, no reply)
+// One run on the instance `os`, answered by {type:"done"}; an abandoned run
+// stops part way and posts nothing.
 function run(os, { id, files, useFonts, name, scad, args }) {
   const log = [];
   lines = log;
@@ -97,7 +98,7 @@ function run(os, { id, files, useFonts, name, scad, args }) {
   try {
     exit = os.callMain(args);
   } catch (e) {
-    if (e instanceof Abandoned) return false;
+    if (e instanceof Abandoned) return;
     exit = -1;
     log.push(String((e && e.message) || e));
   }
@@ -107,7 +108,6 @@ function run(os, { id, files, useFonts, name, scad, args }) {
   lines = null;
   postMessage({ type: "done", id, exit, output, log: log.join("\n"), renderMs, heapBytes: os.HEAPU8.length },
     output ? [output.buffer] : []);
-  return true;
 }
 
 self.onmessage = async (e) => {

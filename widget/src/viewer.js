@@ -87,12 +87,13 @@ export class Viewer3D {
   }
 
   // Start drawing (the first model, an error to show over the empty scene,
-  // a PNG asked for, or the wait for a model ran out).
-  show() {
+  // a PNG asked for, or the wait for a model ran out); `drawNow`: draw the
+  // scene as it is (setMesh draws itself once its model is in).
+  show(drawNow = true) {
     clearTimeout(this.emptyTimer);
     if (this.live) return;
     this.live = true;
-    this.draw();
+    if (drawNow) this.draw();
   }
 
   setTheme(dark) {
@@ -191,8 +192,7 @@ export class Viewer3D {
       this.updateClipRange();
     }
     this.flat = flat;
-    clearTimeout(this.emptyTimer);
-    this.live = true;
+    this.show(false);
     this.draw();
     for (const f of this.meshListeners) f();
   }
