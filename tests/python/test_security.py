@@ -36,14 +36,24 @@ def tcp_bridge() -> Iterator[tuple[BridgeProcess, Connection]]:
 
 
 def _ping_raw(endpoint: str, keys: tuple[bytes, bytes, bytes] | None) -> bool:
-    """Ping with a bare pyzmq socket; True if any reply came back."""
+    """Ping with a bare pyzmq socket; True if any reply came back.
+
+    The send is bounded too: a DEALER blocks in send while it has no peer, and
+    a CURVE handshake the bridge refuses drops the connection and retries, so
+    a client without the keys may never have one (the suite hung here once,
+    2026-12-02). A ping that could not even be sent got nothing back.
+    """
     sock = zmq.Context.instance().socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.SNDTIMEO, NO_REPLY_WAIT_MS)
     try:
         if keys is not None:
             sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = keys
         sock.connect(endpoint)
-        sock.send_multipart(proto.encode_request({"type": "ping", "id": str(uuid.uuid4())}, []))
+        try:
+            sock.send_multipart(proto.encode_request({"type": "ping", "id": str(uuid.uuid4())}, []))
+        except zmq.Again:
+            return False
         return bool(sock.poll(NO_REPLY_WAIT_MS))
     finally:
         sock.close(linger=0)
