@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { backgroundColor, canvasPixels, paintedPixels, useTempDir, useTestPage } from "./lib.mjs";
+import { backgroundColor, canvasPixels, paintedPixels, until, useTempDir, useTestPage } from "./lib.mjs";
 
 const testPage = useTestPage();
 const profile = useTempDir("scl-chromium-");
@@ -163,9 +163,10 @@ test("a bad copy of OpenSCAD's wasm kept in Cache Storage is replaced by the rea
   let fetched = 0;
   context.on("request", (r) => { if (r.url().endsWith("/openscad.wasm")) fetched++; });
   const page = await context.newPage();
-  const url = testPage.url("model=/usr/share/openscad/examples/Basics/CSG.scad");
+  // each load renders its model (no result kept from the load before: keepResults=0)
+  const url = testPage.url("model=/usr/share/openscad/examples/Basics/CSG.scad&keepResults=0");
   // what is kept under the wasm's key, once it has the good length: its SHA-256 and headers
-  const keptWasm = () => page.waitForFunction(async (size) => {
+  const keptWasm = () => until(() => page.evaluate(async (size) => {
     const store = await caches.open("scadlive");
     const [key] = (await store.keys()).filter((k) => k.url.endsWith(".wasm"));
     const r = key && await store.match(key);
@@ -174,7 +175,7 @@ test("a bad copy of OpenSCAD's wasm kept in Cache Storage is replaced by the rea
     if (buf.byteLength !== size) return null;
     const sha = [...new Uint8Array(await crypto.subtle.digest("SHA-256", buf))].map((b) => b.toString(16).padStart(2, "0")).join("");
     return { sha, length: r.headers.get("x-scadlive-length"), keptSha: r.headers.get("x-scadlive-sha256") };
-  }, good.length, { timeout: 30000 }).then((h) => h.jsonValue());
+  }, good.length), "the good wasm kept in Cache Storage", { page, timeout: 30000 });
   await page.goto(url);
   await waitStatus(page, /triangles/);
   assert.equal(fetched, 1);
@@ -340,6 +341,101 @@ test("text() renders with the fonts the host provides, and they are kept in Cach
   assert.match(await waitStatus(page, /^\d+ triangles|error/), /^\d+ triangles/);
   assert.equal(fetched.length, 0, `fetched again: ${fetched}`);
   await ctx.close();
+});
+
+// A full render is kept in the page's Cache Storage (result-store.js): the
+// next load of the same model (source, files, parameters) shows it from
+// there, with its warnings and downloads, and OpenSCAD does not run for it.
+// A model not seen before renders; a kept entry that is not what was written
+// is dropped and the model rendered; over the budget the least recently used
+// entries go; keepResults=0 (scadliveKeptResultsBytes = 0) keeps nothing.
+test("a model shown before is drawn from the results kept across page loads, without running OpenSCAD", { timeout: 240000 }, async () => {
+  const ctx = await testPage.browser.newContext({ acceptDownloads: true });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  const url = (extra = "") => testPage.url(`model=/tests/fixtures/scad/warned.scad${extra}`);
+  const events = () => page.evaluate(() => globalThis.scadliveRenderLog.map((e) => e.event));
+  const warnings = async () => {
+    await page.waitForFunction(() => !document.querySelector(".scl-warnings").hidden, null, { timeout: 60000 });
+    return page.locator(".scl-warnings").textContent();
+  };
+  const stl = async () => {
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download STL" }).click()]);
+    return readFileSync(await dl.path());
+  };
+  // the kept entries, once `n` of them are written: [{url, length, sha, bodySha}]
+  const kept = (n) => until(() => page.evaluate(async (n) => {
+    const store = await caches.open("scadlive-results");
+    const out = [];
+    for (const req of await store.keys()) {
+      const r = await store.match(req);
+      const body = await r.arrayBuffer();
+      const sha = [...new Uint8Array(await crypto.subtle.digest("SHA-256", body))].map((b) => b.toString(16).padStart(2, "0")).join("");
+      out.push({ url: req.url, length: Number(r.headers.get("x-scadlive-length")), sha: r.headers.get("x-scadlive-sha256"), bodySha: sha, bytes: body.byteLength });
+    }
+    return out.length === n && out.every((e) => e.sha === e.bodySha && e.length === e.bytes) && out;
+  }, n), `${n} kept results`, { page, timeout: 30000 });
+
+  await page.goto(url());
+  const first = await waitStatus(page, /^\d+ triangles/);
+  assert.doesNotMatch(first, /kept/);
+  const firstWarnings = await warnings();
+  assert.match(firstWarnings, /size_not_defined.*line 4/);
+  const firstStl = await stl();
+  const [entry] = await kept(1);
+
+  // the same model again: from the kept result, OpenSCAD never started
+  await page.reload();
+  const again = await waitStatus(page, /^\d+ triangles/);
+  assert.equal(again, `${first} (kept)`); // the same triangles and OpenSCAD's time of the render kept
+  assert.ok((await events()).includes("kept"));
+  assert.ok(!(await events()).includes("start"), JSON.stringify(await events()));
+  assert.equal(await warnings(), firstWarnings);
+  assert.ok((await stl()).equals(firstStl), "the kept result's STL differs from the rendered one");
+  // a slider moved after it renders as usual (only a view's first model is looked for)
+  await page.evaluate(() => globalThis.models[0].set("source", "cube(10);\ncube(size_not_defined);\ntranslate([20, 0, 0]) sphere(7);\n"));
+  await page.waitForFunction(() => globalThis.scadliveRenderLog.some((e) => e.event === "done"), null, { timeout: 60000 });
+  assert.doesNotMatch(await waitStatus(page, /^\d+ triangles/), /kept/);
+
+  // a model not seen before: looked for, not found, rendered
+  await page.goto(url("&salt=another"));
+  assert.doesNotMatch(await waitStatus(page, /^\d+ triangles/), /kept/);
+  assert.ok((await events()).includes("kept-miss") && (await events()).includes("start"));
+
+  // a kept entry whose bytes are not those written (one byte changed): dropped, the model rendered and kept again
+  const entries = await kept(3); // the model, the one its changed source made, the one not seen before
+  await page.evaluate(async (u) => {
+    const store = await caches.open("scadlive-results");
+    const r = await store.match(u);
+    const body = new Uint8Array(await r.arrayBuffer());
+    body[body.length - 5] ^= 0xff;
+    await store.put(u, new Response(body, { headers: r.headers }));
+  }, entry.url);
+  await page.goto(url());
+  assert.doesNotMatch(await waitStatus(page, /^\d+ triangles/), /kept/);
+  assert.ok((await events()).includes("start"));
+  // (kept() waits for entries whose bytes are what their headers say)
+  assert.ok((await kept(3)).some((e) => e.url === entry.url), "the model rendered was not kept again");
+
+  // a budget of one entry: the least recently used go as a new one is kept
+  await page.goto(url(`&salt=third&keptBytes=${Math.floor(entry.length * 1.5)}`));
+  await waitStatus(page, /^\d+ triangles/);
+  const [only] = await kept(1);
+  await page.goto(url(`&salt=third&keptBytes=${Math.floor(entry.length * 1.5)}`));
+  assert.match(await waitStatus(page, /^\d+ triangles/), /\(kept\)$/);
+  assert.ok(!entries.some((e) => e.url === only.url), "an older entry was kept instead of the newest");
+  assert.deepEqual(errors, []);
+  await ctx.close();
+
+  // keepResults=0: nothing is kept
+  const off = await testPage.browser.newPage();
+  await off.goto(testPage.url("model=/tests/fixtures/scad/warned.scad&keepResults=0"));
+  await waitStatus(off, /^\d+ triangles/);
+  await off.waitForTimeout(1000);
+  assert.equal(await off.evaluate(async () => (await (await caches.open("scadlive-results")).keys()).length), 0);
+  assert.ok(!(await off.evaluate(() => globalThis.scadliveRenderLog.map((e) => e.event))).includes("kept-miss"));
+  await off.close();
 });
 
 test("parameters set by the host (Python) move the slider and re-render", { timeout: 120000 }, async () => {

@@ -144,7 +144,7 @@ function render({ model, el }) {
     if (m.params) dom.root.dataset.params = JSON.stringify(m.params);
     shownAny = true;
     downloads.show(m, request);
-    const where = m.fromKernel ? (m.cache === "miss" ? " (kernel)" : ` (kernel, ${m.cache})`) : m.cache === "hit" ? " (cache)" : "";
+    const where = m.fromKernel ? (m.cache === "miss" ? " (kernel)" : ` (kernel, ${m.cache})`) : m.cache === "hit" ? " (cache)" : m.cache === "kept" ? " (kept)" : "";
     // a drag's preview says how coarse it is (the release renders the model's own)
     const what = fragmentsFor(m.quality) ? ` (preview, $fn ${fragmentsFor(m.quality)})` : "";
     const size = m.stats.dim === 2

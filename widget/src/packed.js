@@ -46,6 +46,8 @@ export function creaseEdges(positions, indices) {
 // are {stl, off}; a 2D result's {svg} (its stats say dim: 2).
 const HEADER = 6; // magic, nv, nt, colours?, edge floats, JSON bytes
 const MAGIC = 0x5c1d0002;
+// the layout's version (results kept across page loads are kept under it)
+export const PACKED_VERSION = MAGIC & 0xffff;
 const pad = (x) => (x + 3) & ~3;
 export function packParts({ positions, indices, faceColors = null, edges, stats, downloads }) {
   const names = Object.keys(downloads).filter((k) => downloads[k]);

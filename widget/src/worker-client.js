@@ -61,12 +61,15 @@ export function pageWorker() {
   // The worker loads its C core as it starts; its settings come with the
   // first view (the host may set them after importing the widget): the
   // total WASM heap across OpenSCAD instances, plus cached results (default
-  // 1 GiB per page).
+  // 1 GiB per page, globalThis.scadliveMemoryBudget), and the bytes of full
+  // renders kept across page loads (default 128 MiB per origin, 0: none;
+  // globalThis.scadliveKeptResultsBytes).
   let initSent = false;
   const init = () => {
     if (initSent) return;
     initSent = true;
-    worker.postMessage({ type: "init", memoryBudget: globalThis.scadliveMemoryBudget });
+    worker.postMessage({ type: "init", memoryBudget: globalThis.scadliveMemoryBudget,
+      keptResultsBytes: globalThis.scadliveKeptResultsBytes });
   };
 
   const ensureWasm = (getWasm) => {

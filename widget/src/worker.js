@@ -17,9 +17,12 @@
 // binary STL for the download written by the core, all packed into one
 // buffer that the core's cache keeps (under the memory budget) and that is
 // transferred (not copied) to the page, so a cache hit is one copy out of
-// the cache and no parsing.
+// the cache and no parsing. Full renders are also kept across page loads
+// (result-store.js): a view's first model is looked for there before
+// OpenSCAD runs, so a model shown before is drawn without waiting for
+// OpenSCAD's module to compile.
 //
-// Messages in:  {type:"init", fonts, memoryBudget} -> {type:"ready"}
+// Messages in:  {type:"init", fonts, memoryBudget, keptResultsBytes} -> {type:"ready"}
 //               {type:"wasm-cached"} (whether the kept copy compiled) -> {type:"wasm-ready"} | {type:"wasm-missing"}
 //               {type:"wasm", wasm: ArrayBuffer} (from its source, after wasm-missing)
 //               -> {type:"wasm-ready"} | {type:"wasm-failed", message}
@@ -37,13 +40,15 @@
 // and drawn flat (stats.dim === 2); the model's echo() calls are tagged with
 // their lines (echo-lines.js).
 // Messages out: {type:"result", id, viewer, quality, positions, indices, faceColors, edges,
-//               stats, downloads: {stl, off} | {svg}, renderMs, cache, log, messages}
+//               stats, downloads: {stl, off} | {svg}, renderMs, cache: "miss"|"hit"|"kept", log, messages}
+//               ("kept": kept from an earlier page load, result-store.js; renderMs is that render's)
 //               | {type:"error", id, viewer, code, reason, message, file, line, log, messages}
 //               (messages: OpenSCAD's log lines [{level, text, file, line}], read by the core;
 //               an error's message has no location text: file and line are fields)
 //               {type:"abandoned", id, viewer} (a request that will get no result)
 //               {type:"event", event, viewer, generation, quality, t, ms?}: the render log
-//               (request: a full render asked for, start, done, abandon, cancel, hold; for
+//               (request: a full render asked for, start, done, abandon, cancel, hold, kept /
+//               kept-miss {ms: the look for a view's first model among the kept results}; for
 //               the page: script-evaluated, core-loaded, wasm-read, compiled, wasm-dropped {reason}, runner-ready {ms, checks:
 //               whether the runner stops a run it is abandoned in (runner.js)},
 //               runner-made/runner-gone {spare, busy, lanes, runners}, runner-kept {ms: from the
@@ -52,18 +57,20 @@
 import { loadCore } from "../../build/wasm/sclcore.mjs";
 import { mayHaveColours, mayUseFonts } from "./model-needs.js";
 import { capResolution, fragmentsFor } from "./preview.js";
-import { packParts, packResult as pack, unpackResult, writeOff } from "./packed.js";
+import { PACKED_VERSION, packParts, packResult as pack, unpackResult, writeOff } from "./packed.js";
 import { Abandoned, RunnerPool } from "./runner-pool.js";
 import { flatShape, svgOutlines } from "./flat.js";
 import { tagEchoes, untagEcho } from "./echo-lines.js";
 import { strToU8, zipSync } from "fflate";
 import { forget, keep, keptEntry } from "./asset-cache.js";
-import { WASM_KEY } from "./kernel-requests.js";
+import { ResultStore } from "./result-store.js";
+import { OPENSCAD_VERSION, WASM_KEY } from "./kernel-requests.js";
 
 let pool = null;
 let core = null;
 let cache = null;
 let memory = null; // the core's MemoryManager: OpenSCAD heaps and cached results under one budget
+let results = null; // full renders kept across page loads (result-store.js), or null: not kept
 let fonts = {};
 const inflight = new Map(); // render key -> promise settled when its render ends (single flight)
 const blobs = new Map(); // content hash -> ArrayBuffer: included files, sent once each (library-files.js)
@@ -180,7 +187,9 @@ function definesFor(source, schema, values) {
 }
 
 // Render one request at `quality`; `job.abandon` is set while OpenSCAD runs.
-async function render(msg, quality, job) {
+// `lookKept`: a view's first model, which may have been kept from an earlier
+// page load (results, result-store.js): shown from there if it was.
+async function render(msg, quality, job, { lookKept = false } = {}) {
   const { id, viewer, source, name = "model.scad", params = {}, schema = null } = msg;
   const files = contentsOf(msg.files || {});
   const post = (m, transfer) => postMessage({ ...m, viewer, quality, params }, transfer);
@@ -213,6 +222,29 @@ async function render(msg, quality, job) {
   inflight.set(key, new Promise((r) => { settle = r; }));
   let packed = null;
   try {
+    if (lookKept && results) {
+      const t0 = performance.now();
+      const kept = await results.find(key);
+      let shown = null;
+      try {
+        shown = kept && unpackResult(kept.packed);
+      } catch {
+        results.forget(key); // not a result this build can read
+      }
+      event({ event: shown ? "kept" : "kept-miss", viewer, generation: msg.generation, quality, ms: performance.now() - t0 });
+      if (job.cancelled) return { abandoned: true }; // a newer request replaced it meanwhile
+      if (shown) {
+        packed = kept.packed;
+        dims.set(viewer, shown.stats?.dim === 2 ? 2 : 3);
+        cache.complete(key, performance.now(), packed, { renderMs: kept.renderMs, log: kept.log });
+        post({ type: "result", id, ...shown, renderMs: kept.renderMs, cache: "kept", log: kept.log, messages: messagesOf(kept.log, name) },
+          [packed.buffer]);
+        return { kept: true };
+      }
+    }
+    // OpenSCAD's module: compiled by now unless the page is still starting
+    // (a view's first model waits for it here, after its kept copy was looked for)
+    await openscadModule;
     // OFF keeps the face colours of color(), but is slow: only when the model may
     // have colours; else the OFF download is written from the mesh here
     const meshFormat = mayHaveColours(source, files) ? "off" : "binstl";
@@ -247,6 +279,7 @@ async function render(msg, quality, job) {
     dims.set(viewer, format === "svg" ? 2 : 3);
     packed = format === "svg" ? packFlat(r.output) : packResult(core.parseMesh(r.output), format === "off" ? r.output : null);
     cache.complete(key, performance.now(), packed, { renderMs: r.renderMs, log: r.log });
+    if (!cap) results?.keep(key, packed.slice(), { renderMs: r.renderMs, log: r.log }); // copied: the packed buffer is transferred
     // views into the one packed buffer, which is transferred
     post({ type: "result", id, ...unpackResult(packed), renderMs: r.renderMs, cache: "miss", log: r.log, messages: messagesOf(r.log, name) },
       [packed.buffer]);
@@ -339,7 +372,9 @@ function pump(vid) {
     const job = { abandon: null, cancelled: false };
     const running = { gen: a.generation, quality: a.quality, job, t: now() };
     v.running = running;
-    render({ ...msg, viewer: vid }, a.quality, job)
+    const lookKept = !v.rendered && !fragmentsFor(a.quality);
+    v.rendered = true;
+    render({ ...msg, viewer: vid }, a.quality, job, { lookKept })
       .then((r) => {
         if (r.abandoned) return;
         if (r.renderMs !== undefined) {
@@ -387,6 +422,12 @@ async function compileWasm(bytes) {
   event({ event: "compiled", viewer: 0, ms: performance.now() - t0 });
   return { module, sha256: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("") };
 }
+
+// Full renders kept across page loads (result-store.js): at most this many
+// bytes for the page's origin, unless the page sets its own budget (0: none
+// kept). Results of another OpenSCAD build or packed layout never match.
+const KEPT_RESULTS_BYTES = 128 * 1024 * 1024;
+const RESULTS_VERSION = `${OPENSCAD_VERSION}/packed-${PACKED_VERSION}`;
 
 // Where the page keeps OpenSCAD's wasm: its origin's WASM_KEY (this blob:
 // worker's origin is the page's), with the length and SHA-256 it was kept with.
@@ -456,6 +497,10 @@ const handlers = {
       memory = new core.MemoryManager({ budgetBytes: msg.memoryBudget || 1024 * 1024 * 1024, threshold: EVICT_AT });
       pool?.holdSpares(); // runners made while the core loaded
       cache = new core.ResultCache({ budgetBytes: 256 * 1024 * 1024, memory });
+      const keptBytes = msg.keptResultsBytes ?? KEPT_RESULTS_BYTES;
+      if (keptBytes > 0 && KEPT_WASM) {
+        results = new ResultStore({ origin: new URL(KEPT_WASM).origin, version: RESULTS_VERSION, budgetBytes: keptBytes });
+      }
       fonts = msg.fonts || {};
       postMessage({ type: "ready" });
     })().catch((err) => postMessage({ type: "error", id: null, message: `worker start failed: ${err.message}` }));
@@ -527,8 +572,10 @@ const handlers = {
   },
 };
 
-// the messages that render need OpenSCAD's module; the page sends the wasm first
-const needsWasm = new Set(["update", "export"]);
+// the messages that need OpenSCAD's module at once; the page sends the wasm
+// first (a render waits for it only when it runs OpenSCAD: a view's first
+// model may be kept from an earlier page load, and be shown before that)
+const needsWasm = new Set(["export"]);
 let order = Promise.resolve();
 self.onmessage = (e) => {
   const msg = e.data;
