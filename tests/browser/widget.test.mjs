@@ -432,7 +432,7 @@ test("a model shown before is drawn from the results kept across page loads, wit
   const off = await testPage.browser.newPage();
   await off.goto(testPage.url("model=/tests/fixtures/scad/warned.scad&keepResults=0"));
   await waitStatus(off, /^\d+ triangles/);
-  await off.waitForTimeout(1000);
+  await off.waitForTimeout(2500); // results are kept 1 s after they are shown (worker.js)
   assert.equal(await off.evaluate(async () => (await (await caches.open("scadlive-results")).keys()).length), 0);
   assert.ok(!(await off.evaluate(() => globalThis.scadliveRenderLog.map((e) => e.event))).includes("kept-miss"));
   await off.close();
