@@ -397,6 +397,7 @@ test("a model shown before is drawn from the results kept across page loads, wit
   await page.evaluate(() => globalThis.models[0].set("source", "cube(10);\ncube(size_not_defined);\ntranslate([20, 0, 0]) sphere(7);\n"));
   await page.waitForFunction(() => globalThis.scadliveRenderLog.some((e) => e.event === "done"), null, { timeout: 60000 });
   assert.doesNotMatch(await waitStatus(page, /^\d+ triangles/), /kept/);
+  await kept(2); // (kept a moment after it is shown)
 
   // a model not seen before: looked for, not found, rendered
   await page.goto(url("&salt=another"));
