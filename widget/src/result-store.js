@@ -20,6 +20,7 @@ const USED_AT = "x-scadlive-used-at";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const pad = (x) => (x + 3) & ~3;
+const REFRESH_AFTER_MS = 1000;
 
 const hex = (digest) => [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 const sha256 = async (bytes) => hex(await crypto.subtle.digest("SHA-256", bytes));
@@ -34,6 +35,10 @@ export class ResultStore {
     this.store = globalThis.caches ? caches.open(STORE).catch(() => null) : Promise.resolve(null);
     this.trimming = null;
     this.trimAgain = false;
+    // bytes of all entries as last counted plus what this page kept since
+    // (other pages of the origin keep too: counted at the next trim), or
+    // null before the first count: the store is read through only to trim
+    this.total = null;
   }
 
   url(key) {
@@ -56,7 +61,10 @@ export class ResultStore {
         return null;
       }
       const meta = JSON.parse(decoder.decode(new Uint8Array(body, 4, metaLength)));
-      this.put(store, key, body, r.headers.get(SHA256)); // used now: last to go
+      // used now: last to go (written again a moment later, not while the
+      // page draws it; copied: the caller transfers the result's buffer)
+      const again = body.slice(0);
+      setTimeout(() => this.put(store, key, again, r.headers.get(SHA256)), REFRESH_AFTER_MS);
       return { packed: new Uint8Array(body, 4 + pad(metaLength)), renderMs: Number(meta.renderMs) || 0, log: String(meta.log ?? "") };
     } catch {
       return null;
@@ -77,7 +85,8 @@ export class ResultStore {
       const store = await this.store;
       if (!store) return;
       await this.put(store, key, body.buffer, await sha256(body));
-      await this.trim();
+      if (this.total !== null) this.total += body.byteLength; // (a key kept again counts twice until the next trim)
+      if (this.total === null || this.total > this.budgetBytes) await this.trim();
     } catch { /* not kept */ }
   }
 
@@ -93,7 +102,8 @@ export class ResultStore {
   }
 
   // Drop the least recently used entries (of every version: an older
-  // OpenSCAD's results are never used again) until all fit the budget.
+  // OpenSCAD's results are never used again) until all fit the budget; run
+  // at the page's first keep and when what it kept since may exceed it.
   // One trim at a time; a keep during one asks for another after it.
   trim() {
     if (this.trimming) {
@@ -119,6 +129,7 @@ export class ResultStore {
           await store.delete(e.req);
           total -= e.bytes;
         }
+        this.total = total;
       } while (this.trimAgain);
     })().catch(() => {}).finally(() => { this.trimming = null; });
     return this.trimming;

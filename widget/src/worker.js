@@ -279,11 +279,7 @@ async function render(msg, quality, job, { lookKept = false } = {}) {
     dims.set(viewer, format === "svg" ? 2 : 3);
     packed = format === "svg" ? packFlat(r.output) : packResult(core.parseMesh(r.output), format === "off" ? r.output : null);
     cache.complete(key, performance.now(), packed, { renderMs: r.renderMs, log: r.log });
-    if (!cap && results) {
-      // kept a moment later, not while the page draws it (copied: the packed buffer is transferred)
-      const copy = packed.slice();
-      setTimeout(() => results.keep(key, copy, { renderMs: r.renderMs, log: r.log }), KEEP_AFTER_MS);
-    }
+    if (!cap) keepLater(viewer, key, packed, { renderMs: r.renderMs, log: r.log });
     // views into the one packed buffer, which is transferred
     post({ type: "result", id, ...unpackResult(packed), renderMs: r.renderMs, cache: "miss", log: r.log, messages: messagesOf(r.log, name) },
       [packed.buffer]);
@@ -431,9 +427,21 @@ async function compileWasm(bytes) {
 // bytes for the page's origin, unless the page sets its own budget (0: none
 // kept). Results of another OpenSCAD build or packed layout never match.
 const KEPT_RESULTS_BYTES = 128 * 1024 * 1024;
-// A result is written there this long after it was shown: hashing and
-// writing ~1 MB as the page draws it took CPU from that first frame (2 cores).
+// A view's latest full result is written there this long after it was
+// shown, unless a newer one of the view replaced it meanwhile: hashing and
+// writing ~1 MB as the page draws it took CPU from that first frame (2
+// cores), and a view opened again starts from its latest model only.
 const KEEP_AFTER_MS = 1000;
+const keeping = new Map(); // viewer -> timer of its result waiting to be kept
+function keepLater(viewer, key, packed, meta) {
+  if (!results) return;
+  clearTimeout(keeping.get(viewer));
+  const copy = packed.slice(); // the packed buffer is transferred to the page
+  keeping.set(viewer, setTimeout(() => {
+    keeping.delete(viewer);
+    results.keep(key, copy, meta);
+  }, KEEP_AFTER_MS));
+}
 const RESULTS_VERSION = `${OPENSCAD_VERSION}/packed-${PACKED_VERSION}`;
 
 // Where the page keeps OpenSCAD's wasm: its origin's WASM_KEY (this blob:
