@@ -428,19 +428,25 @@ async function compileWasm(bytes) {
 // kept). Results of another OpenSCAD build or packed layout never match.
 const KEPT_RESULTS_BYTES = 128 * 1024 * 1024;
 // A view's latest full result is written there this long after it was
-// shown, unless a newer one of the view replaced it meanwhile: hashing and
-// writing ~1 MB as the page draws it took CPU from that first frame (2
-// cores), and a view opened again starts from its latest model only.
+// shown, and only while no view renders, unless a newer one of the view
+// replaced it meanwhile: hashing and writing ~1 MB took CPU from the page's
+// frame and from renders (2 cores), and a view opened again starts from its
+// latest model only.
 const KEEP_AFTER_MS = 1000;
 const keeping = new Map(); // viewer -> timer of its result waiting to be kept
 function keepLater(viewer, key, packed, meta) {
   if (!results) return;
   clearTimeout(keeping.get(viewer));
   const copy = packed.slice(); // the packed buffer is transferred to the page
-  keeping.set(viewer, setTimeout(() => {
+  const attempt = () => {
+    if ([...viewers.values()].some((v) => v.running)) {
+      keeping.set(viewer, setTimeout(attempt, KEEP_AFTER_MS));
+      return;
+    }
     keeping.delete(viewer);
     results.keep(key, copy, meta);
-  }, KEEP_AFTER_MS));
+  };
+  keeping.set(viewer, setTimeout(attempt, KEEP_AFTER_MS));
 }
 const RESULTS_VERSION = `${OPENSCAD_VERSION}/packed-${PACKED_VERSION}`;
 
