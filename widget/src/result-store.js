@@ -33,6 +33,12 @@ export class ResultStore {
     this.prefix = `${origin}/scadlive/results/${encodeURIComponent(version)}/`;
     this.budgetBytes = budgetBytes;
     this.store = globalThis.caches ? caches.open(STORE).catch(() => null) : Promise.resolve(null);
+    // the URLs kept, listed once as the store opens: a model not kept is
+    // then a miss without asking Cache Storage (13 ms in JupyterLab, where
+    // the module is ready when the request comes, so it delayed the render).
+    // Another page's keeps after this listing are not seen: a miss, rendered.
+    this.known = this.store.then((store) => (store ? store.keys() : [])).then((reqs) => new Set(reqs.map((r) => r.url)),
+      () => new Set());
     this.trimming = null;
     this.trimAgain = false;
     // bytes of all entries as last counted plus what this page kept since
@@ -50,6 +56,7 @@ export class ResultStore {
   // is dropped). A found entry counts as used now.
   async find(key) {
     try {
+      if (!(await this.known).has(this.url(key))) return null;
       const store = await this.store;
       const r = store && await store.match(this.url(key));
       if (!r) return null;
@@ -85,6 +92,7 @@ export class ResultStore {
       const store = await this.store;
       if (!store) return;
       await this.put(store, key, body.buffer, await sha256(body));
+      (await this.known).add(this.url(key));
       if (this.total !== null) this.total += body.byteLength; // (a key kept again counts twice until the next trim)
       if (this.total === null || this.total > this.budgetBytes) await this.trim();
     } catch { /* not kept */ }
@@ -97,6 +105,7 @@ export class ResultStore {
   }
 
   async forget(key) {
+    (await this.known).delete(this.url(key));
     const store = await this.store;
     await store?.delete(this.url(key)).catch(() => false);
   }
@@ -127,6 +136,7 @@ export class ResultStore {
         for (const e of entries) {
           if (total <= this.budgetBytes && e.at >= 0) break;
           await store.delete(e.req);
+          (await this.known).delete(e.req.url);
           total -= e.bytes;
         }
         this.total = total;
