@@ -25,6 +25,11 @@ export async function keptEntry(key) {
 // Keep `bytes` under `key` with `headers` ({name: value}, read back by keptEntry).
 export const keep = async (key, bytes, headers = {}) => write(await open(), key, bytes, headers);
 
+// The SHA-256 of `bytes` (an ArrayBuffer or view), as hex: what a kept copy
+// is checked against when it is read back.
+export const sha256Hex = async (bytes) =>
+  [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+
 // Drop what is kept under `key` (a kept copy found bad): resolves when it is gone.
 export const forget = async (key) => (await open())?.delete(key).catch(() => false);
 

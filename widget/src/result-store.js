@@ -13,6 +13,8 @@
 // least recently kept or shown entries go first. Without Cache Storage (no
 // secure context) nothing is kept: keeping is an optimisation, never a
 // requirement, and every failure of the store is a miss.
+import { sha256Hex as sha256 } from "./asset-cache.js";
+
 const STORE = "scadlive-results";
 const LENGTH = "x-scadlive-length";
 const SHA256 = "x-scadlive-sha256";
@@ -22,8 +24,6 @@ const decoder = new TextDecoder();
 const pad = (x) => (x + 3) & ~3;
 const REFRESH_AFTER_MS = 1000;
 
-const hex = (digest) => [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-const sha256 = async (bytes) => hex(await crypto.subtle.digest("SHA-256", bytes));
 
 export class ResultStore {
   // `origin`: the page's (Cache Storage keys are URLs of it); `version`:

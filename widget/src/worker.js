@@ -62,7 +62,7 @@ import { Abandoned, RunnerPool } from "./runner-pool.js";
 import { flatShape, svgOutlines } from "./flat.js";
 import { tagEchoes, untagEcho } from "./echo-lines.js";
 import { strToU8, zipSync } from "fflate";
-import { forget, keep, keptEntry } from "./asset-cache.js";
+import { forget, keep, keptEntry, sha256Hex } from "./asset-cache.js";
 import { ResultStore } from "./result-store.js";
 import { OPENSCAD_VERSION, WASM_KEY } from "./kernel-requests.js";
 
@@ -324,11 +324,12 @@ async function exportFile(msg) {
 const PREVIEW_FITS_MS = 100;
 
 // Per viewer: the core's Debouncer and the requests it may start.
-const viewers = new Map(); // viewer id -> {debouncer, requests: Map(gen -> msg), running: {gen, job}|null, timer}
+// (rendered: whether its first model was asked for, the one looked for among the kept results)
+const viewers = new Map(); // viewer id -> {debouncer, requests: Map(gen -> msg), running: {gen, job}|null, timer, rendered}
 function viewerState(vid) {
   let v = viewers.get(vid);
   if (!v) {
-    v = { debouncer: new core.Debouncer({ windowMs: 100, slowPreviewMs: PREVIEW_FITS_MS }), requests: new Map(), running: null, timer: null };
+    v = { debouncer: new core.Debouncer({ windowMs: 100, slowPreviewMs: PREVIEW_FITS_MS }), requests: new Map(), running: null, timer: null, rendered: false };
     viewers.set(vid, v);
   }
   return v;
@@ -418,9 +419,9 @@ const ensurePool = () => {
 // thread, as the compile): {module, sha256}
 async function compileWasm(bytes) {
   const t0 = performance.now();
-  const [module, digest] = await Promise.all([WebAssembly.compile(bytes), crypto.subtle.digest("SHA-256", bytes)]);
+  const [module, sha256] = await Promise.all([WebAssembly.compile(bytes), sha256Hex(bytes)]);
   event({ event: "compiled", viewer: 0, ms: performance.now() - t0 });
-  return { module, sha256: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("") };
+  return { module, sha256 };
 }
 
 // Full renders kept across page loads (result-store.js): at most this many
